@@ -1,0 +1,194 @@
+/** Factories: tensors from data, filled tensors, ranges, and random tensors from the one seeded generator. */
+import { type DType, type TypedArray, allocate, checkDtype, isFloating } from "./dtype";
+import { numelOf, sizesArg } from "./shape";
+import { defaultGenerator, manualSeed as reseed } from "./random";
+import { Tensor, type NestedArray } from "./tensor";
+
+export interface TensorOptions {
+  dtype?: DType;
+  requiresGrad?: boolean;
+}
+
+type Shape = number | readonly number[];
+
+function finish(t: Tensor, options: TensorOptions): Tensor {
+  if (options.requiresGrad) t.requiresGrad_(true);
+  return t;
+}
+
+function resolveDtype(options: TensorOptions, fallback: DType = "float32"): DType {
+  return options.dtype === undefined ? fallback : checkDtype(options.dtype);
+}
+
+function shapeOf(shape: Shape): number[] {
+  const dims = typeof shape === "number" ? [shape] : [...shape];
+  for (const s of dims) {
+    if (!Number.isInteger(s) || s < 0) throw new Error(`Trying to create tensor with negative dimension ${s}: [${dims.join(", ")}]`);
+  }
+  return dims;
+}
+
+/** Stores `value` into `out[i]` for `dtype`, rejecting what the dtype cannot hold. */
+function store(out: TypedArray, i: number, value: number | boolean, dtype: DType): void {
+  const v = Number(value);
+  if (dtype === "int64") {
+    if (!Number.isFinite(v)) throw new Error(`value cannot be converted to type int64 without overflow: ${v}`);
+    if (Math.abs(v) > 2147483647) throw new Error(`int64 value ${v} is outside the range torchlet stores (32-bit)`);
+  } else if (dtype === "bool") {
+    out[i] = v !== 0 ? 1 : 0;
+    return;
+  }
+  out[i] = v;
+}
+
+/** The shape of nested arrays, failing on ragged input in PyTorch's words. */
+function inferShape(data: NestedArray): number[] {
+  const shape: number[] = [];
+  let level: NestedArray = data;
+  while (Array.isArray(level)) {
+    shape.push(level.length);
+    if (level.length === 0) break;
+    level = level[0];
+  }
+  const check = (node: NestedArray, dim: number): void => {
+    if (dim === shape.length) {
+      if (Array.isArray(node)) throw new Error(`expected sequence of length ${shape[dim - 1]} at dim ${dim - 1} (got ${node.length})`);
+      if (typeof node !== "number" && typeof node !== "boolean") {
+        throw new TypeError(`Could not infer dtype of ${node === null ? "null" : typeof node}`);
+      }
+      return;
+    }
+    if (!Array.isArray(node)) throw new Error(`expected sequence of length ${shape[dim]} at dim ${dim} (got a number)`);
+    if (node.length !== shape[dim]) throw new Error(`expected sequence of length ${shape[dim]} at dim ${dim} (got ${node.length})`);
+    for (const child of node) check(child, dim + 1);
+  };
+  check(data, 0);
+  return shape;
+}
+
+function flatten(data: NestedArray, out: Array<number | boolean>): void {
+  if (Array.isArray(data)) for (const d of data) flatten(d, out);
+  else out.push(data);
+}
+
+/** A tensor from a number, a boolean, nested arrays, a typed array (1-D) or another tensor (copied). */
+export function tensor(data: NestedArray | TypedArray | Tensor, options: TensorOptions = {}): Tensor {
+  if (data instanceof Tensor) {
+    const copy = data.detach().to(resolveDtype(options, data.dtype)).clone().detach();
+    return finish(copy, options);
+  }
+  if (ArrayBuffer.isView(data)) data = Array.from(data as TypedArray);
+  const shape = inferShape(data);
+  const flat: Array<number | boolean> = [];
+  flatten(data, flat);
+  const fallback: DType = flat.length > 0 && flat.every((v) => typeof v === "boolean") ? "bool" : "float32";
+  const dtype = resolveDtype(options, fallback);
+  const out = allocate(dtype, flat.length);
+  flat.forEach((v, i) => store(out, i, v, dtype));
+  return finish(Tensor.fromArray(out, shape, dtype), options);
+}
+
+export function full(shape: Shape, value: number | boolean, options: TensorOptions = {}): Tensor {
+  const dims = shapeOf(shape);
+  const dtype = resolveDtype(options, typeof value === "boolean" ? "bool" : "float32");
+  const out = allocate(dtype, numelOf(dims));
+  if (out.length > 0) store(out, 0, value, dtype);
+  out.fill(out.length > 0 ? out[0] : 0);
+  return finish(Tensor.fromArray(out, dims, dtype), options);
+}
+
+export function zeros(shape: Shape, options: TensorOptions = {}): Tensor {
+  return full(shape, 0, options);
+}
+
+export function ones(shape: Shape, options: TensorOptions = {}): Tensor {
+  return full(shape, 1, options);
+}
+
+export function zerosLike(t: Tensor, options: TensorOptions = {}): Tensor {
+  return zeros(t.shape, { dtype: t.dtype, ...options });
+}
+
+export function onesLike(t: Tensor, options: TensorOptions = {}): Tensor {
+  return ones(t.shape, { dtype: t.dtype, ...options });
+}
+
+export function fullLike(t: Tensor, value: number, options: TensorOptions = {}): Tensor {
+  return full(t.shape, value, { dtype: t.dtype, ...options });
+}
+
+/**
+ * `arange(end)`, `arange(start, end)` or `arange(start, end, step)`, PyTorch-style: integer
+ * arguments give int64 unless a dtype is given, any fractional argument gives float32.
+ */
+export function arange(start: number, end?: number, step?: number | TensorOptions, options: TensorOptions = {}): Tensor {
+  if (typeof step === "object") {
+    options = step;
+    step = undefined;
+  }
+  if (end === undefined) [start, end] = [0, start];
+  const stride = step ?? 1;
+  if (stride === 0) throw new Error("step must be nonzero");
+  if ((end - start) / stride < 0) throw new Error("upper bound and larger bound inconsistent with step sign");
+  const allInt = [start, end, stride].every(Number.isInteger);
+  const dtype = resolveDtype(options, allInt ? "int64" : "float32");
+  const n = Math.max(0, Math.ceil((end - start) / stride));
+  const out = allocate(dtype, n);
+  for (let i = 0; i < n; i++) store(out, i, start + i * stride, dtype);
+  return finish(Tensor.fromArray(out, [n], dtype), options);
+}
+
+export function eye(n: number, m: number | TensorOptions = n, options: TensorOptions = {}): Tensor {
+  if (typeof m === "object") {
+    options = m;
+    m = n;
+  }
+  const dtype = resolveDtype(options);
+  const out = allocate(dtype, n * m);
+  for (let i = 0; i < Math.min(n, m); i++) out[i * m + i] = 1;
+  return finish(Tensor.fromArray(out, [n, m], dtype), options);
+}
+
+function floatDtype(options: TensorOptions, name: string): DType {
+  const dtype = resolveDtype(options);
+  if (!isFloating(dtype)) throw new Error(`"${name}" not implemented for '${dtype === "int64" ? "Long" : "Bool"}'`);
+  return dtype;
+}
+
+/** Standard normal samples from the seeded generator. */
+export function randn(shape: Shape, options: TensorOptions = {}): Tensor {
+  const dims = shapeOf(shape);
+  const dtype = floatDtype(options, "normal_kernel_cpu");
+  const out = allocate(dtype, numelOf(dims));
+  for (let i = 0; i < out.length; i++) out[i] = defaultGenerator.normal();
+  return finish(Tensor.fromArray(out, dims, dtype), options);
+}
+
+/** Uniform samples in [0, 1) from the seeded generator. */
+export function rand(shape: Shape, options: TensorOptions = {}): Tensor {
+  const dims = shapeOf(shape);
+  const dtype = floatDtype(options, "check_uniform_bounds");
+  const out = allocate(dtype, numelOf(dims));
+  for (let i = 0; i < out.length; i++) {
+    // Rounding to float32 can give 1.0; PyTorch's rand never returns its upper bound.
+    let v = defaultGenerator.random();
+    if (dtype === "float32" && Math.fround(v) >= 1) v = 0.99999994;
+    out[i] = v;
+  }
+  return finish(Tensor.fromArray(out, dims, dtype), options);
+}
+
+/** Integers uniform in [low, high), int64 unless a dtype is given. */
+export function randint(low: number, high: number, shape: Shape, options: TensorOptions = {}): Tensor {
+  const dims = shapeOf(shape);
+  const dtype = resolveDtype(options, "int64");
+  const out = allocate(dtype, numelOf(dims));
+  for (let i = 0; i < out.length; i++) out[i] = defaultGenerator.randint(low, high);
+  return finish(Tensor.fromArray(out, dims, dtype), options);
+}
+
+export function manualSeed(seed: number): void {
+  reseed(seed);
+}
+
+export { sizesArg };

@@ -1,0 +1,26 @@
+/** The ops as free functions, `torch.NAME(tensor, ...)`, next to the Tensor methods. */
+import type { Tensor } from "./tensor";
+import { sizesArg } from "./shape";
+
+export { add, sub, mul, div, pow, neg, exp, log, sqrt, abs, clamp, eq } from "./ops/elementwise";
+export { sigmoid, tanh, relu, softmax, logSoftmax } from "./ops/activation";
+export { sum, mean, max, logsumexp, argmax } from "./ops/reduction";
+export { matmul } from "./ops/linalg";
+export { transpose, t, unsqueeze, squeeze, flatten, clone } from "./ops/shape";
+export { gather, scatter, indexSelect } from "./ops/indexing";
+
+export function reshape(x: Tensor, ...sizes: Array<number | number[]>): Tensor {
+  return x.reshape(sizesArg(sizes));
+}
+export function view(x: Tensor, ...sizes: Array<number | number[]>): Tensor {
+  return x.view(sizesArg(sizes));
+}
+export function expand(x: Tensor, ...sizes: Array<number | number[]>): Tensor {
+  return x.expand(sizesArg(sizes));
+}
+export function permute(x: Tensor, ...dims: Array<number | number[]>): Tensor {
+  return x.permute(sizesArg(dims));
+}
+export function detach(x: Tensor): Tensor {
+  return x.detach();
+}

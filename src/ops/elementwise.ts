@@ -1,0 +1,217 @@
+/**
+ * Element-wise arithmetic with NumPy broadcasting. Forward kernels run through ndarray-ops on
+ * views whose broadcast dims have stride 0; a broadcast input's gradient is the output gradient
+ * summed back to the input's shape (`sumTo`).
+ */
+import ndarray, { type NdArray } from "ndarray";
+import ops from "ndarray-ops";
+import { type DType, type TypedArray, allocate, floatOf, isFloating, promoteTypes, promoteWithScalar } from "../dtype";
+import { broadcastShapes, broadcastStrides, numelOf, sameShape } from "../shape";
+import { record } from "../autograd/node";
+import { Tensor, type Operand } from "../tensor";
+import { sum } from "./reduction";
+
+type NdKernel = (out: NdArray<TypedArray>, ...args: Array<NdArray<TypedArray> | number>) => void;
+
+/** `t` read as `shape` (stride 0 along broadcast dims); 0-d becomes shape [1] for ndarray-ops. */
+export function broadcastView(t: Tensor, shape: readonly number[]): NdArray<TypedArray> {
+  if (shape.length === 0) return ndarray(t.nd.data, [1], [0], t.nd.offset);
+  return ndarray(t.nd.data, [...shape], broadcastStrides(t.nd.shape, t.nd.stride, shape), t.nd.offset);
+}
+
+/** A new contiguous tensor of `shape` filled by `kernel(outView, ...inputViews)`. */
+function compute(shape: readonly number[], dtype: DType, kernel: NdKernel, ...inputs: Array<Tensor | number>): Tensor {
+  const out = allocate(dtype, numelOf(shape));
+  if (out.length > 0) {
+    const outView = ndarray(out, shape.length ? [...shape] : [1]);
+    kernel(outView, ...inputs.map((x) => (typeof x === "number" ? x : broadcastView(x, shape))));
+  }
+  return Tensor.fromArray(out, shape, dtype);
+}
+
+/** Sums a broadcast gradient back down to `shape` (leading dims and dims of size 1). */
+export function sumTo(grad: Tensor, shape: readonly number[]): Tensor {
+  if (sameShape(grad.nd.shape, shape)) return grad;
+  const lead = grad.ndim - shape.length;
+  const dims: number[] = [];
+  grad.nd.shape.forEach((size, i) => {
+    if (i < lead || (shape[i - lead] === 1 && size !== 1)) dims.push(i);
+  });
+  const reduced = dims.length ? sum(grad, dims, true) : grad;
+  return reduced.reshape([...shape]);
+}
+
+export function scalarTensor(value: number, dtype: DType): Tensor {
+  const data = allocate(dtype, 1);
+  data[0] = value;
+  return Tensor.fromArray(data, [], dtype);
+}
+
+function checkOperand(x: unknown, name: string): void {
+  if (!(x instanceof Tensor) && typeof x !== "number" && typeof x !== "boolean") {
+    throw new TypeError(`${name}(): argument 'other' must be a Tensor or a number, not ${x === null ? "null" : typeof x}`);
+  }
+}
+
+/** Broadcast shape and promoted dtype of `a op b`, b a tensor or a plain number. */
+function resultOf(a: Tensor, b: Operand, name: string): { shape: number[]; dtype: DType } {
+  checkOperand(b, name);
+  if (typeof b !== "number" && typeof b !== "boolean") {
+    return { shape: broadcastShapes(a.nd.shape, b.nd.shape), dtype: promoteTypes(a.dtype, b.dtype) };
+  }
+  return { shape: a.shape, dtype: promoteWithScalar(a.dtype, b) };
+}
+
+export function add(a: Tensor, b: Operand, alpha = 1): Tensor {
+  const { shape, dtype } = resultOf(a, b, "add");
+  if (typeof b === "number") {
+    const out = compute(shape, dtype, ops.adds as NdKernel, a, b * alpha);
+    return record("AddBackward0", out, [a], (g) => [g], { savesTensors: false });
+  }
+  const out = alpha === 1 ? compute(shape, dtype, ops.add as NdKernel, a, b) : compute(shape, dtype, addScaled, a, b, alpha);
+  return record("AddBackward0", out, [a, b], (g) => [sumTo(g, a.shape), sumTo(alpha === 1 ? g : g.mul(alpha), b.shape)], {
+    savesTensors: false,
+  });
+}
+
+export function sub(a: Tensor, b: Operand, alpha = 1): Tensor {
+  const { shape, dtype } = resultOf(a, b, "sub");
+  if (typeof b === "number") {
+    const out = compute(shape, dtype, ops.subs as NdKernel, a, b * alpha);
+    return record("SubBackward0", out, [a], (g) => [g], { savesTensors: false });
+  }
+  const out = compute(shape, dtype, addScaled, a, b, -alpha);
+  return record("SubBackward0", out, [a, b], (g) => [sumTo(g, a.shape), sumTo(g.mul(-alpha), b.shape)], {
+    savesTensors: false,
+  });
+}
+
+const addScaled: NdKernel = (out, a, b, alpha) => {
+  ops.muls(out, b as NdArray<TypedArray>, alpha as number);
+  ops.addeq(out, a as NdArray<TypedArray>);
+};
+
+export function mul(a: Tensor, b: Operand): Tensor {
+  const { shape, dtype } = resultOf(a, b, "mul");
+  if (typeof b === "number") {
+    const out = compute(shape, dtype, ops.muls as NdKernel, a, b);
+    return record("MulBackward0", out, [a], (g) => [g.mul(b)]);
+  }
+  const out = compute(shape, dtype, ops.mul as NdKernel, a, b);
+  return record("MulBackward0", out, [a, b], (g) => [
+    a.requiresGrad ? sumTo(g.mul(b), a.shape) : null,
+    b.requiresGrad ? sumTo(g.mul(a), b.shape) : null,
+  ]);
+}
+
+/** True division: integer inputs give float32, as `torch.div` does. */
+export function div(a: Tensor, b: Operand): Tensor {
+  const { shape, dtype } = resultOf(a, b, "div");
+  const outDtype = floatOf(dtype);
+  if (typeof b === "number") {
+    const out = compute(shape, outDtype, ops.divs as NdKernel, a, b);
+    return record("DivBackward0", out, [a], (g) => [g.div(b)]);
+  }
+  const out = compute(shape, outDtype, ops.div as NdKernel, a, b);
+  return record("DivBackward0", out, [a, b], (g) => [
+    a.requiresGrad ? sumTo(g.div(b), a.shape) : null,
+    b.requiresGrad ? sumTo(g.mul(out).div(b).neg(), b.shape) : null,
+  ]);
+}
+
+export function pow(a: Tensor, exponent: Operand): Tensor {
+  const { shape, dtype } = resultOf(a, exponent, "pow");
+  if (typeof exponent === "number") {
+    const out = compute(shape, dtype, ops.pows as NdKernel, a, exponent);
+    // d/da a^p = p * a^(p-1); p = 0 gives exactly 0, as in PyTorch.
+    return record("PowBackward0", out, [a], (g) => [exponent === 0 ? g.mul(0) : g.mul(a.pow(exponent - 1)).mul(exponent)]);
+  }
+  const out = compute(shape, dtype, ops.pow as NdKernel, a, exponent);
+  return record("PowBackward1", out, [a, exponent], (g) => [
+    a.requiresGrad ? sumTo(g.mul(exponent).mul(a.pow(exponent.sub(1))), a.shape) : null,
+    // d/db a^b = a^b * log(a), defined as 0 where a^b is 0 (PyTorch masks a == 0 with b >= 0).
+    exponent.requiresGrad ? sumTo(g.mul(mapUnary(out, out.dtype, (v, i, la) => (v === 0 ? 0 : v * la[i]), a.log())), exponent.shape) : null,
+  ]);
+}
+
+/** An element-wise map of a contiguous copy of `x` (with an optional second same-shape input). */
+export function mapUnary(
+  x: Tensor,
+  dtype: DType,
+  fn: (v: number, i: number, other: TypedArray) => number,
+  other?: Tensor,
+): Tensor {
+  const src = x.toArray();
+  const second = other ? broadcastTo(other, x.shape).toArray() : src;
+  const out = allocate(dtype, src.length);
+  for (let i = 0; i < src.length; i++) out[i] = fn(src[i], i, second);
+  return Tensor.fromArray(out, x.shape, dtype);
+}
+
+function broadcastTo(t: Tensor, shape: readonly number[]): Tensor {
+  return sameShape(t.nd.shape, shape) ? t : new Tensor(broadcastView(t, shape), t.dtype).contiguous();
+}
+
+export function neg(x: Tensor): Tensor {
+  if (x.dtype === "bool") throw new Error("Negation, the `-` operator, on a bool tensor is not supported. If you are trying to invert a mask, use the `~` or `logical_not()` operator instead.");
+  const out = compute(x.shape, x.dtype, ops.neg as NdKernel, x);
+  return record("NegBackward0", out, [x], (g) => [g.neg()], { savesTensors: false });
+}
+
+export function exp(x: Tensor): Tensor {
+  const out = compute(x.shape, floatOf(x.dtype), ops.exp as NdKernel, x);
+  return record("ExpBackward0", out, [x], (g) => [g.mul(out)]);
+}
+
+export function log(x: Tensor): Tensor {
+  const out = compute(x.shape, floatOf(x.dtype), ops.log as NdKernel, x);
+  return record("LogBackward0", out, [x], (g) => [g.div(x)]);
+}
+
+export function sqrt(x: Tensor): Tensor {
+  const out = compute(x.shape, floatOf(x.dtype), ops.sqrt as NdKernel, x);
+  return record("SqrtBackward0", out, [x], (g) => [g.div(out.mul(2))]);
+}
+
+export function abs(x: Tensor): Tensor {
+  const out = compute(x.shape, x.dtype, ops.abs as NdKernel, x);
+  // sign(x), with sign(0) = 0 as in PyTorch.
+  return record("AbsBackward0", out, [x], (g) => [g.mul(mapUnary(x, g.dtype, (v) => (v > 0 ? 1 : v < 0 ? -1 : 0)))]);
+}
+
+/** Clamps into [min, max]; the gradient passes where min <= x <= max (bounds included, as in PyTorch). */
+export function clamp(x: Tensor, min?: number | null, max?: number | null): Tensor {
+  const lo = min ?? null;
+  const hi = max ?? null;
+  if (lo === null && hi === null) throw new Error("torch.clamp: At least one of 'min' or 'max' must not be None");
+  const dtype = [lo, hi].some((b) => b !== null && !Number.isInteger(b)) ? floatOf(x.dtype) : x.dtype;
+  const out = mapUnary(x, dtype, (v) => {
+    if (Number.isNaN(v)) return v;
+    if (lo !== null && v < lo) v = lo;
+    if (hi !== null && v > hi) v = hi;
+    return v;
+  });
+  return record("ClampBackward1", out, [x], (g) => [
+    g.mul(mapUnary(x, g.dtype, (v) => ((lo === null || v >= lo) && (hi === null || v <= hi) ? 1 : 0))),
+  ]);
+}
+
+/** Element-wise equality as a bool tensor (not differentiable). */
+export function eq(a: Tensor, b: Operand): Tensor {
+  const { shape } = resultOf(a, b, "eq");
+  if (typeof b === "number" || typeof b === "boolean") return compute(shape, "bool", ops.eqs as NdKernel, a, Number(b));
+  return compute(shape, "bool", ops.eq as NdKernel, a, b);
+}
+
+/** A copy converted to `dtype` (the same tensor when it already has it); differentiable between floats. */
+export function toDtype(x: Tensor, dtype: DType): Tensor {
+  if (x.dtype === dtype) return x;
+  const out = compute(x.shape, dtype, ops.assign as NdKernel, x);
+  if (dtype === "bool") {
+    const data = out.nd.data;
+    const src = x.toArray();
+    for (let i = 0; i < data.length; i++) data[i] = src[i] !== 0 ? 1 : 0;
+  }
+  if (!isFloating(dtype)) return out;
+  return record("ToCopyBackward0", out, [x], (g) => [g.toDtype(x.dtype)], { savesTensors: false });
+}
