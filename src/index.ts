@@ -7,3 +7,5 @@ export type { TensorOptions } from "./creation";
 export * from "./functions";
 export { noGrad, enableGrad, isGradEnabled, setGradEnabled } from "./autograd/grad-mode";
 export { Generator, defaultGenerator } from "./random";
+export * as autograd from "./autograd/function";
+export * as nn from "./nn";

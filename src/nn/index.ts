@@ -1,0 +1,3 @@
+/** `torch.nn`: modules, parameters and the functional forms. */
+export { Module, Parameter } from "./module";
+export type { StateDict } from "./module";
