@@ -9,3 +9,7 @@ export { noGrad, enableGrad, isGradEnabled, setGradEnabled } from "./autograd/gr
 export { Generator, defaultGenerator } from "./random";
 export * as autograd from "./autograd/function";
 export * as nn from "./nn";
+export * as optim from "./optim";
+export * as text from "./text";
+export * as data from "./data";
+export * as io from "./io/safetensors";

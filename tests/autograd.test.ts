@@ -138,11 +138,11 @@ describe("autograd.gradcheck", () => {
 
   test("catches a wrong gradient", () => {
     class WrongSquare extends autograd.Function {
-      static override forward(ctx: autograd.FunctionCtx, x: torch.Tensor) {
+      static override forward(ctx: torch.autograd.FunctionCtx, x: torch.Tensor) {
         ctx.saveForBackward(x);
         return x.mul(x);
       }
-      static override backward(ctx: autograd.FunctionCtx, g: torch.Tensor) {
+      static override backward(ctx: torch.autograd.FunctionCtx, g: torch.Tensor) {
         const [x] = ctx.savedTensors;
         return g.mul(x); // should be 2x
       }
@@ -154,11 +154,11 @@ describe("autograd.gradcheck", () => {
 
 describe("autograd.Function", () => {
   class Cube extends autograd.Function {
-    static override forward(ctx: autograd.FunctionCtx, x: torch.Tensor) {
+    static override forward(ctx: torch.autograd.FunctionCtx, x: torch.Tensor) {
       ctx.saveForBackward(x);
       return x.pow(3);
     }
-    static override backward(ctx: autograd.FunctionCtx, g: torch.Tensor) {
+    static override backward(ctx: torch.autograd.FunctionCtx, g: torch.Tensor) {
       const [x] = ctx.savedTensors;
       return g.mul(x.pow(2)).mul(3);
     }
@@ -175,10 +175,10 @@ describe("autograd.Function", () => {
 
   test("the wrong number of gradients is reported", () => {
     class Bad extends autograd.Function {
-      static override forward(_ctx: autograd.FunctionCtx, x: torch.Tensor, y: torch.Tensor) {
+      static override forward(_ctx: torch.autograd.FunctionCtx, x: torch.Tensor, y: torch.Tensor) {
         return x.add(y);
       }
-      static override backward(_ctx: autograd.FunctionCtx, g: torch.Tensor) {
+      static override backward(_ctx: torch.autograd.FunctionCtx, g: torch.Tensor) {
         return g;
       }
     }

@@ -18,3 +18,6 @@ export { LabelSet } from "./labels";
 export type { LabelOrder, LabelSetJSON } from "./labels";
 export { toBagBatch, toCountMatrix } from "./batch";
 export type { BagBatch } from "./batch";
+export { TextClassifier, TextClassifierNet, trainTextClassifier, inferTask, defaultLoss } from "./classifier";
+export type { Task, LossName, Example, ClassifierConfig, TrainOptions, EpochStats, BatchProgress, Evaluation } from "./classifier";
+export { saveClassifier, loadClassifier, ModelFileError, MODEL_FORMAT, MODEL_VERSION } from "./model-file";

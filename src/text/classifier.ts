@@ -1,0 +1,431 @@
+/**
+ * A fastText-style linear text classifier: the embeddings of a document's words and hashed word
+ * n-grams, averaged by an EmbeddingBag, then one Linear layer. Trained with SGD and a learning
+ * rate that decays linearly to zero, as fastText does. The loss follows the notes: softmax
+ * cross-entropy for one label among many, BCEWithLogits on a single logit for two classes, and
+ * BCEWithLogits on multi-hot targets when an example may carry several labels.
+ */
+import { Tensor } from "../tensor";
+import { noGrad } from "../autograd/grad-mode";
+import { Module } from "../nn/module";
+import { EmbeddingBag, Linear } from "../nn/layers";
+import { uniform_, zeros_ } from "../nn/init";
+import { BCEWithLogitsLoss, CrossEntropyLoss } from "../nn/loss";
+import { SGD } from "../optim/sgd";
+import { LinearLR } from "../optim/lr-scheduler";
+import { Generator, defaultGenerator } from "../random";
+import { DataLoader } from "../data/loader";
+import { tokenize } from "./tokenizer";
+import { Vocab } from "./vocab";
+import { encodeTokens, numFeatures } from "./ngrams";
+import { LabelSet } from "./labels";
+import { toBagBatch } from "./batch";
+
+export type Task = "binary" | "multiclass" | "multilabel";
+export type LossName = "cross-entropy" | "bce-with-logits";
+
+export interface Example {
+  text: string;
+  labels: string[];
+}
+
+/** Everything needed to turn text into features and outputs into labels, saved with the weights. */
+export interface ClassifierConfig {
+  task: Task;
+  loss: LossName;
+  labels: string[];
+  dim: number;
+  wordNgrams: number;
+  buckets: number;
+  minCount: number;
+  maxTokens: number;
+  posWeight?: number;
+  labelSmoothing?: number;
+}
+
+export interface TrainOptions {
+  epochs?: number;
+  lr?: number;
+  batchSize?: number;
+  dim?: number;
+  wordNgrams?: number;
+  buckets?: number;
+  minCount?: number;
+  maxTokens?: number;
+  seed?: number;
+  task?: Task;
+  loss?: LossName;
+  posWeight?: number;
+  labelSmoothing?: number;
+  /** Evaluated after every epoch when given. */
+  validation?: Example[];
+  onEpoch?: (stats: EpochStats) => void;
+  onBatch?: (progress: BatchProgress) => void;
+}
+
+export interface EpochStats {
+  epoch: number;
+  epochs: number;
+  loss: number;
+  /** Accuracy on the training batches as they were seen (before each step's update). */
+  accuracy: number;
+  tokensPerSecond: number;
+  seconds: number;
+  lr: number;
+  validation?: Evaluation;
+}
+
+export interface BatchProgress {
+  epoch: number;
+  batch: number;
+  batches: number;
+  loss: number;
+  tokensPerSecond: number;
+}
+
+export interface Evaluation {
+  /** Exact-match accuracy (for multi-label: every label right). */
+  accuracy: number;
+  /** Class index per example (binary and multi-class); null for multi-label. */
+  yTrue: Int32Array | null;
+  yPred: Int32Array | null;
+  /** Multi-label: micro-F1 over all labels at the threshold. */
+  microF1?: number;
+  loss: number;
+}
+
+/** The network: bag-of-features embedding average, then a linear layer. */
+export class TextClassifierNet extends Module {
+  readonly embedding: EmbeddingBag;
+  readonly output: Linear;
+
+  constructor(features: number, dim: number, outputs: number) {
+    super();
+    this.embedding = new EmbeddingBag(features, dim, { mode: "mean" });
+    this.output = new Linear(dim, outputs);
+    // fastText's initialisation: small uniform embeddings, a zero output layer.
+    uniform_(this.embedding.weight, -1 / dim, 1 / dim);
+    zeros_(this.output.weight);
+    zeros_(this.output.bias!);
+  }
+
+  forward(indices: Tensor, offsets: Tensor): Tensor {
+    return this.output.forward(this.embedding.forward(indices, offsets));
+  }
+}
+
+/** Picks the task from the labels, as the notes advise, and says why. */
+export function inferTask(examples: readonly Example[]): { task: Task; reason: string } {
+  const multi = examples.find((e) => e.labels.length > 1);
+  const classes = new Set(examples.flatMap((e) => e.labels)).size;
+  if (multi) {
+    return { task: "multilabel", reason: `some examples have several labels (${multi.labels.length} on one), so BCEWithLogitsLoss on multi-hot targets, a sigmoid per label` };
+  }
+  if (classes <= 2) {
+    return { task: "binary", reason: `${classes} classes and one label per example, so BCEWithLogitsLoss on a single logit` };
+  }
+  return { task: "multiclass", reason: `${classes} classes and one label per example, so CrossEntropyLoss (softmax over the classes)` };
+}
+
+export function defaultLoss(task: Task): LossName {
+  return task === "multiclass" ? "cross-entropy" : "bce-with-logits";
+}
+
+/** A trained model with its text pipeline: predicts, evaluates and explains itself. */
+export class TextClassifier {
+  readonly labelSet: LabelSet;
+
+  constructor(
+    readonly net: TextClassifierNet,
+    readonly vocab: Vocab,
+    readonly config: ClassifierConfig,
+  ) {
+    this.labelSet = new LabelSet(config.labels);
+  }
+
+  /** The model's output width: one logit for binary BCE, else one per label. */
+  static outputsFor(task: Task, loss: LossName, labels: number): number {
+    return task === "binary" && loss === "bce-with-logits" ? 1 : labels;
+  }
+
+  encode(text: string): Int32Array {
+    const tokens = tokenize(text, { maxTokens: this.config.maxTokens });
+    return encodeTokens(tokens, this.vocab, { wordNgrams: this.config.wordNgrams, buckets: this.config.buckets });
+  }
+
+  /** Logits for already-encoded documents, in batches, without a graph. */
+  logits(docs: readonly Int32Array[], batchSize = 512): Float32Array {
+    const outputs = this.net.output.outFeatures;
+    const out = new Float32Array(docs.length * outputs);
+    noGrad(() => {
+      for (let start = 0; start < docs.length; start += batchSize) {
+        const rows = Int32Array.from({ length: Math.min(batchSize, docs.length - start) }, (_, i) => start + i);
+        const { indices, offsets } = toBagBatch(docs, rows);
+        const y = this.net.forward(int64(indices), int64(offsets));
+        out.set(y.toArray() as Float32Array, start * outputs);
+      }
+    });
+    return out;
+  }
+
+  /**
+   * Per example, the probability of every label: softmax over the classes for cross-entropy,
+   * a sigmoid per label for BCEWithLogits (for a single binary logit: [1 - p, p]).
+   */
+  probabilities(texts: readonly string[]): Float64Array[] {
+    const docs = texts.map((t) => this.encode(t));
+    const logits = this.logits(docs);
+    const outputs = this.net.output.outFeatures;
+    const C = this.labelSet.size;
+    return docs.map((_, i) => {
+      const row = logits.subarray(i * outputs, (i + 1) * outputs);
+      const p = new Float64Array(C);
+      if (this.config.loss === "cross-entropy") {
+        let max = -Infinity;
+        for (const v of row) max = Math.max(max, v);
+        let sum = 0;
+        for (let c = 0; c < C; c++) sum += (p[c] = Math.exp(row[c] - max));
+        for (let c = 0; c < C; c++) p[c] /= sum;
+      } else if (outputs === 1) {
+        p[1] = sigmoid(row[0]);
+        p[0] = 1 - p[1];
+      } else {
+        for (let c = 0; c < C; c++) p[c] = sigmoid(row[c]);
+      }
+      return p;
+    });
+  }
+
+  /**
+   * The top `k` labels of each text with their probabilities. Multi-label models keep only the
+   * labels at or above `threshold` (possibly none, like fastText).
+   */
+  predict(texts: readonly string[], options: { k?: number; threshold?: number } = {}): Array<Array<{ label: string; probability: number }>> {
+    const k = options.k ?? 1;
+    const threshold = options.threshold ?? (this.config.task === "multilabel" ? 0.5 : 0);
+    return this.probabilities(texts).map((p) =>
+      [...p]
+        .map((probability, c) => ({ label: this.labelSet.nameOf(c), probability }))
+        .sort((a, b) => b.probability - a.probability)
+        .slice(0, k === -1 ? p.length : k)
+        .filter((x) => x.probability >= threshold),
+    );
+  }
+
+  /** Accuracy (and micro-F1 for multi-label) on labelled examples; unknown labels count as wrong. */
+  evaluate(examples: readonly Example[], threshold = 0.5): Evaluation {
+    const docs = examples.map((e) => this.encode(e.text));
+    const logits = this.logits(docs);
+    const outputs = this.net.output.outFeatures;
+    const C = this.labelSet.size;
+    let lossSum = 0;
+    if (this.config.task === "multilabel") {
+      let exact = 0;
+      let tp = 0;
+      let fp = 0;
+      let fn = 0;
+      examples.forEach((e, i) => {
+        const truth = new Set(e.labels.map((l) => this.labelSet.indexOf(l)));
+        let allRight = e.labels.every((l) => this.labelSet.indexOf(l) >= 0);
+        for (let c = 0; c < C; c++) {
+          const x = logits[i * outputs + c];
+          const y = truth.has(c) ? 1 : 0;
+          lossSum += bceWithLogits(x, y) / C;
+          const predicted = sigmoid(x) >= threshold;
+          if (predicted && y) tp++;
+          else if (predicted) fp++;
+          else if (y) fn++;
+          if (predicted !== (y === 1)) allRight = false;
+        }
+        fn += e.labels.filter((l) => this.labelSet.indexOf(l) < 0).length;
+        if (allRight) exact++;
+      });
+      const microF1 = tp === 0 ? 0 : (2 * tp) / (2 * tp + fp + fn);
+      return { accuracy: exact / Math.max(examples.length, 1), yTrue: null, yPred: null, microF1, loss: lossSum / Math.max(examples.length, 1) };
+    }
+    const yTrue = Int32Array.from(examples, (e) => this.labelSet.indexOf(e.labels[0]));
+    const yPred = new Int32Array(examples.length);
+    let correct = 0;
+    examples.forEach((_, i) => {
+      const row = logits.subarray(i * outputs, (i + 1) * outputs);
+      yPred[i] = outputs === 1 ? (row[0] > 0 ? 1 : 0) : argmax(row);
+      if (yPred[i] === yTrue[i]) correct++;
+      if (yTrue[i] >= 0) lossSum += outputs === 1 ? bceWithLogits(row[0], yTrue[i]) : crossEntropyRow(row, yTrue[i]);
+    });
+    return { accuracy: correct / Math.max(examples.length, 1), yTrue, yPred, loss: lossSum / Math.max(examples.length, 1) };
+  }
+
+  /**
+   * The vocabulary words that push hardest toward `label` (or, with `direction: -1`, away from
+   * it): each word's own contribution to the logit, `output.weight[c] · embedding[word]`.
+   */
+  topWords(label: string, n = 10, direction: 1 | -1 = 1): Array<{ word: string; score: number }> {
+    const outputs = this.net.output.outFeatures;
+    const c = outputs === 1 ? 0 : this.labelSet.indexOf(label);
+    if (c < 0) throw new Error(`unknown label ${JSON.stringify(label)}`);
+    const sign = outputs === 1 && this.labelSet.indexOf(label) === 0 ? -direction : direction;
+    const dim = this.config.dim;
+    const w = this.net.output.weight.toArray();
+    const e = this.net.embedding.weight.toArray();
+    const scores: Array<{ word: string; score: number }> = [];
+    for (let id = 0; id < this.vocab.size; id++) {
+      let s = 0;
+      for (let d = 0; d < dim; d++) s += w[c * dim + d] * e[id * dim + d];
+      scores.push({ word: this.vocab.tokenOf(id), score: sign * s });
+    }
+    return scores.sort((a, b) => b.score - a.score).slice(0, n);
+  }
+}
+
+/** Trains a classifier on `train`; the whole text pipeline is fitted on the training texts only. */
+export function trainTextClassifier(train: readonly Example[], options: TrainOptions = {}): TextClassifier {
+  if (train.length === 0) throw new Error("no training examples");
+  const epochs = options.epochs ?? 10;
+  const batchSize = options.batchSize ?? 32;
+  const lr = options.lr ?? 0.5;
+  const maxTokens = options.maxTokens ?? 1000;
+  const wordNgrams = options.wordNgrams ?? 1;
+  const buckets = options.buckets ?? (wordNgrams > 1 ? 1 << 20 : 0);
+  const { task: inferred } = inferTask(train);
+  const task = options.task ?? inferred;
+  const loss = options.loss ?? defaultLoss(task);
+  const generator = new Generator(options.seed ?? 0);
+
+  const tokens = train.map((e) => tokenize(e.text, { maxTokens }));
+  const vocab = Vocab.build(tokens, { minCount: options.minCount ?? 1 });
+  const labelSet = LabelSet.fromLabels(train.map((e) => e.labels), { order: task === "binary" ? "sorted" : "first" });
+  const config: ClassifierConfig = {
+    task,
+    loss,
+    labels: [...labelSet.names],
+    dim: options.dim ?? 10,
+    wordNgrams,
+    buckets,
+    minCount: options.minCount ?? 1,
+    maxTokens,
+    ...(options.posWeight !== undefined ? { posWeight: options.posWeight } : {}),
+    ...(options.labelSmoothing !== undefined ? { labelSmoothing: options.labelSmoothing } : {}),
+  };
+  const ngramOptions = { wordNgrams, buckets };
+  const docs = tokens.map((t) => encodeTokens(t, vocab, ngramOptions));
+  const outputs = TextClassifier.outputsFor(task, loss, labelSet.size);
+  const net = withSeed(generator, () => new TextClassifierNet(numFeatures(vocab.size, ngramOptions), config.dim, outputs));
+  const classifier = new TextClassifier(net, vocab, config);
+
+  const targets = buildTargets(train, labelSet, task, loss, outputs);
+  const criterion =
+    loss === "cross-entropy"
+      ? new CrossEntropyLoss(config.labelSmoothing !== undefined ? { labelSmoothing: config.labelSmoothing } : {})
+      : new BCEWithLogitsLoss(config.posWeight !== undefined ? { posWeight: Tensor.fromArray(new Float32Array(outputs).fill(config.posWeight), [outputs], "float32") } : {});
+
+  const loader = new DataLoader(docs.length, { batchSize, shuffle: true, generator });
+  const optimizer = new SGD(net.parameters(), { lr });
+  const scheduler = new LinearLR(optimizer, { startFactor: 1, endFactor: 0, totalIters: epochs * loader.length });
+  const wordsIn = (rows: Int32Array) => rows.reduce((n, r) => n + tokens[r].length, 0);
+
+  for (let epoch = 1; epoch <= epochs; epoch++) {
+    const started = performance.now();
+    let lossSum = 0;
+    let seen = 0;
+    let correct = 0;
+    let words = 0;
+    let batch = 0;
+    const lrAtStart = optimizer.paramGroups[0].lr;
+    for (const rows of loader) {
+      const { indices, offsets } = toBagBatch(docs, rows);
+      const logits = net.forward(int64(indices), int64(offsets));
+      const value = criterion.forward(logits, targets.batch(rows));
+      optimizer.zeroGrad();
+      value.backward();
+      optimizer.step();
+      scheduler.step();
+      lossSum += value.item() * rows.length;
+      seen += rows.length;
+      correct += targets.correct(logits.toArray(), rows);
+      words += wordsIn(rows);
+      batch++;
+      options.onBatch?.({
+        epoch,
+        batch,
+        batches: loader.length,
+        loss: lossSum / seen,
+        tokensPerSecond: words / ((performance.now() - started) / 1000),
+      });
+    }
+    const seconds = (performance.now() - started) / 1000;
+    const stats: EpochStats = {
+      epoch,
+      epochs,
+      loss: lossSum / seen,
+      accuracy: correct / seen,
+      tokensPerSecond: words / seconds,
+      seconds,
+      lr: lrAtStart,
+    };
+    if (options.validation) stats.validation = classifier.evaluate(options.validation);
+    options.onEpoch?.(stats);
+  }
+  return classifier;
+}
+
+/** Targets of every training example in the form the loss wants, sliced per batch. */
+function buildTargets(examples: readonly Example[], labels: LabelSet, task: Task, loss: LossName, outputs: number) {
+  if (loss === "cross-entropy") {
+    if (task === "multilabel") throw new Error("cross-entropy needs one label per example; use bce-with-logits for multi-label data");
+    const y = labels.encode(examples.map((e) => e.labels[0]));
+    return {
+      batch: (rows: Int32Array) => int64(Int32Array.from(rows, (r) => y[r])),
+      correct: (logits: ArrayLike<number>, rows: Int32Array) =>
+        rows.reduce((n, r, i) => n + (argmax(sliceRow(logits, i, outputs)) === y[r] ? 1 : 0), 0),
+    };
+  }
+  const hot = outputs === 1 ? Float32Array.from(labels.encode(examples.map((e) => e.labels[0]))) : labels.encodeMultiHot(examples.map((e) => e.labels));
+  return {
+    batch: (rows: Int32Array) => {
+      const out = new Float32Array(rows.length * outputs);
+      rows.forEach((r, i) => out.set(hot.subarray(r * outputs, (r + 1) * outputs), i * outputs));
+      return Tensor.fromArray(out, [rows.length, outputs], "float32");
+    },
+    correct: (logits: ArrayLike<number>, rows: Int32Array) =>
+      rows.reduce((n, r, i) => {
+        for (let c = 0; c < outputs; c++) if ((logits[i * outputs + c] > 0 ? 1 : 0) !== hot[r * outputs + c]) return n;
+        return n + 1;
+      }, 0),
+  };
+}
+
+/** Layers draw their initial weights from the library's generator: seed it from the run's seed. */
+function withSeed<T>(generator: Generator, fn: () => T): T {
+  defaultGenerator.manualSeed(generator.nextUint32());
+  return fn();
+}
+
+function int64(values: Int32Array): Tensor {
+  return Tensor.fromArray(values, [values.length], "int64");
+}
+
+function sliceRow(values: ArrayLike<number>, row: number, width: number): number[] {
+  return Array.from({ length: width }, (_, c) => values[row * width + c]);
+}
+
+function argmax(row: ArrayLike<number>): number {
+  let best = 0;
+  for (let c = 1; c < row.length; c++) if (row[c] > row[best]) best = c;
+  return best;
+}
+
+function sigmoid(x: number): number {
+  return x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x));
+}
+
+function bceWithLogits(x: number, y: number): number {
+  return Math.max(x, 0) - x * y + Math.log1p(Math.exp(-Math.abs(x)));
+}
+
+function crossEntropyRow(row: ArrayLike<number>, target: number): number {
+  let max = -Infinity;
+  for (let c = 0; c < row.length; c++) max = Math.max(max, row[c]);
+  let sum = 0;
+  for (let c = 0; c < row.length; c++) sum += Math.exp(row[c] - max);
+  return max + Math.log(sum) - row[target];
+}
