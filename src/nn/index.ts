@@ -1,3 +1,6 @@
 /** `torch.nn`: modules, parameters and the functional forms. */
 export { Module, Parameter } from "./module";
 export type { StateDict } from "./module";
+export { Linear, EmbeddingBag, EmbeddingParameter, Sequential, Dropout, Flatten, Identity } from "./layers";
+export type { EmbeddingBagMode, EmbeddingBagOptions, FactoryOptions } from "./layers";
+export * as init from "./init";

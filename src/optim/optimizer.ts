@@ -1,0 +1,189 @@
+/**
+ * `Optimizer`: parameter groups (each a list of parameters plus its own options), per-parameter
+ * state, `zeroGrad`, and `stateDict` / `loadStateDict` in PyTorch's structure
+ * (`{state: {index: {...}}, paramGroups: [{...options, params: [index, ...]}]}`, camelCase keys).
+ */
+import { enableGrad, noGrad } from "../autograd/grad-mode";
+import { scalarTypeName } from "../dtype";
+import { zeroGradInPlace } from "../ops/row-sparse";
+import { Tensor } from "../tensor";
+
+/** A group of parameters sharing options; schedulers read and write `lr` (and `initialLr`). */
+export interface ParamGroup {
+  params: Tensor[];
+  lr: number;
+  initialLr?: number;
+  [option: string]: unknown;
+}
+
+/** What the constructor and `addParamGroup` accept: parameters and any per-group options. */
+export type ParamGroupInput = { params: Iterable<Tensor> | Tensor } & Record<string, unknown>;
+
+export type Params = Iterable<Tensor> | Iterable<ParamGroupInput>;
+
+export type PerParamState = Record<string, unknown>;
+
+export interface OptimizerStateDict {
+  state: Record<number, PerParamState>;
+  paramGroups: Array<Record<string, unknown> & { params: number[] }>;
+}
+
+/** Marks an option every group must end up with (PyTorch's `required`). */
+export const required: unique symbol = Symbol("required");
+
+function typeName(x: unknown): string {
+  if (x instanceof Tensor) return `torch.${scalarTypeName(x.dtype)}Tensor`;
+  if (x === null) return "NoneType";
+  if (Array.isArray(x)) return "list";
+  return typeof x === "object" ? (x as object).constructor?.name ?? "object" : typeof x;
+}
+
+function cloneState(value: unknown, like?: Tensor): unknown {
+  if (value instanceof Tensor) {
+    const target = like && value.dtype !== like.dtype && like.dtype.startsWith("float") && value.dtype.startsWith("float") ? value.to(like.dtype) : value;
+    return Tensor.fromArray(target.toArray().slice(), target.shape, target.dtype);
+  }
+  if (Array.isArray(value)) return value.map((v) => cloneState(v, like));
+  if (value && typeof value === "object") {
+    return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, cloneState(v, like)]));
+  }
+  return value;
+}
+
+export abstract class Optimizer {
+  readonly defaults: Record<string, unknown>;
+  readonly paramGroups: ParamGroup[] = [];
+  /** Per-parameter state (for SGD: `momentumBuffer`). */
+  state = new Map<Tensor, PerParamState>();
+
+  constructor(params: Params, defaults: Record<string, unknown>) {
+    this.defaults = defaults;
+    if (params instanceof Tensor) {
+      throw new TypeError(`params argument given to the optimizer should be an iterable of Tensors or dicts, but got ${typeName(params)}`);
+    }
+    if (params === null || params === undefined || typeof (params as Iterable<unknown>)[Symbol.iterator] !== "function") {
+      throw new TypeError(`params argument given to the optimizer should be an iterable of Tensors or dicts, but got ${typeName(params)}`);
+    }
+    let groups = [...(params as Iterable<Tensor | ParamGroupInput>)];
+    if (groups.length === 0) throw new Error("optimizer got an empty parameter list");
+    const first = groups[0];
+    if (first instanceof Tensor || first === null || typeof first !== "object" || !("params" in first)) {
+      groups = [{ params: groups as Tensor[] }];
+    }
+    for (const g of groups as ParamGroupInput[]) this.addParamGroup(g);
+  }
+
+  /** Adds a group; options it leaves out come from the defaults. */
+  addParamGroup(group: ParamGroupInput): void {
+    if (group === null || typeof group !== "object") throw new TypeError("param group must be a dict");
+    const { params } = group;
+    let list: Tensor[];
+    if (params instanceof Tensor) list = [params];
+    else if (params instanceof Set) {
+      throw new TypeError(
+        "optimizer parameters need to be organized in ordered collections, but the ordering of tensors in sets will change between runs. Please use a list instead.",
+      );
+    } else if (params && typeof (params as Iterable<Tensor>)[Symbol.iterator] === "function") list = [...(params as Iterable<Tensor>)];
+    else throw new TypeError(`optimizer can only optimize Tensors, but one of the params is ${typeName(params)}`);
+    for (const p of list) {
+      if (!(p instanceof Tensor)) throw new TypeError(`optimizer can only optimize Tensors, but one of the params is ${typeName(p)}`);
+      if (!p.isLeaf) throw new Error("can't optimize a non-leaf Tensor");
+    }
+    const merged: Record<string, unknown> = { ...group, params: list };
+    for (const [name, value] of Object.entries(this.defaults)) {
+      if (merged[name] === undefined) {
+        if (value === required) throw new Error(`parameter group didn't specify a value of required optimization parameter ${name}`);
+        merged[name] = value;
+      }
+    }
+    if (new Set(list).size !== list.length) {
+      // PyTorch warns here; the duplicates would be updated twice, so keep one of each.
+      merged.params = [...new Set(list)];
+    }
+    const taken = new Set(this.paramGroups.flatMap((g) => g.params));
+    if (list.some((p) => taken.has(p))) throw new Error("some parameters appear in more than one parameter group");
+    this.checkGroup(merged);
+    this.paramGroups.push(merged as ParamGroup);
+  }
+
+  /** Validates a group's options (subclasses throw in PyTorch's words). */
+  protected checkGroup(_group: Record<string, unknown>): void {}
+
+  /**
+   * Clears the gradients: to null (the default), or to zeros in place with `setToNone: false`.
+   * A row-sparse gradient (from an embedding bag) is zeroed only where it was written.
+   */
+  zeroGrad(options: { setToNone?: boolean } = {}): void {
+    const setToNone = options.setToNone ?? true;
+    for (const group of this.paramGroups) {
+      for (const p of group.params) {
+        if (p.grad === null) continue;
+        if (setToNone) {
+          p.grad = null;
+          continue;
+        }
+        if (p.grad.gradFn !== null) p.grad = p.grad.detach();
+        zeroGradInPlace(p, p.grad);
+      }
+    }
+  }
+
+  /** Performs one update; `closure` (re-evaluating the loss) runs with grad mode on and its value is returned. */
+  abstract step(closure?: () => Tensor | number): Tensor | number | undefined;
+
+  /** Runs the closure, if any, with grad mode on (as `step` does in PyTorch). */
+  protected evaluate(closure?: () => Tensor | number): Tensor | number | undefined {
+    return closure === undefined ? undefined : enableGrad(closure);
+  }
+
+  /** `{state, paramGroups}`: parameters are numbered across groups in order; tensors are shared, not copied. */
+  stateDict(): OptimizerStateDict {
+    const index = new Map<Tensor, number>();
+    const paramGroups = this.paramGroups.map((group) => {
+      const packed: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(group)) if (k !== "params") packed[k] = v;
+      packed.params = group.params.map((p) => {
+        if (!index.has(p)) index.set(p, index.size);
+        return index.get(p)!;
+      });
+      return packed as Record<string, unknown> & { params: number[] };
+    });
+    const state: Record<number, PerParamState> = {};
+    for (const [p, s] of this.state) {
+      const i = index.get(p);
+      if (i !== undefined) state[i] = { ...s };
+    }
+    return { state, paramGroups };
+  }
+
+  /** Restores options and state saved by `stateDict` (copied, and cast to each parameter's dtype). */
+  loadStateDict(stateDict: OptimizerStateDict): void {
+    const saved = stateDict?.paramGroups;
+    if (!Array.isArray(saved) || typeof stateDict.state !== "object" || stateDict.state === null) {
+      throw new Error("optimizer state dict must have 'state' and 'paramGroups'");
+    }
+    if (saved.length !== this.paramGroups.length) throw new Error("loaded state dict has a different number of parameter groups");
+    if (saved.some((g, i) => !Array.isArray(g.params) || g.params.length !== this.paramGroups[i].params.length)) {
+      throw new Error("loaded state dict contains a parameter group that doesn't match the size of optimizer's group");
+    }
+    const byId = new Map<number, Tensor>();
+    saved.forEach((g, i) => g.params.forEach((id, j) => byId.set(Number(id), this.paramGroups[i].params[j])));
+    const state = new Map<Tensor, PerParamState>();
+    for (const [key, value] of Object.entries(stateDict.state)) {
+      const p = byId.get(Number(key));
+      if (p === undefined) continue;
+      state.set(p, cloneState(value, p) as PerParamState);
+    }
+    saved.forEach((g, i) => {
+      const group: Record<string, unknown> = { ...(cloneState({ ...g, params: [] }) as Record<string, unknown>) };
+      group.params = this.paramGroups[i].params;
+      this.paramGroups[i] = group as ParamGroup;
+    });
+    this.state = state;
+  }
+}
+
+/** Runs an update body outside the graph (PyTorch decorates `step` with `torch.no_grad()`). */
+export function withoutGrad<T>(fn: () => T): T {
+  return noGrad(fn);
+}

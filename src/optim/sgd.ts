@@ -1,0 +1,129 @@
+/**
+ * Stochastic gradient descent with PyTorch's update, element by element:
+ *
+ *   g = grad                       (negated when maximize)
+ *   g = g + weightDecay * p        (when weightDecay != 0)
+ *   buf = g                        (first step with momentum: a copy, no dampening)
+ *   buf = momentum * buf + (1 - dampening) * g   (later steps)
+ *   g = nesterov ? g + momentum * buf : buf
+ *   p = p - lr * g
+ *
+ * Each line is one PyTorch op on float32 tensors, so each result is rounded to float32 (for a
+ * float32 parameter) at the same place PyTorch rounds it; `a + alpha * b` is PyTorch's fused
+ * multiply-add. The parameters' own typed arrays are updated in place.
+ *
+ * A row-sparse gradient (from an embedding bag) with no momentum and no weight decay updates
+ * only the rows it touched: the other rows' update is p - lr * 0 = p, so the result is identical.
+ */
+import { rowsOf } from "../ops/row-sparse";
+import type { Tensor } from "../tensor";
+import { Optimizer, type ParamGroup, type Params, required, withoutGrad } from "./optimizer";
+
+export interface SGDOptions {
+  lr: number;
+  momentum?: number;
+  dampening?: number;
+  weightDecay?: number;
+  nesterov?: boolean;
+  maximize?: boolean;
+}
+
+export type SGDParamGroup = ParamGroup & Required<SGDOptions>;
+
+const identity = (x: number): number => x;
+
+export class SGD extends Optimizer {
+  constructor(params: Params, options: SGDOptions) {
+    const { lr, momentum = 0, dampening = 0, weightDecay = 0, nesterov = false, maximize = false } = options ?? ({} as SGDOptions);
+    checkOptions({ lr, momentum, dampening, weightDecay, nesterov });
+    super(params, { lr: lr ?? required, momentum, dampening, weightDecay, nesterov, maximize });
+  }
+
+  protected override checkGroup(group: Record<string, unknown>): void {
+    checkOptions(group as Partial<SGDOptions>);
+  }
+
+  override step(closure?: () => Tensor | number): Tensor | number | undefined {
+    const loss = this.evaluate(closure);
+    withoutGrad(() => {
+      for (const group of this.paramGroups as SGDParamGroup[]) {
+        for (const p of group.params) {
+          if (p.grad === null) continue;
+          const state = this.state.get(p) ?? {};
+          state.momentumBuffer = updateParameter(p, p.grad, (state.momentumBuffer as Tensor | null | undefined) ?? null, group);
+          this.state.set(p, state);
+        }
+      }
+    });
+    return loss;
+  }
+}
+
+function checkOptions(o: Partial<SGDOptions>): void {
+  const { lr, momentum = 0, dampening = 0, weightDecay = 0, nesterov = false } = o;
+  if (lr !== undefined && lr !== null && (typeof lr !== "number" || !(lr >= 0))) throw new Error(`Invalid learning rate: ${lr}`);
+  if (typeof momentum !== "number" || !(momentum >= 0)) throw new Error(`Invalid momentum value: ${momentum}`);
+  if (typeof weightDecay !== "number" || !(weightDecay >= 0)) throw new Error(`Invalid weight_decay value: ${weightDecay}`);
+  if (typeof dampening !== "number" || Number.isNaN(dampening)) throw new Error(`Invalid dampening value: ${dampening}`);
+  if (nesterov && (momentum <= 0 || dampening !== 0)) throw new Error("Nesterov momentum requires a momentum and zero dampening");
+}
+
+/** One SGD update of `p` in place; returns the momentum buffer (null without momentum). */
+function updateParameter(p: Tensor, grad: Tensor, buffer: Tensor | null, group: SGDParamGroup): Tensor | null {
+  if (!p.isContiguous()) throw new Error("SGD: parameters must be contiguous to be updated in place");
+  const isF32 = p.dtype === "float32";
+  const round = isF32 ? Math.fround : identity;
+  // Python floats become the tensor's scalar type inside PyTorch's kernels.
+  const lr = round(-group.lr);
+  const momentum = round(group.momentum);
+  const keep = round(1 - group.dampening);
+  const wd = round(group.weightDecay);
+  const sign = group.maximize ? -1 : 1;
+  const { data: pd, offset: po } = p.nd;
+  const n = p.numel();
+
+  const sparseRows = group.momentum === 0 && group.weightDecay === 0 ? rowsOf(grad, p) : null;
+  if (sparseRows !== null) {
+    const gd = grad.nd.data;
+    const width = n / p.nd.shape[0];
+    for (let k = 0; k < sparseRows.length; k++) {
+      const base = sparseRows[k] * width;
+      for (let j = base, end = base + width; j < end; j++) pd[po + j] = round(pd[po + j] + lr * (sign * gd[j]));
+    }
+    return null;
+  }
+
+  const gd = (grad.dtype === p.dtype ? grad : grad.to(p.dtype)).toArray();
+  if (gd.length !== n) throw new Error(`SGD: gradient of shape [${grad.shape}] for a parameter of shape [${p.shape}]`);
+
+  if (group.momentum === 0) {
+    if (wd === 0) {
+      for (let i = 0; i < n; i++) pd[po + i] = round(pd[po + i] + lr * (sign * gd[i]));
+    } else {
+      for (let i = 0; i < n; i++) {
+        const d = round(sign * gd[i] + wd * pd[po + i]);
+        pd[po + i] = round(pd[po + i] + lr * d);
+      }
+    }
+    return null;
+  }
+
+  const first = buffer === null;
+  const buf = first ? p.detach().clone().detach() : buffer;
+  if (buf.numel() !== n || !buf.isContiguous()) throw new Error("SGD: momentum buffer does not match its parameter");
+  const bd = buf.nd.data;
+  const bo = buf.nd.offset;
+  const nesterov = group.nesterov;
+  for (let i = 0; i < n; i++) {
+    let d = sign * gd[i];
+    if (wd !== 0) d = round(d + wd * pd[po + i]);
+    let b: number;
+    if (first) b = d;
+    else b = round(round(bd[bo + i] * momentum) + keep * d);
+    bd[bo + i] = b;
+    if (nesterov) d = round(d + momentum * b);
+    else d = b;
+    pd[po + i] = round(pd[po + i] + lr * d);
+  }
+  return buf;
+}
