@@ -173,6 +173,36 @@ describe("Linear", () => {
     expect(() => new nn.Linear(-1, 2)).toThrow(/in_features/);
   });
 
+  test("mostly-zero inputs take a sparse path with the dense path's results; Inf/NaN weights still propagate", () => {
+    torch.manualSeed(8);
+    const lin = new nn.Linear(40, 3);
+    const xs = new Array(3 * 40).fill(0);
+    xs[0 * 40 + 0] = 2; // row 0 uses column 0
+    xs[1 * 40 + 5] = 1;
+    xs[2 * 40 + 39] = 4;
+    xs[2 * 40 + 7] = -3;
+    const x = torch.tensor(xs).reshape([3, 40]).requiresGrad_(true);
+    const y = lin.forward(x);
+    const w = values(lin.weight);
+    const b = values(lin.bias!);
+    const expected = [0, 1, 2].flatMap((r) =>
+      [0, 1, 2].map((o) => {
+        let acc = 0;
+        for (let i = 0; i < 40; i++) acc += xs[r * 40 + i] * w[o * 40 + i];
+        return Math.fround(b[o] + acc);
+      }),
+    );
+    expect(values(y)).toEqual(expected);
+    y.sum().backward();
+    const gw = values(lin.weight.grad!);
+    for (let o = 0; o < 3; o++) for (let i = 0; i < 40; i++) expect(gw[o * 40 + i]).toBe(xs[i] + xs[40 + i] + xs[80 + i]);
+    // 0 * Inf is NaN in PyTorch's dense product: a zero input does not hide an infinite weight.
+    const bad = new nn.Linear(40, 2);
+    bad.loadStateDict({ weight: torch.zeros([2, 40]).add(torch.tensor([Infinity, ...new Array(39).fill(0)])), bias: torch.zeros([2]) });
+    // Row 0 has 2 * Inf = Inf; rows 1 and 2 have 0 * Inf = NaN.
+    expect(values(bad.forward(torch.tensor(xs).reshape([3, 40])))).toEqual([Infinity, Infinity, NaN, NaN, NaN, NaN]);
+  });
+
   test("a float64 Linear passes gradcheck (2-D, 3-D and 1-D inputs, with and without bias)", () => {
     torch.manualSeed(3);
     const lin = new nn.Linear(3, 2, { dtype: "float64" });

@@ -2,7 +2,7 @@
  * `linear(x, weight, bias)` = x @ weight^T + bias, as one fused node the way PyTorch records
  * `nn.Linear` on a 2-D input (`AddmmBackward0`, or `MmBackward0` without a bias). The weight's
  * transpose is never materialised: the forward is a dot product of contiguous rows of `x` and
- * `weight`, and the backward skips the zeros of `x` (bag-of-words counts are mostly zeros).
+ * `weight`; forward and backward visit only the non-zeros of a mostly-zero `x` (bag-of-words counts).
  * Inputs of other ranks go through a 2-D view: (..., in) -> (prod(...), in).
  */
 import { type TypedArray, allocate, isFloating, scalarTypeName } from "../dtype";
@@ -64,12 +64,20 @@ function addmm(x: Tensor, weight: Tensor, bias: Tensor | null): Tensor {
   const ws = weight.toArray();
   const bs = bias ? expandBias(bias, outF) : null;
   const out = allocate(dtype, n * outF);
+  // Mostly-zero inputs (bag-of-words counts) visit only their non-zeros. Skipping 0 * w is exact
+  // unless w is infinite or NaN, so a weight with such values takes the dense loop, as BLAS would.
+  const sparse = outF > 1 && nonZeroCount(xs) * 4 < xs.length && allFinite(ws) ? csrOf(xs, n, inF) : null;
   for (let r = 0; r < n; r++) {
     const xBase = r * inF;
     for (let o = 0; o < outF; o++) {
       const wBase = o * inF;
       let acc = 0;
-      for (let i = 0; i < inF; i++) acc += xs[xBase + i] * ws[wBase + i];
+      if (sparse) {
+        const { rowStart, cols, vals } = sparse;
+        for (let k = rowStart[r], end = rowStart[r + 1]; k < end; k++) acc += vals[k] * ws[wBase + cols[k]];
+      } else {
+        for (let i = 0; i < inF; i++) acc += xs[xBase + i] * ws[wBase + i];
+      }
       out[r * outF + o] = bs ? bs[o] + acc : acc;
     }
   }
@@ -98,11 +106,12 @@ function expandBias(bias: Tensor, outF: number): TypedArray {
 function gradInput(gs: TypedArray, ws: TypedArray, n: number, inF: number, outF: number, dtype: Tensor["dtype"]): Tensor {
   const out = allocate(dtype, n * inF);
   const acc = new Float64Array(inF);
+  const skipZeros = allFinite(ws);
   for (let r = 0; r < n; r++) {
     acc.fill(0);
     for (let o = 0; o < outF; o++) {
       const gv = gs[r * outF + o];
-      if (gv === 0) continue;
+      if (gv === 0 && skipZeros) continue;
       const wBase = o * inF;
       for (let i = 0; i < inF; i++) acc[i] += gv * ws[wBase + i];
     }
@@ -111,19 +120,46 @@ function gradInput(gs: TypedArray, ws: TypedArray, n: number, inF: number, outF:
   return Tensor.fromArray(out, [n, inF], dtype);
 }
 
-/** g^T (O,N) @ x (N,I), visiting only the non-zero entries of x. */
+/** g^T (O,N) @ x (N,I), visiting only the non-zero entries of x (exact while g is finite). */
 function gradWeight(gs: TypedArray, xs: TypedArray, n: number, inF: number, outF: number, dtype: Tensor["dtype"]): Tensor {
-  // Non-zeros of x, row by row (CSR): a dense x costs one extra pass, a sparse one saves most of the work.
+  const out = allocate(dtype, outF * inF);
+  const acc = new Float64Array(inF);
+  const sparse = allFinite(gs) ? csrOf(xs, n, inF) : null;
+  for (let o = 0; o < outF; o++) {
+    acc.fill(0);
+    for (let r = 0; r < n; r++) {
+      const gv = gs[r * outF + o];
+      if (sparse) {
+        if (gv === 0) continue;
+        const { rowStart, cols, vals } = sparse;
+        for (let k = rowStart[r], end = rowStart[r + 1]; k < end; k++) acc[cols[k]] += gv * vals[k];
+      } else {
+        const base = r * inF;
+        for (let i = 0; i < inF; i++) acc[i] += gv * xs[base + i];
+      }
+    }
+    out.set(acc, o * inF);
+  }
+  return Tensor.fromArray(out, [outF, inF], dtype);
+}
+
+interface Csr {
+  rowStart: Int32Array;
+  cols: Int32Array;
+  vals: Float64Array;
+}
+
+/** The non-zeros of a row-major (n, width) matrix, row by row. */
+function csrOf(xs: TypedArray, n: number, width: number): Csr {
   const rowStart = new Int32Array(n + 1);
-  let nnz = 0;
-  for (let k = 0; k < xs.length; k++) if (xs[k] !== 0) nnz++;
+  const nnz = nonZeroCount(xs);
   const cols = new Int32Array(nnz);
   const vals = new Float64Array(nnz);
   let at = 0;
   for (let r = 0; r < n; r++) {
     rowStart[r] = at;
-    const base = r * inF;
-    for (let i = 0; i < inF; i++) {
+    const base = r * width;
+    for (let i = 0; i < width; i++) {
       const v = xs[base + i];
       if (v !== 0) {
         cols[at] = i;
@@ -132,18 +168,18 @@ function gradWeight(gs: TypedArray, xs: TypedArray, n: number, inF: number, outF
     }
   }
   rowStart[n] = at;
-  const out = allocate(dtype, outF * inF);
-  const acc = new Float64Array(inF);
-  for (let o = 0; o < outF; o++) {
-    acc.fill(0);
-    for (let r = 0; r < n; r++) {
-      const gv = gs[r * outF + o];
-      if (gv === 0) continue;
-      for (let k = rowStart[r], end = rowStart[r + 1]; k < end; k++) acc[cols[k]] += gv * vals[k];
-    }
-    out.set(acc, o * inF);
-  }
-  return Tensor.fromArray(out, [outF, inF], dtype);
+  return { rowStart, cols, vals };
+}
+
+function nonZeroCount(xs: TypedArray): number {
+  let nnz = 0;
+  for (let k = 0; k < xs.length; k++) if (xs[k] !== 0) nnz++;
+  return nnz;
+}
+
+function allFinite(xs: TypedArray): boolean {
+  for (let k = 0; k < xs.length; k++) if (!Number.isFinite(xs[k])) return false;
+  return true;
 }
 
 /** g summed over the batch, in the bias's own shape. */
