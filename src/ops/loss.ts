@@ -1,0 +1,456 @@
+/**
+ * The four losses, computed as PyTorch 1.13 computes them. Each is a fused loop over typed
+ * arrays with its backward beside it; cross entropy is log-softmax then NLL, two nodes, as in
+ * PyTorch. Every argument is checked, in PyTorch's order and words, before anything is computed.
+ */
+import { type DType, type TypedArray, allocate, isFloating, scalarTypeName } from "../dtype";
+import { broadcastShapes, formatSize, normalizeDim, numelOf, sameShape } from "../shape";
+import { record } from "../autograd/node";
+import { Tensor } from "../tensor";
+import { logSoftmax, stableSigmoid } from "./activation";
+import { broadcastView, scalarTensor } from "./elementwise";
+
+export type Reduction = "none" | "mean" | "sum";
+
+export interface NllLossOptions {
+  /** One weight per class, shape (C). */
+  weight?: Tensor | null;
+  /** Targets equal to this contribute nothing (and are not counted by "mean"). Default -100. */
+  ignoreIndex?: number;
+  reduction?: Reduction;
+}
+
+export interface CrossEntropyOptions extends NllLossOptions {
+  /** In [0, 1]: the target becomes (1 - e) * one-hot + e / C. */
+  labelSmoothing?: number;
+}
+
+export interface BinaryCrossEntropyOptions {
+  /** Broadcast over the input. */
+  weight?: Tensor | null;
+  reduction?: Reduction;
+}
+
+export interface BinaryCrossEntropyWithLogitsOptions extends BinaryCrossEntropyOptions {
+  /** Weight of the positive term, broadcast against the input's last dimension(s). */
+  posWeight?: Tensor | null;
+}
+
+/** PyTorch's `_Reduction.get_enum`, which runs before any other check. */
+export function checkReduction(reduction: unknown = "mean"): Reduction {
+  if (reduction === "none" || reduction === "mean" || reduction === "sum") return reduction;
+  throw new Error(`${String(reduction)} is not a valid value for reduction`);
+}
+
+const sizes = (shape: readonly number[]) => `[${shape.join(", ")}]`;
+
+/** A double printed the way C++ streams print it in PyTorch's messages (6 significant digits). */
+function formatDouble(v: number): string {
+  return Number.isNaN(v) ? "nan" : String(Number(v.toPrecision(6)));
+}
+
+/** The 0-d result of "sum", or of "mean" (the sum over `divisor`). */
+function reduced(dtype: DType, sum: number, divisor: number, reduction: Reduction): Tensor {
+  return scalarTensor(reduction === "mean" ? sum / divisor : sum, dtype);
+}
+
+// ---- class-index targets: NLL and cross entropy ------------------------------------------
+
+/**
+ * Input (C), (N, C) or (N, C, d1, ...) read as `n` samples of `c` classes at `d` positions:
+ * element (s, k, p) is at `(s * c + k) * d + p` and its target at `s * d + p`.
+ */
+interface ClassLayout {
+  n: number;
+  c: number;
+  d: number;
+  targets: TypedArray;
+  /** Shape of the unreduced loss: [] for (C) input, else (N, d1, ...). */
+  outShape: number[];
+  /** NllLossBackward0 for 1-d and 2-d input, NllLoss2DBackward0 above. */
+  name: string;
+  /**
+   * PyTorch runs 3-d and 5+-d input through its 4-d kernel and views the unreduced result
+   * back, so that result's grad_fn is ViewBackward0; we keep that shape of graph.
+   */
+  viewBack: boolean;
+}
+
+/** All of nll_loss_nd's checks, in its order, including every target's bounds. */
+function checkClassTargets(input: Tensor, target: Tensor, weight: Tensor | null, ignoreIndex: number, reduction: Reduction): ClassLayout {
+  const nd = input.ndim;
+  const ishape = input.shape;
+  const tshape = target.shape;
+  if (nd < 1) throw new Error(`Expected 1 or more dimensions (got ${nd})`);
+  if (nd !== 1) {
+    if (target.ndim === 0) throw new Error("dimension specified as 0 but tensor has no dimensions");
+    if (ishape[0] !== tshape[0]) {
+      throw new Error(`Expected input batch_size (${ishape[0]}) to match target batch_size (${tshape[0]}).`);
+    }
+  }
+  const c = ishape[nd === 1 ? 0 : 1];
+  if (nd <= 2) {
+    if (target.ndim > 1) throw new Error("0D or 1D target tensor expected, multi-target not supported");
+    const noBatchDim = nd === 1 && target.ndim === 0;
+    if (!noBatchDim && ishape[0] !== tshape[0]) {
+      throw new Error(`size mismatch (got input: ${sizes(ishape)}, target: ${sizes(tshape)})`);
+    }
+    if (weight && (weight.ndim !== 1 || weight.numel() !== c)) {
+      throw new Error(
+        `weight tensor should be defined either for all ${c} classes or no classes but got weight tensor of shape: ${sizes(weight.shape)}`,
+      );
+    }
+  } else {
+    const spatial = ishape.slice(2);
+    if (nd !== 4 && !sameShape(tshape.slice(1), spatial)) {
+      throw new Error(`Expected target size ${sizes([ishape[0], ...spatial])}, got ${sizes(tshape)}`);
+    }
+    if (nd === 4 && target.ndim !== 3) {
+      throw new Error(`only batches of spatial targets supported (3D tensors) but got targets of dimension: ${target.ndim}`);
+    }
+    if (weight && weight.numel() !== c) throw new Error("weight tensor should be defined either for all or no classes");
+    if (nd === 4 && !sameShape(tshape, [ishape[0], ishape[2], ishape[3]])) {
+      // sic: PyTorch's message has this spacing and no closing parenthesis.
+      throw new Error(`size mismatch (got input: ${sizes(ishape)} , target: ${sizes(tshape)}`);
+    }
+  }
+  if (!isFloating(input.dtype)) throw new Error(`"nll_loss_out_frame" not implemented for '${scalarTypeName(input.dtype)}'`);
+  if (target.dtype !== "int64") throw new Error(`expected scalar type Long but found ${scalarTypeName(target.dtype)}`);
+  const targets = target.toArray();
+  for (let i = 0; i < targets.length; i++) {
+    const k = targets[i];
+    if (k !== ignoreIndex && (k < 0 || k >= c)) throw new Error(`Target ${k} is out of bounds.`);
+  }
+  return {
+    n: nd === 1 ? 1 : ishape[0],
+    c,
+    d: numelOf(ishape.slice(2)),
+    targets,
+    outShape: nd === 1 ? [] : [ishape[0], ...ishape.slice(2)],
+    name: nd <= 2 ? "NllLossBackward0" : "NllLoss2DBackward0",
+    viewBack: nd >= 3 && nd !== 4 && reduction === "none",
+  };
+}
+
+/**
+ * loss = -w[t] * x[t] per position (0 where t is ignoreIndex); "mean" divides the sum by the sum
+ * of w[t] over kept positions, so all ignored (or all weight 0) gives 0/0 = NaN, as in PyTorch.
+ */
+function nllChecked(input: Tensor, layout: ClassLayout, weight: Tensor | null, ignoreIndex: number, reduction: Reduction): Tensor {
+  const { n, c, d, targets } = layout;
+  const x = input.toArray();
+  const w = weight ? weight.toArray() : null;
+  const dtype = input.dtype;
+  const losses = reduction === "none" ? allocate(dtype, n * d) : null;
+  let sum = 0;
+  let totalWeight = 0;
+  for (let s = 0; s < n; s++) {
+    for (let p = 0; p < d; p++) {
+      const k = targets[s * d + p];
+      if (k === ignoreIndex) continue; // its "none" loss stays 0
+      const wk = w ? w[k] : 1;
+      const loss = -wk * x[(s * c + k) * d + p];
+      if (losses) losses[s * d + p] = loss;
+      sum += loss;
+      totalWeight += wk;
+    }
+  }
+  const out = losses
+    ? Tensor.fromArray(losses, layout.viewBack ? [n, 1, d] : layout.outShape, dtype)
+    : reduced(dtype, sum, totalWeight, reduction);
+  const inputShape = input.shape;
+  const size = input.numel();
+  const recorded = record(layout.name, out, [input], (g) => {
+    // d loss / d x[t] = -w[t] * g (divided by the total weight for "mean"); zero elsewhere.
+    const gv = g.toArray();
+    const scale = reduction === "mean" ? gv[0] / totalWeight : gv[0];
+    const grad = allocate(dtype, size);
+    for (let s = 0; s < n; s++) {
+      for (let p = 0; p < d; p++) {
+        const k = targets[s * d + p];
+        if (k === ignoreIndex) continue;
+        grad[(s * c + k) * d + p] = -(w ? w[k] : 1) * (losses ? gv[s * d + p] : scale);
+      }
+    }
+    return [Tensor.fromArray(grad, inputShape, dtype)];
+  });
+  return layout.viewBack ? recorded.view(layout.outShape) : recorded;
+}
+
+export function nllLoss(input: Tensor, target: Tensor, options: NllLossOptions = {}): Tensor {
+  const reduction = checkReduction(options.reduction);
+  const ignoreIndex = options.ignoreIndex ?? -100;
+  const weight = options.weight ?? null;
+  const layout = checkClassTargets(input, target, weight, ignoreIndex, reduction);
+  return nllChecked(input, layout, weight, ignoreIndex, reduction);
+}
+
+/**
+ * The label-smoothing part of cross entropy, already scaled by e / C:
+ * smooth = -sum_k w[k] * logp[k] per position, 0 at ignored positions, and "mean" divides by
+ * the same denominator as the NLL part (kept positions, or the sum of their w[t]).
+ */
+function smoothingTerm(logp: Tensor, layout: ClassLayout, weight: Tensor | null, ignoreIndex: number, reduction: Reduction, scale: number): Tensor {
+  const { n, c, d, targets } = layout;
+  const x = logp.toArray();
+  const w = weight ? weight.toArray() : null;
+  const dtype = logp.dtype;
+  const losses = reduction === "none" ? allocate(dtype, n * d) : null;
+  let sum = 0;
+  let denominator = 0;
+  for (let s = 0; s < n; s++) {
+    for (let p = 0; p < d; p++) {
+      const t = targets[s * d + p];
+      if (t === ignoreIndex) continue;
+      let acc = 0;
+      for (let k = 0, i = s * c * d + p; k < c; k++, i += d) acc -= (w ? w[k] : 1) * x[i];
+      if (losses) losses[s * d + p] = scale * acc;
+      sum += acc;
+      denominator += w ? w[t] : 1;
+    }
+  }
+  const out = losses ? Tensor.fromArray(losses, layout.outShape, dtype) : reduced(dtype, scale * sum, denominator, reduction);
+  const inputShape = logp.shape;
+  const size = logp.numel();
+  return record("MulBackward0", out, [logp], (g) => {
+    const gv = g.toArray();
+    const common = reduction === "mean" ? (scale * gv[0]) / denominator : scale * gv[0];
+    const grad = allocate(dtype, size);
+    for (let s = 0; s < n; s++) {
+      for (let p = 0; p < d; p++) {
+        if (targets[s * d + p] === ignoreIndex) continue;
+        const gs = losses ? scale * gv[s * d + p] : common;
+        for (let k = 0, i = s * c * d + p; k < c; k++, i += d) grad[i] = -(w ? w[k] : 1) * gs;
+      }
+    }
+    return [Tensor.fromArray(grad, inputShape, dtype)];
+  });
+}
+
+// ---- class-probability targets ------------------------------------------------------------
+
+/**
+ * loss = -sum_k w[k] * logp[k] * q[k] per position, with q = (1 - e) * target + e / C. "mean"
+ * divides by the number of positions (N * d1 * ...), never by the weights. PyTorch builds this
+ * from tensor ops, so its grad_fn is DivBackward1 ("mean") or NegBackward0; we fuse it into one
+ * node under that name.
+ */
+function probabilityTargetLoss(logp: Tensor, target: Tensor, weight: Tensor | null, reduction: Reduction, smoothing: number): Tensor {
+  const shape = logp.shape;
+  const classDim = shape.length === 1 ? 0 : 1;
+  const n = shape.length === 1 ? 1 : shape[0];
+  const c = shape[classDim];
+  const d = numelOf(shape.slice(2));
+  const x = logp.toArray();
+  const t = target.toArray();
+  const w = weight ? weight.toArray() : null;
+  const keep = 1 - smoothing;
+  const spread = smoothing / c;
+  const dtype = logp.dtype;
+  const losses = reduction === "none" ? allocate(dtype, n * d) : null;
+  let sum = 0;
+  for (let s = 0; s < n; s++) {
+    for (let p = 0; p < d; p++) {
+      let acc = 0;
+      for (let k = 0, i = s * c * d + p; k < c; k++, i += d) {
+        const q = smoothing > 0 ? t[i] * keep + spread : t[i];
+        acc -= (w ? w[k] : 1) * x[i] * q;
+      }
+      if (losses) losses[s * d + p] = acc;
+      sum += acc;
+    }
+  }
+  const outShape = shape.filter((_, i) => i !== classDim);
+  const out = losses ? Tensor.fromArray(losses, outShape, dtype) : reduced(dtype, sum, n * d, reduction);
+  const size = logp.numel();
+  return record(reduction === "mean" ? "DivBackward1" : "NegBackward0", out, [logp, target], (g) => {
+    const gv = g.toArray();
+    const common = reduction === "mean" ? gv[0] / (n * d) : gv[0];
+    const gradLogp = logp.requiresGrad ? allocate(dtype, size) : null;
+    const gradTarget = target.requiresGrad ? allocate(target.dtype, size) : null;
+    for (let s = 0; s < n; s++) {
+      for (let p = 0; p < d; p++) {
+        const gs = losses ? gv[s * d + p] : common;
+        for (let k = 0, i = s * c * d + p; k < c; k++, i += d) {
+          const wg = -(w ? w[k] : 1) * gs;
+          if (gradLogp) gradLogp[i] = wg * (smoothing > 0 ? t[i] * keep + spread : t[i]);
+          if (gradTarget) gradTarget[i] = wg * x[i] * keep;
+        }
+      }
+    }
+    return [
+      gradLogp && Tensor.fromArray(gradLogp, shape, dtype),
+      gradTarget && Tensor.fromArray(gradTarget, target.shape, target.dtype),
+    ];
+  });
+}
+
+/**
+ * Class indices (int64, shape (N), () or (N, d1, ...)) or class probabilities (float, the
+ * input's shape). Label smoothing with indices is (1 - e) * nll + (e / C) * smooth, an
+ * AddBackward0 node, as in PyTorch.
+ */
+export function crossEntropy(input: Tensor, target: Tensor, options: CrossEntropyOptions = {}): Tensor {
+  const reduction = checkReduction(options.reduction);
+  const ignoreIndex = options.ignoreIndex ?? -100;
+  const weight = options.weight ?? null;
+  const smoothing = options.labelSmoothing ?? 0;
+  const classDim = input.ndim === 1 ? 0 : normalizeDim(1, input.ndim);
+  if (!isFloating(input.dtype)) {
+    throw new Error(`"log_softmax_lastdim_kernel_impl" not implemented for '${scalarTypeName(input.dtype)}'`);
+  }
+  if (sameShape(input.shape, target.shape)) {
+    if (!isFloating(target.dtype)) {
+      throw new Error(`Expected floating point type for target with class probabilities, got ${scalarTypeName(target.dtype)}`);
+    }
+    if (ignoreIndex >= 0) throw new Error("ignore_index is not supported for floating point target");
+    const c = input.shape[classDim];
+    if (weight && (weight.ndim !== 1 || weight.numel() !== c)) {
+      throw new Error(
+        `cross_entropy: weight tensor should be defined either for all ${c} classes or no classes but got weight tensor of shape: ${sizes(weight.shape)}`,
+      );
+    }
+    if (!(smoothing >= 0 && smoothing <= 1)) {
+      throw new Error(`label_smoothing must be between 0.0 and 1.0. Got: ${formatDouble(smoothing)}`);
+    }
+    return probabilityTargetLoss(logSoftmax(input, classDim), target, weight, reduction, smoothing);
+  }
+  // As in PyTorch, a negative label smoothing is only rejected for probability targets.
+  if (smoothing > 1) throw new Error(`label_smoothing must be between 0.0 and 1.0. Got: ${formatDouble(smoothing)}`);
+  const layout = checkClassTargets(input, target, weight, ignoreIndex, reduction);
+  const logp = logSoftmax(input, classDim);
+  const nll = nllChecked(logp, layout, weight, ignoreIndex, reduction);
+  if (!(smoothing > 0)) return nll;
+  const smooth = smoothingTerm(logp, layout, weight, ignoreIndex, reduction, smoothing / layout.c);
+  return nll.mul(1 - smoothing).add(smooth);
+}
+
+// ---- binary cross entropy ---------------------------------------------------------------
+
+/**
+ * Checks that `t` broadcasts to exactly `shape`, as PyTorch's in-place multiply needs. `first`
+ * says whether `t` is PyTorch's left operand, which decides the wording of its error.
+ */
+function checkBroadcast(t: Tensor | null | undefined, shape: number[], first: boolean): void {
+  if (!t) return;
+  const full = first ? broadcastShapes(t.shape, shape) : broadcastShapes(shape, t.shape);
+  if (!sameShape(full, shape)) throw new Error(`output with shape ${sizes(shape)} doesn't match the broadcast shape ${sizes(full)}`);
+}
+
+/**
+ * Values of `t` (checked by `checkBroadcast`) at every element of `shape`, as
+ * `values[i % period]`. A tensor that only lacks leading dims of `shape` (the usual per-class
+ * weight) is read in place; any other broadcast is expanded once.
+ */
+function broadcastValues(t: Tensor, shape: number[]): { values: TypedArray; period: number } {
+  let own = t.shape;
+  while (own.length > 0 && own[0] === 1) own = own.slice(1);
+  if (sameShape(own, shape.slice(shape.length - own.length))) return { values: t.toArray(), period: Math.max(t.numel(), 1) };
+  return { values: new Tensor(broadcastView(t, shape), t.dtype).toArray(), period: Math.max(numelOf(shape), 1) };
+}
+
+/** Per-element losses kept ("none") or reduced. */
+function finishElementwise(losses: TypedArray, sum: number, shape: number[], dtype: DType, reduction: Reduction): Tensor {
+  return reduction === "none" ? Tensor.fromArray(losses, shape, dtype) : reduced(dtype, sum, losses.length, reduction);
+}
+
+/** The upstream gradient at element i: itself for "none", else the 0-d value (over n for "mean"). */
+function upstreamReader(g: Tensor, n: number, reduction: Reduction): (i: number) => number {
+  const gv = g.toArray();
+  if (reduction === "none") return (i) => gv[i];
+  const common = reduction === "mean" ? gv[0] / n : gv[0];
+  return () => common;
+}
+
+/**
+ * BCELoss: l = -w * [y * log(x) + (1 - y) * log(1 - x)], each log clamped at -100 so that
+ * x = 0 with y = 1 gives exactly 100 (and a finite gradient).
+ */
+export function binaryCrossEntropy(input: Tensor, target: Tensor, options: BinaryCrossEntropyOptions = {}): Tensor {
+  const reduction = checkReduction(options.reduction);
+  const shape = input.shape;
+  if (!sameShape(target.shape, shape)) {
+    throw new Error(
+      `Using a target size (${formatSize(target.shape)}) that is different to the input size (${formatSize(shape)}) is deprecated. Please ensure they have the same size.`,
+    );
+  }
+  checkBroadcast(options.weight, shape, false);
+  if (!isFloating(input.dtype)) throw new Error(`"binary_cross_entropy" not implemented for '${scalarTypeName(input.dtype)}'`);
+  const x = input.toArray();
+  for (let i = 0; i < x.length; i++) {
+    if (!(x[i] >= 0 && x[i] <= 1)) throw new Error("all elements of input should be between 0 and 1");
+  }
+  const weight = options.weight ? broadcastValues(options.weight, shape) : null;
+  const y = target.toArray();
+  const dtype = input.dtype;
+  const losses = allocate(dtype, x.length);
+  let sum = 0;
+  for (let i = 0; i < x.length; i++) {
+    const l = (y[i] - 1) * Math.max(Math.log1p(-x[i]), -100) - y[i] * Math.max(Math.log(x[i]), -100);
+    const wl = weight ? l * weight.values[i % weight.period] : l;
+    losses[i] = wl;
+    sum += wl;
+  }
+  const out = finishElementwise(losses, sum, shape, dtype, reduction);
+  return record("BinaryCrossEntropyBackward0", out, [input, target], (g) => {
+    const gAt = upstreamReader(g, x.length, reduction);
+    const gradInput = input.requiresGrad ? allocate(dtype, x.length) : null;
+    const gradTarget = target.requiresGrad ? allocate(target.dtype, x.length) : null;
+    for (let i = 0; i < x.length; i++) {
+      const gw = gAt(i) * (weight ? weight.values[i % weight.period] : 1);
+      // PyTorch guards the denominator with 1e-12 rather than clamping the logs here.
+      if (gradInput) gradInput[i] = (gw * (x[i] - y[i])) / Math.max((1 - x[i]) * x[i], 1e-12);
+      if (gradTarget) gradTarget[i] = gw * (Math.log1p(-x[i]) - Math.log(x[i])); // -logit(x)
+    }
+    return [gradInput && Tensor.fromArray(gradInput, shape, dtype), gradTarget && Tensor.fromArray(gradTarget, shape, target.dtype)];
+  });
+}
+
+/** log(1 + exp(v)) without overflow. */
+function softplus(v: number): number {
+  return Math.max(v, 0) + Math.log1p(Math.exp(-Math.abs(v)));
+}
+
+/**
+ * BCEWithLogitsLoss from the logits x: l = -w * [p * y * log(sigmoid(x)) + (1 - y) * log(1 - sigmoid(x))]
+ * = w * [(1 - y) * x + (1 + (p - 1) * y) * softplus(-x)], finite for any finite x.
+ */
+export function binaryCrossEntropyWithLogits(input: Tensor, target: Tensor, options: BinaryCrossEntropyWithLogitsOptions = {}): Tensor {
+  const reduction = checkReduction(options.reduction);
+  const shape = input.shape;
+  if (!sameShape(target.shape, shape)) {
+    throw new Error(`Target size (${formatSize(target.shape)}) must be the same as input size (${formatSize(shape)})`);
+  }
+  // PyTorch computes (posWeight - 1) * target first, then multiplies the loss by weight.
+  checkBroadcast(options.posWeight, shape, true);
+  checkBroadcast(options.weight, shape, false);
+  if (!isFloating(input.dtype)) throw new Error(`"binary_cross_entropy_with_logits" not implemented for '${scalarTypeName(input.dtype)}'`);
+  const pos = options.posWeight ? broadcastValues(options.posWeight, shape) : null;
+  const weight = options.weight ? broadcastValues(options.weight, shape) : null;
+  const x = input.toArray();
+  const y = target.toArray();
+  const dtype = input.dtype;
+  const losses = allocate(dtype, x.length);
+  let sum = 0;
+  for (let i = 0; i < x.length; i++) {
+    const positive = pos ? 1 + (pos.values[i % pos.period] - 1) * y[i] : 1;
+    const l = (1 - y[i]) * x[i] + positive * softplus(-x[i]);
+    const wl = weight ? l * weight.values[i % weight.period] : l;
+    losses[i] = wl;
+    sum += wl;
+  }
+  const out = finishElementwise(losses, sum, shape, dtype, reduction);
+  return record("BinaryCrossEntropyWithLogitsBackward0", out, [input, target], (g) => {
+    const gAt = upstreamReader(g, x.length, reduction);
+    const gradInput = input.requiresGrad ? allocate(dtype, x.length) : null;
+    const gradTarget = target.requiresGrad ? allocate(target.dtype, x.length) : null;
+    for (let i = 0; i < x.length; i++) {
+      const gw = gAt(i) * (weight ? weight.values[i % weight.period] : 1);
+      const p = pos ? pos.values[i % pos.period] : 1;
+      // d/dx = (p*y + 1 - y) * sigmoid(x) - p*y;  d/dy = p * softplus(-x) - softplus(x) = -x when p = 1.
+      if (gradInput) gradInput[i] = gw * ((p * y[i] + 1 - y[i]) * stableSigmoid(x[i]) - p * y[i]);
+      if (gradTarget) gradTarget[i] = gw * (pos ? p * softplus(-x[i]) - softplus(x[i]) : -x[i]);
+    }
+    return [gradInput && Tensor.fromArray(gradInput, shape, dtype), gradTarget && Tensor.fromArray(gradTarget, shape, target.dtype)];
+  });
+}
