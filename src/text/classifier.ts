@@ -77,6 +77,8 @@ export interface EpochStats {
 
 export interface BatchProgress {
   epoch: number;
+  /** The number of epochs of the run (so a progress display can give the time left). */
+  epochs: number;
   batch: number;
   batches: number;
   loss: number;
@@ -346,6 +348,7 @@ export function trainTextClassifier(train: readonly Example[], options: TrainOpt
       batch++;
       options.onBatch?.({
         epoch,
+        epochs,
         batch,
         batches: loader.length,
         loss: lossSum / seen,
