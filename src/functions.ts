@@ -5,9 +5,10 @@ import { sizesArg } from "./shape";
 export { add, sub, mul, div, pow, neg, exp, log, sqrt, abs, clamp, eq } from "./ops/elementwise";
 export { sigmoid, tanh, relu, softmax, logSoftmax } from "./ops/activation";
 export { sum, mean, max, logsumexp, argmax } from "./ops/reduction";
-export { matmul } from "./ops/linalg";
+export { matmul, mm, mv, dot, bmm } from "./ops/linalg";
 export { transpose, t, unsqueeze, squeeze, flatten, clone } from "./ops/shape";
-export { gather, scatter, indexSelect } from "./ops/indexing";
+export { gather, scatter, scatterAdd, indexSelect, indexAdd, embeddingBag, touchedRows } from "./ops/indexing";
+export type { EmbeddingBagOptions } from "./ops/indexing";
 
 export function reshape(x: Tensor, ...sizes: Array<number | number[]>): Tensor {
   return x.reshape(sizesArg(sizes));

@@ -181,10 +181,12 @@ export function abs(x: Tensor): Tensor {
 
 /** Clamps into [min, max]; the gradient passes where min <= x <= max (bounds included, as in PyTorch). */
 export function clamp(x: Tensor, min?: number | null, max?: number | null): Tensor {
-  const lo = min ?? null;
-  const hi = max ?? null;
-  if (lo === null && hi === null) throw new Error("torch.clamp: At least one of 'min' or 'max' must not be None");
-  const dtype = [lo, hi].some((b) => b !== null && !Number.isInteger(b)) ? floatOf(x.dtype) : x.dtype;
+  if ((min ?? null) === null && (max ?? null) === null) throw new Error("torch.clamp: At least one of 'min' or 'max' must not be None");
+  const dtype = [min, max].some((b) => b !== null && b !== undefined && !Number.isInteger(b)) ? floatOf(x.dtype) : x.dtype;
+  // PyTorch casts the bounds to the computation's dtype first: in float32, 0.3 is 0.30000001192...
+  const cast = (b: number | null | undefined): number | null => (b === null || b === undefined ? null : dtype === "float32" ? Math.fround(b) : b);
+  const lo = cast(min);
+  const hi = cast(max);
   const out = mapUnary(x, dtype, (v) => {
     if (Number.isNaN(v)) return v;
     if (lo !== null && v < lo) v = lo;

@@ -1,11 +1,608 @@
+/**
+ * Indexing ops: `gather`, `scatter` (tensor source or a value), `scatterAdd`, `indexSelect`,
+ * `indexAdd`, and the `embeddingBag` kernel.
+ *
+ * Index tensors are int64 (held in an Int32Array). Every kernel walks the index tensor in
+ * row-major order and reads or writes the data through strides, so a non-contiguous input is
+ * never copied just to be indexed. Out-of-range indices fail with PyTorch's messages before any
+ * value is written.
+ *
+ * `embeddingBag`'s backward is sparse in spirit: it returns a dense gradient of the weight's shape
+ * in which only the rows the batch used are written, and records those rows in `touchedRows`.
+ */
+import { type DType, type TypedArray, allocate, isFloating, scalarTypeName } from "../dtype";
+import { normalizeDim, numelOf } from "../shape";
+import { record } from "../autograd/node";
 import { Tensor } from "../tensor";
 
+/**
+ * For a gradient tensor produced by `embeddingBag`'s backward: the sorted, duplicate-free ids of
+ * the weight rows it wrote. Every other row of that gradient is exactly zero, so an optimizer may
+ * update (and `zeroGrad` may clear) only these rows. The entry describes the tensor as the
+ * backward returned it; whoever later writes other rows into that tensor must drop or update it.
+ */
+export const touchedRows: WeakMap<Tensor, Int32Array> = new WeakMap();
+
+// ---- shared checks ------------------------------------------------------------------------
+
+function checkTensorArg(x: unknown, fn: string, arg: string, position: number): asserts x is Tensor {
+  if (!(x instanceof Tensor)) {
+    const what = x === null || x === undefined ? "NoneType" : typeof x === "number" ? (Number.isInteger(x) ? "int" : "float") : typeof x;
+    throw new TypeError(`${fn}(): argument '${arg}' (position ${position}) must be Tensor, not ${what}`);
+  }
+}
+
+/** Shape with a 0-d tensor read as one element (PyTorch's ensure_nonempty). */
+function nonEmptyShape(t: Tensor): number[] {
+  return t.ndim === 0 ? [1] : t.shape;
+}
+
+function nonEmptyStrides(t: Tensor): number[] {
+  return t.ndim === 0 ? [1] : [...t.nd.stride];
+}
+
+function formatList(shape: readonly number[]): string {
+  return `[${shape.join(", ")}]`;
+}
+
+/** The index tensor's values (row-major), rejecting a non-int64 index as `fn` does in PyTorch. */
+function indexValues(index: Tensor, fn: string): TypedArray {
+  if (index.dtype !== "int64") throw new Error(`${fn}(): Expected dtype int64 for index`);
+  return index.toArray();
+}
+
+function checkBounds(values: TypedArray, size: number, dim: number): void {
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (v < 0 || v >= size) throw new Error(`index ${v} is out of bounds for dimension ${dim} with size ${size}`);
+  }
+}
+
+/**
+ * Visits every element of an index tensor of `shape` in row-major order, calling
+ * `visit(position, offsetA, offsetB)` where each offset moves with its strides along every dim
+ * except `dim` (the indexed one). Used to pair an index element with the element of the data it
+ * addresses.
+ */
+function walk(
+  shape: readonly number[],
+  dim: number,
+  stridesA: readonly number[],
+  offsetA: number,
+  stridesB: readonly number[],
+  offsetB: number,
+  visit: (position: number, a: number, b: number) => void,
+): void {
+  const n = numelOf(shape);
+  if (n === 0) return;
+  const nd = shape.length;
+  const last = nd - 1;
+  const inner = shape[last];
+  const stepA = last === dim ? 0 : stridesA[last];
+  const stepB = last === dim ? 0 : stridesB[last];
+  const counter = new Array<number>(nd).fill(0);
+  let baseA = offsetA;
+  let baseB = offsetB;
+  for (let pos = 0; pos < n; pos += inner) {
+    for (let j = 0; j < inner; j++) visit(pos + j, baseA + j * stepA, baseB + j * stepB);
+    for (let d = last - 1; d >= 0; d--) {
+      counter[d]++;
+      if (d !== dim) {
+        baseA += stridesA[d];
+        baseB += stridesB[d];
+      }
+      if (counter[d] < shape[d]) break;
+      if (d !== dim) {
+        baseA -= stridesA[d] * shape[d];
+        baseB -= stridesB[d] * shape[d];
+      }
+      counter[d] = 0;
+    }
+  }
+}
+
+// ---- gather -------------------------------------------------------------------------------
+
+function checkGather(x: Tensor, d: number, index: Tensor): void {
+  const xs = nonEmptyShape(x);
+  const is = nonEmptyShape(index);
+  if (index.numel() === 0) return;
+  if (is.length !== xs.length) throw new Error("Index tensor must have the same number of dimensions as input tensor");
+  for (let i = 0; i < xs.length; i++) {
+    if (i !== d && is[i] > xs[i]) {
+      throw new Error(
+        `Size does not match at dimension ${i} expected index ${formatList(index.shape)} to be smaller than self ${formatList(x.shape)} apart from dimension ${d}`,
+      );
+    }
+  }
+}
+
+/** out[i][j][k] = x[index[i][j][k]][j][k] for dim 0 (and likewise along any dim) (GatherBackward0). */
 export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
-  throw new Error("gather is not implemented yet");
+  checkTensorArg(x, "gather", "input", 1);
+  checkTensorArg(index, "gather", "index", 3);
+  const d = normalizeDim(dim, x.ndim);
+  const idx = index.numel() > 0 ? indexValues(index, "gather") : new Int32Array(0);
+  checkGather(x, d, index);
+  const size = nonEmptyShape(x)[d];
+  checkBounds(idx, size, d);
+  const out = gatherValues(x, d, index, idx);
+  const inputShape = x.shape;
+  return record("GatherBackward0", Tensor.fromArray(out, index.shape, x.dtype), [x], (g) => [
+    scatterAddValues(inputShape, g.dtype, d, index, idx, g),
+  ]);
 }
-export function scatter(x: Tensor, dim: number, index: Tensor, source: Tensor | number | { value: number }): Tensor {
-  throw new Error("scatter is not implemented yet");
+
+function gatherValues(x: Tensor, d: number, index: Tensor, idx: TypedArray): TypedArray {
+  const out = allocate(x.dtype, idx.length);
+  const src = x.nd.data;
+  const xs = nonEmptyStrides(x);
+  const step = xs[d];
+  walk(nonEmptyShape(index), d, xs, x.nd.offset, xs, 0, (pos, a) => {
+    out[pos] = src[a + idx[pos] * step];
+  });
+  return out;
 }
+
+/** zeros(shape) with `src` (index's shape) added at the positions `index` names along `d`. */
+function scatterAddValues(shape: readonly number[], dtype: DType, d: number, index: Tensor, idx: TypedArray, src: Tensor): Tensor {
+  const out = allocate(dtype, numelOf(shape));
+  const strides = contiguousOf(shape.length === 0 ? [1] : shape);
+  const values = src.toArray();
+  const step = strides[d];
+  walk(nonEmptyShape(index), d, strides, 0, strides, 0, (pos, a) => {
+    out[a + idx[pos] * step] += values[pos];
+  });
+  return Tensor.fromArray(out, shape, dtype);
+}
+
+function contiguousOf(shape: readonly number[]): number[] {
+  const strides = new Array<number>(shape.length);
+  let step = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    strides[i] = step;
+    step *= shape[i];
+  }
+  return strides;
+}
+
+// ---- scatter ------------------------------------------------------------------------------
+
+type ScatterSource = Tensor | number | { value: number };
+
+function checkScatter(x: Tensor, d: number, index: Tensor, src: Tensor | null, fn: string): void {
+  if (index.numel() === 0) return;
+  const xs = nonEmptyShape(x);
+  const is = nonEmptyShape(index);
+  if (is.length !== xs.length) throw new Error("Index tensor must have the same number of dimensions as self tensor");
+  if (src !== null && nonEmptyShape(src).length !== xs.length) {
+    throw new Error("Index tensor must have the same number of dimensions as src tensor");
+  }
+  const ss = src ? nonEmptyShape(src) : null;
+  let wrong = false;
+  for (let i = 0; i < xs.length; i++) {
+    if (i !== d && is[i] > xs[i]) wrong = true;
+    if (ss && is[i] > ss[i]) wrong = true;
+  }
+  if (wrong) {
+    throw new Error(
+      src
+        ? `Expected index ${formatList(index.shape)} to be smaller than self ${formatList(x.shape)} apart from dimension ${d} and to be smaller size than src ${formatList(src.shape)}`
+        : `Expected index ${formatList(index.shape)} to be smaller than self ${formatList(x.shape)} apart from dimension ${d}`,
+    );
+  }
+  if (src && src.dtype !== x.dtype) throw new Error(`${fn}(): Expected self.dtype to be equal to src.dtype`);
+}
+
+/** A contiguous copy of `x` with `value` or `src`'s elements written where `index` points. */
+function scatterValues(x: Tensor, d: number, index: Tensor, idx: TypedArray, src: Tensor | number, add: boolean): TypedArray {
+  const out = allocate(x.dtype, x.numel());
+  out.set(x.toArray());
+  const strides = contiguousOf(nonEmptyShape(x));
+  const step = strides[d];
+  if (typeof src === "number") {
+    walk(nonEmptyShape(index), d, strides, 0, strides, 0, (pos, a) => {
+      out[a + idx[pos] * step] = add ? out[a + idx[pos] * step] + src : src;
+    });
+  } else {
+    const data = src.nd.data;
+    const srcStrides = nonEmptyStrides(src);
+    // src is read at the index element's own position, so walk it along every dim (dim included).
+    const along = srcStrides[d];
+    walk(nonEmptyShape(index), d, strides, 0, srcStrides, src.nd.offset, (pos, a, b) => {
+      const within = positionAlong(pos, index, d);
+      const v = data[b + within * along];
+      const at = a + idx[pos] * step;
+      out[at] = add ? out[at] + v : v;
+    });
+  }
+  return out;
+}
+
+/** The coordinate along `d` of the row-major position `pos` in `index`. */
+function positionAlong(pos: number, index: Tensor, d: number): number {
+  const shape = nonEmptyShape(index);
+  let inner = 1;
+  for (let i = shape.length - 1; i > d; i--) inner *= shape[i];
+  return Math.floor(pos / inner) % shape[d];
+}
+
+function scatterSource(source: ScatterSource, x: Tensor): Tensor | number {
+  if (source instanceof Tensor) return source;
+  if (typeof source === "number" || typeof source === "boolean") return Number(source);
+  if (source && typeof source === "object" && "value" in source) return Number(source.value);
+  throw new TypeError("scatter(): expected a Tensor src or a number value");
+}
+
+/**
+ * A copy of `x` with values written along `dim` at the positions `index` gives: from the tensor
+ * `src` (ScatterBackward0) or the number `value` (ScatterBackward1). Not in place.
+ */
+export function scatter(x: Tensor, dim: number, index: Tensor, source: ScatterSource): Tensor {
+  checkTensorArg(x, "scatter", "input", 1);
+  checkTensorArg(index, "scatter", "index", 3);
+  const d = normalizeDim(dim, x.ndim);
+  const src = scatterSource(source, x);
+  const idx = index.numel() > 0 ? indexValues(index, "scatter") : new Int32Array(0);
+  checkScatter(x, d, index, src instanceof Tensor ? src : null, "scatter");
+  checkBounds(idx, nonEmptyShape(x)[d], d);
+  const out = Tensor.fromArray(scatterValues(x, d, index, idx, src, false), x.shape, x.dtype);
+  const inputShape = x.shape;
+  if (!(src instanceof Tensor)) {
+    return record("ScatterBackward1", out, [x], (g) => [scatterZeros(g, d, index, idx, inputShape)]);
+  }
+  const srcShape = src.shape;
+  return record("ScatterBackward0", out, [x, src], (g) => [
+    x.requiresGrad ? scatterZeros(g, d, index, idx, inputShape) : null,
+    src.requiresGrad ? gatherPadded(g, d, index, idx, srcShape) : null,
+  ]);
+}
+
+/** The gradient `g` with the scattered-to positions zeroed (they were overwritten). */
+function scatterZeros(g: Tensor, d: number, index: Tensor, idx: TypedArray, shape: number[]): Tensor {
+  const gc = Tensor.fromArray(g.toArray(), shape, g.dtype);
+  return Tensor.fromArray(scatterValues(gc, d, index, idx, 0, false), shape, g.dtype);
+}
+
+/** `g.gather(dim, index)`, placed into zeros of `src`'s shape when src is larger than index. */
+function gatherPadded(g: Tensor, d: number, index: Tensor, idx: TypedArray, srcShape: number[]): Tensor {
+  const values = gatherValues(g, d, index, idx);
+  const shape = index.shape;
+  if (shape.length === srcShape.length && shape.every((s, i) => s === srcShape[i])) {
+    return Tensor.fromArray(values, shape, g.dtype);
+  }
+  const out = allocate(g.dtype, numelOf(srcShape));
+  const strides = contiguousOf(srcShape.length === 0 ? [1] : srcShape);
+  const ishape = nonEmptyShape(index);
+  // Copy index-shaped values into the leading corner of src's shape.
+  walk(ishape, -1, strides, 0, strides, 0, (pos, a) => {
+    out[a] = values[pos];
+  });
+  return Tensor.fromArray(out, srcShape, g.dtype);
+}
+
+/** A copy of `x` with `src` added along `dim` at `index`'s positions (ScatterAddBackward0). */
+export function scatterAdd(x: Tensor, dim: number, index: Tensor, src: Tensor): Tensor {
+  checkTensorArg(x, "scatter_add", "input", 1);
+  checkTensorArg(index, "scatter_add", "index", 3);
+  checkTensorArg(src, "scatter_add", "src", 4);
+  const d = normalizeDim(dim, x.ndim);
+  const idx = index.numel() > 0 ? indexValues(index, "scatter_add") : new Int32Array(0);
+  checkScatter(x, d, index, src, "scatter_add");
+  checkBounds(idx, nonEmptyShape(x)[d], d);
+  const out = Tensor.fromArray(scatterValues(x, d, index, idx, src, true), x.shape, x.dtype);
+  const srcShape = src.shape;
+  return record("ScatterAddBackward0", out, [x, src], (g) => [
+    x.requiresGrad ? g : null,
+    src.requiresGrad ? gatherPadded(g, d, index, idx, srcShape) : null,
+  ]);
+}
+
+// ---- index_select / index_add -------------------------------------------------------------
+
+function selectIndex(x: Tensor, index: Tensor, fn: string): TypedArray {
+  if (index.ndim > 1) throw new Error(`${fn}(): Index is supposed to be a vector`);
+  if (index.dtype !== "int64") throw new Error(`${fn}(): Expected dtype int32 or int64 for index`);
+  return index.toArray();
+}
+
+/** Rows of `x` along `dim` picked by a 1-D (or 0-d) int64 `index` (IndexSelectBackward0). */
 export function indexSelect(x: Tensor, dim: number, index: Tensor): Tensor {
-  throw new Error("indexSelect is not implemented yet");
+  checkTensorArg(x, "index_select", "input", 1);
+  checkTensorArg(index, "index_select", "index", 3);
+  const d = normalizeDim(dim, x.ndim);
+  const idx = selectIndex(x, index, "index_select");
+  const shape = nonEmptyShape(x);
+  const size = shape[d];
+  if (x.ndim === 0 && idx.length !== 1) {
+    throw new Error(`index_select(): Index to scalar can have only 1 value, got ${idx.length} value(s)`);
+  }
+  for (let i = 0; i < idx.length; i++) if (idx[i] < 0 || idx[i] >= size) throw new Error("index out of range in self");
+  const outer = numelOf(shape.slice(0, d));
+  const inner = numelOf(shape.slice(d + 1));
+  const src = x.toArray();
+  const out = allocate(x.dtype, outer * idx.length * inner);
+  for (let o = 0; o < outer; o++) {
+    const from = o * size * inner;
+    const to = o * idx.length * inner;
+    for (let j = 0; j < idx.length; j++) {
+      const start = from + idx[j] * inner;
+      out.set(src.subarray(start, start + inner), to + j * inner);
+    }
+  }
+  const outShape = x.ndim === 0 ? [] : x.shape.map((s, i) => (i === d ? idx.length : s));
+  const inputShape = x.shape;
+  return record("IndexSelectBackward0", Tensor.fromArray(out, outShape, x.dtype), [x], (g) => [
+    indexAddValues(inputShape, g.dtype, d, idx, g, 1),
+  ]);
+}
+
+/** zeros(shape) + alpha * `src` added along `d` at the rows `idx` names. */
+function indexAddValues(shape: readonly number[], dtype: DType, d: number, idx: TypedArray, src: Tensor, alpha: number, base?: TypedArray): Tensor {
+  const dims = shape.length === 0 ? [1] : shape;
+  const out = allocate(dtype, numelOf(dims));
+  if (base) out.set(base);
+  const size = dims[d];
+  const outer = numelOf(dims.slice(0, d));
+  const inner = numelOf(dims.slice(d + 1));
+  const values = src.toArray();
+  for (let o = 0; o < outer; o++) {
+    for (let j = 0; j < idx.length; j++) {
+      const to = (o * size + idx[j]) * inner;
+      const from = (o * idx.length + j) * inner;
+      if (alpha === 1) for (let i = 0; i < inner; i++) out[to + i] += values[from + i];
+      else for (let i = 0; i < inner; i++) out[to + i] += alpha * values[from + i];
+    }
+  }
+  return Tensor.fromArray(out, shape, dtype);
+}
+
+/** A copy of `x` with `alpha * source` added at the rows `index` names along `dim` (IndexAddBackward0). */
+export function indexAdd(x: Tensor, dim: number, index: Tensor, source: Tensor, options: { alpha?: number } = {}): Tensor {
+  checkTensorArg(x, "index_add", "input", 1);
+  checkTensorArg(index, "index_add", "index", 3);
+  checkTensorArg(source, "index_add", "source", 4);
+  const alpha = options.alpha ?? 1;
+  const d = normalizeDim(dim, x.ndim);
+  const idx = selectIndex(x, index, "index_add");
+  const shape = nonEmptyShape(x);
+  const expected = x.ndim === 0 ? [idx.length] : shape.map((s, i) => (i === d ? idx.length : s));
+  const srcShape = nonEmptyShape(source);
+  if (source.dtype !== x.dtype) {
+    throw new Error(`index_add_(): self (${scalarTypeName(x.dtype)}) and source (${scalarTypeName(source.dtype)}) must have the same scalar type`);
+  }
+  if (srcShape.length !== expected.length || srcShape.some((s, i) => s !== expected[i])) {
+    throw new Error(`index_add_(): source shape ${formatList(source.shape)} does not match the expected ${formatList(expected)}`);
+  }
+  for (let i = 0; i < idx.length; i++) {
+    if (idx[i] < 0 || idx[i] >= shape[d]) throw new Error(`index out of range in self`);
+  }
+  const out = indexAddValues(x.shape, x.dtype, d, idx, source, alpha, x.toArray());
+  const sourceShape = source.shape;
+  return record("IndexAddBackward0", out, [x, source], (g) => {
+    if (!source.requiresGrad) return [g, null];
+    const picked = indexSelect(g.ndim === 0 ? g.reshape([1]) : g, d, Tensor.fromArray(Int32Array.from(idx), [idx.length], "int64"));
+    return [x.requiresGrad ? g : null, (alpha === 1 ? picked : picked.mul(alpha)).reshape(sourceShape)];
+  });
+}
+
+// ---- embedding_bag ------------------------------------------------------------------------
+
+export interface EmbeddingBagOptions {
+  /** How each bag reduces its rows; default "mean", as `nn.EmbeddingBag`. */
+  mode?: "sum" | "mean" | "max";
+  /** One weight per index (mode "sum" only), multiplying that row. */
+  perSampleWeights?: Tensor | null;
+  /** `offsets` has one more entry, the end of the last bag (the CSR layout). */
+  includeLastOffset?: boolean;
+  /** Indices equal to this row id are left out of their bag (and of a mean's count). */
+  paddingIdx?: number | null;
+}
+
+function checkIndexTensor(t: Tensor, arg: string, position: number): void {
+  if (t.dtype !== "int64") {
+    const typeName = { float32: "FloatTensor", float64: "DoubleTensor", bool: "BoolTensor", int64: "LongTensor" }[t.dtype];
+    throw new Error(
+      `Expected tensor for argument #${position} '${arg}' to have one of the following scalar types: Long, Int; but got torch.${typeName} instead (while checking arguments for embedding_bag)`,
+    );
+  }
+}
+
+/**
+ * Sums, means or maxima of bags of rows of `weight` (num_embeddings x dim): bag b holds
+ * `indices[offsets[b] .. offsets[b+1])`, the last bag running to the end of `indices` (or to the
+ * last offset with `includeLastOffset`). A 2-D `indices` with no offsets is one bag per row.
+ * Empty bags give zeros. grad_fn `EmbeddingBagBackward0`; the weight's gradient is written only in
+ * the rows the bags used, which are listed in `touchedRows` for that gradient tensor.
+ */
+export function embeddingBag(weight: Tensor, indices: Tensor, offsets?: Tensor | null, options: EmbeddingBagOptions = {}): Tensor {
+  checkTensorArg(weight, "embedding_bag", "weight", 1);
+  checkTensorArg(indices, "embedding_bag", "input", 2);
+  const mode = options.mode ?? "mean";
+  if (mode !== "sum" && mode !== "mean" && mode !== "max") throw new Error("mode has to be one of sum, mean or max");
+  if (weight.ndim !== 2) throw new Error(`weight has to be a 2D Tensor, but got Tensor of dimension ${weight.ndim}`);
+  if (!isFloating(weight.dtype)) {
+    throw new Error(
+      `Expected tensor for argument #1 'weight' to have one of the following scalar types: Half, BFloat16, Float, Double; but got torch.${weight.dtype === "bool" ? "BoolTensor" : "LongTensor"} instead (while checking arguments for embedding_bag)`,
+    );
+  }
+  let psw = options.perSampleWeights ?? null;
+  if (psw !== null) {
+    checkTensorArg(psw, "embedding_bag", "per_sample_weights", 7);
+    if (psw.shape.join(",") !== indices.shape.join(",")) {
+      throw new Error(
+        `embedding_bag: If per_sample_weights (${formatList(psw.shape)}) is not None, then it must have the same shape as the input (${formatList(indices.shape)})`,
+      );
+    }
+  }
+  let flat = indices;
+  let offs: Tensor;
+  if (indices.ndim === 2) {
+    if (offsets !== null && offsets !== undefined) {
+      throw new Error(
+        "if input is 2D, then offsets has to be None, as input is treated is a mini-batch of fixed length sequences. However, found offsets of type Tensor",
+      );
+    }
+    const [bags, length] = indices.shape;
+    const starts = new Int32Array(bags);
+    for (let b = 0; b < bags; b++) starts[b] = b * length;
+    offs = Tensor.fromArray(starts, [bags], "int64");
+    flat = indices.reshape([-1]);
+    if (psw !== null) psw = psw.reshape([-1]);
+  } else if (indices.ndim === 1) {
+    if (offsets === null || offsets === undefined) throw new Error("offsets has to be a 1D Tensor but got None");
+    checkTensorArg(offsets, "embedding_bag", "offsets", 3);
+    if (offsets.ndim !== 1) throw new Error("offsets has to be a 1D Tensor");
+    offs = offsets;
+  } else {
+    throw new Error(`input has to be 1D or 2D Tensor, but got Tensor of dimension ${indices.ndim}`);
+  }
+  if (psw !== null && mode !== "sum") {
+    throw new Error(
+      `embedding_bag: per_sample_weights was not None. per_sample_weights is only supported for mode='sum' (got mode='${mode}'). Please open a feature request on the Pytorch GitHub.`,
+    );
+  }
+  if (psw !== null && psw.dtype !== weight.dtype) {
+    throw new Error(`expected scalar type ${scalarTypeName(weight.dtype)} but found ${scalarTypeName(psw.dtype)}`);
+  }
+  checkIndexTensor(flat, "indices", 1);
+  checkIndexTensor(offs, "offsets", 1);
+
+  const idx = flat.toArray();
+  const off = offs.toArray();
+  const length = idx.length;
+  const [numEmbeddings, dim] = weight.shape;
+  if (off.length > 0) {
+    if (off[0] !== 0) {
+      throw new Error(
+        `offsets[0] has to be 0, i.e., the first sequence in the mini-batch has to start from position 0. However, got ${off[0]}`,
+      );
+    }
+    if (off[off.length - 1] > length) {
+      throw new Error(`offsets[-1] can not be greater than input's length ${length} but got offsets[-1] of ${off[off.length - 1]}`);
+    }
+    for (let b = 1; b < off.length; b++) {
+      if (off[b] < off[b - 1]) {
+        throw new Error(
+          `offsets has to be a non-decreasing sequence, but got offsets[${b}] = ${off[b]} after offsets[${b - 1}] = ${off[b - 1]}`,
+        );
+      }
+    }
+  }
+  const includeLast = options.includeLastOffset ?? false;
+  const bags = includeLast ? Math.max(off.length - 1, 0) : off.length;
+  const end = (b: number): number => (b + 1 < off.length ? off[b + 1] : includeLast ? off[b] : length);
+  const used = bags === 0 ? 0 : end(bags - 1);
+  for (let i = 0; i < used; i++) {
+    if (idx[i] < 0 || idx[i] >= numEmbeddings) {
+      throw new Error(`embedding_bag: Expected idx >= 0 && idx < num_embeddings but found idx to be ${idx[i]}`);
+    }
+  }
+  let padding = options.paddingIdx ?? null;
+  if (padding !== null) {
+    if (padding < -numEmbeddings || padding >= numEmbeddings) throw new Error("padding_idx must be within num_embeddings");
+    if (padding < 0) padding += numEmbeddings;
+  }
+  const pad = padding ?? -1;
+
+  const w = weight.toArray();
+  const weights = psw ? psw.toArray() : null;
+  const dtype = weight.dtype;
+  const out = allocate(dtype, bags * dim);
+  const acc = new Float64Array(dim);
+  const counts = new Float64Array(bags);
+  const argmax = mode === "max" ? new Int32Array(bags * dim).fill(-1) : null;
+  for (let b = 0; b < bags; b++) {
+    const start = off[b];
+    const stop = end(b);
+    acc.fill(mode === "max" ? -Infinity : 0);
+    let count = 0;
+    for (let i = start; i < stop; i++) {
+      const id = idx[i];
+      if (id === pad) continue;
+      count++;
+      const row = id * dim;
+      if (argmax !== null) {
+        const base = b * dim;
+        for (let j = 0; j < dim; j++) {
+          const v = w[row + j];
+          // The first row of the bag, then any strictly larger value (as PyTorch's CPU kernel).
+          if (argmax[base + j] < 0 || v > acc[j]) {
+            acc[j] = v;
+            argmax[base + j] = id;
+          }
+        }
+      } else if (weights !== null) {
+        const s = weights[i];
+        for (let j = 0; j < dim; j++) acc[j] += s * w[row + j];
+      } else {
+        for (let j = 0; j < dim; j++) acc[j] += w[row + j];
+      }
+    }
+    counts[b] = count;
+    const base = b * dim;
+    if (count === 0) continue; // an empty bag is zeros, in every mode
+    if (mode === "mean") for (let j = 0; j < dim; j++) out[base + j] = acc[j] / count;
+    else for (let j = 0; j < dim; j++) out[base + j] = acc[j];
+  }
+  const result = Tensor.fromArray(out, [bags, dim], dtype);
+  return record("EmbeddingBagBackward0", result, [weight, psw], (g) => {
+    const gv = g.toArray();
+    let gw: Tensor | null = null;
+    if (weight.requiresGrad) {
+      const grad = allocate(g.dtype, numEmbeddings * dim);
+      const rows: number[] = [];
+      for (let b = 0; b < bags; b++) {
+        const base = b * dim;
+        if (argmax !== null) {
+          for (let j = 0; j < dim; j++) {
+            const id = argmax[base + j];
+            if (id >= 0) {
+              grad[id * dim + j] += gv[base + j];
+              rows.push(id);
+            }
+          }
+          continue;
+        }
+        const start = off[b];
+        const stop = end(b);
+        const scale = mode === "mean" && counts[b] > 0 ? 1 / counts[b] : 1;
+        for (let i = start; i < stop; i++) {
+          const id = idx[i];
+          if (id === pad) continue;
+          rows.push(id);
+          const row = id * dim;
+          const s = weights !== null ? weights[i] : scale;
+          if (s === 1) for (let j = 0; j < dim; j++) grad[row + j] += gv[base + j];
+          else for (let j = 0; j < dim; j++) grad[row + j] += s * gv[base + j];
+        }
+      }
+      gw = Tensor.fromArray(grad, [numEmbeddings, dim], g.dtype);
+      touchedRows.set(gw, uniqueSorted(rows));
+    }
+    let gpsw: Tensor | null = null;
+    if (psw !== null && psw.requiresGrad) {
+      // d out[b] / d psw[i] = weight[idx[i]]: the gradient is that row dotted with g[b].
+      const grad = allocate(g.dtype, length);
+      for (let b = 0; b < bags; b++) {
+        const base = b * dim;
+        for (let i = off[b], stop = end(b); i < stop; i++) {
+          if (idx[i] === pad) continue;
+          const row = idx[i] * dim;
+          let s = 0;
+          for (let j = 0; j < dim; j++) s += gv[base + j] * w[row + j];
+          grad[i] = s;
+        }
+      }
+      gpsw = Tensor.fromArray(grad, psw.shape, g.dtype);
+    }
+    return [gw, gpsw];
+  });
+}
+
+function uniqueSorted(rows: number[]): Int32Array {
+  const sorted = Int32Array.from(rows).sort();
+  let n = 0;
+  for (let i = 0; i < sorted.length; i++) if (n === 0 || sorted[i] !== sorted[n - 1]) sorted[n++] = sorted[i];
+  return sorted.slice(0, n);
 }

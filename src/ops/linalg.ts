@@ -1,5 +1,631 @@
+/**
+ * Matrix products: `matmul` with PyTorch's rules for 1-D, 2-D and batched operands (batch dims
+ * broadcast), plus `mm`, `mv`, `dot` and `bmm`.
+ *
+ * Every product, forward and backward, runs through one kernel (`gemm`) that reads its operands
+ * through strides: a transposed operand is just the same storage with its two strides swapped, so
+ * the backward `g @ B^T` and `A^T @ g` never build a transposed copy by hand. The kernel packs each
+ * block of A and B once into contiguous Float64 panels (that is where a strided operand is
+ * materialised, once per block), then runs a 4x4 register-blocked micro-kernel over the panels:
+ * sixteen accumulators held in locals, four loads of B and four of A per step of k. Blocks are
+ * sized for the caches (KC x NC of B, MC x KC of A). Products in float32 accumulate in doubles and
+ * are rounded once. Thin products (one row or one column) take a matrix-vector path instead.
+ *
+ * grad_fn names follow PyTorch 1.13, whose `matmul` is a composite: 2-D @ 2-D is `mm`
+ * (MmBackward0), 2-D @ 1-D `mv` (MvBackward0), 1-D @ 1-D `dot` (DotBackward0), 1-D @ 2-D
+ * `unsqueeze(0).mm(b).squeeze_(0)` (SqueezeBackward3), and the batched cases end in
+ * `_unsafe_view` (UnsafeViewBackward0). Here each product is one node with that name.
+ */
+import { type DType, type TypedArray, allocate, scalarTypeName } from "../dtype";
+import { broadcastShapes, broadcastStrides, numelOf } from "../shape";
+import { record } from "../autograd/node";
 import { Tensor } from "../tensor";
+import { sumTo } from "./elementwise";
 
-export function matmul(a: Tensor, b: Tensor): Tensor {
-  throw new Error("matmul is not implemented yet");
+// ---- the kernel -------------------------------------------------------------------------
+
+/** A strided matrix: element (i, j) is `data[off + i * rs + j * cs]`. */
+interface Mat {
+  data: TypedArray;
+  off: number;
+  rs: number;
+  cs: number;
 }
+
+/** Rows of A per packed block, depth of a block, columns of B per packed block. */
+const MC = 128;
+const KC = 256;
+const NC = 1024;
+/** Below this many multiply-adds a plain triple loop beats packing. */
+const SMALL = 4096;
+
+let packA = new Float64Array(MC * KC);
+let packB = new Float64Array(KC * NC);
+let accBuffer = new Float64Array(0);
+let vecBuffer = new Float64Array(0);
+
+function transposed(m: Mat): Mat {
+  return { data: m.data, off: m.off, rs: m.cs, cs: m.rs };
+}
+
+/**
+ * C = A (M x K) @ B (K x N), written to `out[oOff + i * ors + j * ocs]` in `out`'s type. Sums run
+ * over k in order (within a block, then block after block), so a row's result does not depend
+ * on how many other rows are computed with it.
+ */
+function gemm(M: number, N: number, K: number, A: Mat, B: Mat, out: TypedArray, oOff: number, ors: number, ocs: number): void {
+  if (M === 0 || N === 0) return;
+  if (K === 0) {
+    for (let i = 0; i < M; i++) for (let j = 0; j < N; j++) out[oOff + i * ors + j * ocs] = 0;
+    return;
+  }
+  if (N === 1) {
+    gemv(M, K, A, B.data, B.off, B.rs, out, oOff, ors);
+    return;
+  }
+  if (M === 1) {
+    gemv(N, K, transposed(B), A.data, A.off, A.cs, out, oOff, ocs);
+    return;
+  }
+  if (M * N * K <= SMALL) {
+    gemmSmall(M, N, K, A, B, out, oOff, ors, ocs);
+    return;
+  }
+  if (M < 4 && N > M) {
+    // A thin left operand wastes most of a 4-row strip: compute C^T = B^T A^T instead.
+    gemmBlocked(N, M, K, transposed(B), transposed(A), out, oOff, ocs, ors);
+    return;
+  }
+  gemmBlocked(M, N, K, A, B, out, oOff, ors, ocs);
+}
+
+function gemmSmall(M: number, N: number, K: number, A: Mat, B: Mat, out: TypedArray, oOff: number, ors: number, ocs: number): void {
+  const a = A.data;
+  const b = B.data;
+  for (let i = 0; i < M; i++) {
+    const ai = A.off + i * A.rs;
+    for (let j = 0; j < N; j++) {
+      let s = 0;
+      let pa = ai;
+      let pb = B.off + j * B.cs;
+      for (let k = 0; k < K; k++) {
+        s += a[pa] * b[pb];
+        pa += A.cs;
+        pb += B.rs;
+      }
+      out[oOff + i * ors + j * ocs] = s;
+    }
+  }
+}
+
+function gemmBlocked(M: number, N: number, K: number, A: Mat, B: Mat, out: TypedArray, oOff: number, ors: number, ocs: number): void {
+  const rowsPadded = (M + 3) & ~3;
+  if (accBuffer.length < rowsPadded * N) accBuffer = new Float64Array(rowsPadded * N);
+  const acc = accBuffer;
+  acc.fill(0, 0, rowsPadded * N);
+  const Ap = packA;
+  const Bp = packB;
+  const a = A.data;
+  const b = B.data;
+  for (let jc = 0; jc < N; jc += NC) {
+    const nc = Math.min(NC, N - jc);
+    const panels = nc >> 2;
+    const rest = nc & 3;
+    for (let pc = 0; pc < K; pc += KC) {
+      const kc = Math.min(KC, K - pc);
+      // Pack B[pc:pc+kc, jc:jc+nc]: full panels of 4 columns interleaved by k, then single columns.
+      for (let p = 0; p < panels; p++) {
+        let q = p * 4 * kc;
+        const col = B.off + (jc + 4 * p) * B.cs;
+        for (let k = 0; k < kc; k++) {
+          const src = col + (pc + k) * B.rs;
+          Bp[q] = b[src];
+          Bp[q + 1] = b[src + B.cs];
+          Bp[q + 2] = b[src + 2 * B.cs];
+          Bp[q + 3] = b[src + 3 * B.cs];
+          q += 4;
+        }
+      }
+      for (let t = 0; t < rest; t++) {
+        const q = panels * 4 * kc + t * kc;
+        const col = B.off + (jc + 4 * panels + t) * B.cs + pc * B.rs;
+        for (let k = 0; k < kc; k++) Bp[q + k] = b[col + k * B.rs];
+      }
+      for (let ic = 0; ic < M; ic += MC) {
+        const mc = Math.min(MC, M - ic);
+        const strips = (mc + 3) >> 2;
+        // Pack A[ic:ic+mc, pc:pc+kc] in strips of 4 rows interleaved by k, zero-padded.
+        for (let s = 0; s < strips; s++) {
+          let q = s * 4 * kc;
+          const i0 = ic + 4 * s;
+          const r0 = A.off + i0 * A.rs + pc * A.cs;
+          if (i0 + 4 <= M) {
+            for (let k = 0; k < kc; k++) {
+              const src = r0 + k * A.cs;
+              Ap[q] = a[src];
+              Ap[q + 1] = a[src + A.rs];
+              Ap[q + 2] = a[src + 2 * A.rs];
+              Ap[q + 3] = a[src + 3 * A.rs];
+              q += 4;
+            }
+          } else {
+            const live = M - i0;
+            for (let k = 0; k < kc; k++) {
+              const src = r0 + k * A.cs;
+              for (let r = 0; r < 4; r++) Ap[q + r] = r < live ? a[src + r * A.rs] : 0;
+              q += 4;
+            }
+          }
+        }
+        for (let p = 0; p < panels; p++) {
+          const pb = p * 4 * kc;
+          for (let s = 0; s < strips; s++) micro4x4(Ap, s * 4 * kc, Bp, pb, kc, acc, (ic + 4 * s) * N + jc + 4 * p, N);
+        }
+        for (let t = 0; t < rest; t++) {
+          const pb = panels * 4 * kc + t * kc;
+          for (let s = 0; s < strips; s++) micro4x1(Ap, s * 4 * kc, Bp, pb, kc, acc, (ic + 4 * s) * N + jc + 4 * panels + t, N);
+        }
+      }
+    }
+  }
+  for (let i = 0; i < M; i++) {
+    const src = i * N;
+    const dst = oOff + i * ors;
+    if (ocs === 1) for (let j = 0; j < N; j++) out[dst + j] = acc[src + j];
+    else for (let j = 0; j < N; j++) out[dst + j * ocs] = acc[src + j];
+  }
+}
+
+/** acc[4 x 4 tile at ci] += Ap strip (4 x kc) @ Bp panel (kc x 4), sixteen sums in registers. */
+function micro4x4(Ap: Float64Array, pa: number, Bp: Float64Array, pb: number, kc: number, acc: Float64Array, ci: number, ldc: number): void {
+  let c00 = 0, c01 = 0, c02 = 0, c03 = 0;
+  let c10 = 0, c11 = 0, c12 = 0, c13 = 0;
+  let c20 = 0, c21 = 0, c22 = 0, c23 = 0;
+  let c30 = 0, c31 = 0, c32 = 0, c33 = 0;
+  for (let k = 0; k < kc; k++) {
+    const b0 = Bp[pb], b1 = Bp[pb + 1], b2 = Bp[pb + 2], b3 = Bp[pb + 3];
+    let x = Ap[pa];
+    c00 += x * b0; c01 += x * b1; c02 += x * b2; c03 += x * b3;
+    x = Ap[pa + 1];
+    c10 += x * b0; c11 += x * b1; c12 += x * b2; c13 += x * b3;
+    x = Ap[pa + 2];
+    c20 += x * b0; c21 += x * b1; c22 += x * b2; c23 += x * b3;
+    x = Ap[pa + 3];
+    c30 += x * b0; c31 += x * b1; c32 += x * b2; c33 += x * b3;
+    pa += 4;
+    pb += 4;
+  }
+  acc[ci] += c00; acc[ci + 1] += c01; acc[ci + 2] += c02; acc[ci + 3] += c03;
+  ci += ldc;
+  acc[ci] += c10; acc[ci + 1] += c11; acc[ci + 2] += c12; acc[ci + 3] += c13;
+  ci += ldc;
+  acc[ci] += c20; acc[ci + 1] += c21; acc[ci + 2] += c22; acc[ci + 3] += c23;
+  ci += ldc;
+  acc[ci] += c30; acc[ci + 1] += c31; acc[ci + 2] += c32; acc[ci + 3] += c33;
+}
+
+/** acc[4 x 1 column at ci] += Ap strip (4 x kc) @ one packed column of B. */
+function micro4x1(Ap: Float64Array, pa: number, Bp: Float64Array, pb: number, kc: number, acc: Float64Array, ci: number, ldc: number): void {
+  let c0 = 0, c1 = 0, c2 = 0, c3 = 0;
+  for (let k = 0; k < kc; k++) {
+    const y = Bp[pb + k];
+    c0 += Ap[pa] * y;
+    c1 += Ap[pa + 1] * y;
+    c2 += Ap[pa + 2] * y;
+    c3 += Ap[pa + 3] * y;
+    pa += 4;
+  }
+  acc[ci] += c0;
+  acc[ci + ldc] += c1;
+  acc[ci + 2 * ldc] += c2;
+  acc[ci + 3 * ldc] += c3;
+}
+
+/** y (M) = A (M x K) @ x (K, at `x[xOff + k * xs]`), written to `out[oOff + i * os]`. */
+function gemv(M: number, K: number, A: Mat, x: TypedArray, xOff: number, xs: number, out: TypedArray, oOff: number, os: number): void {
+  if (vecBuffer.length < K) vecBuffer = new Float64Array(Math.max(K, 2 * vecBuffer.length));
+  const v = vecBuffer;
+  for (let k = 0; k < K; k++) v[k] = x[xOff + k * xs];
+  const a = A.data;
+  if (A.rs !== 1 || A.cs === 1) {
+    // Rows of A are (usually) contiguous: four dot products share each load of x.
+    const cs = A.cs;
+    let i = 0;
+    for (; i + 4 <= M; i += 4) {
+      let p0 = A.off + i * A.rs;
+      let p1 = p0 + A.rs;
+      let p2 = p1 + A.rs;
+      let p3 = p2 + A.rs;
+      let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+      for (let k = 0; k < K; k++) {
+        const y = v[k];
+        s0 += a[p0] * y;
+        s1 += a[p1] * y;
+        s2 += a[p2] * y;
+        s3 += a[p3] * y;
+        p0 += cs;
+        p1 += cs;
+        p2 += cs;
+        p3 += cs;
+      }
+      out[oOff + i * os] = s0;
+      out[oOff + (i + 1) * os] = s1;
+      out[oOff + (i + 2) * os] = s2;
+      out[oOff + (i + 3) * os] = s3;
+    }
+    for (; i < M; i++) {
+      let p = A.off + i * A.rs;
+      let s = 0;
+      for (let k = 0; k < K; k++) {
+        s += a[p] * v[k];
+        p += cs;
+      }
+      out[oOff + i * os] = s;
+    }
+    return;
+  }
+  // Columns of A are contiguous (a transposed matrix): accumulate column after column, in k order.
+  if (accBuffer.length < M) accBuffer = new Float64Array(Math.max(M, 2 * accBuffer.length));
+  const acc = accBuffer;
+  acc.fill(0, 0, M);
+  for (let k = 0; k < K; k++) {
+    const y = v[k];
+    const col = A.off + k * A.cs;
+    for (let i = 0; i < M; i++) acc[i] += a[col + i] * y;
+  }
+  for (let i = 0; i < M; i++) out[oOff + i * os] = acc[i];
+}
+
+/**
+ * `out[β] = A[β] @ B[β]` for every index β of `batch`, where each operand's batch dims are read
+ * through `aBatch`/`bBatch` strides (0 where broadcast) and `out` is contiguous (batch..., M, N).
+ */
+function batchedGemm(batch: readonly number[], M: number, N: number, K: number, A: Mat, aBatch: readonly number[], B: Mat, bBatch: readonly number[], out: TypedArray): void {
+  const count = numelOf(batch);
+  const nd = batch.length;
+  const index = new Array<number>(nd).fill(0);
+  let aOff = A.off;
+  let bOff = B.off;
+  for (let n = 0; n < count; n++) {
+    gemm(M, N, K, { data: A.data, off: aOff, rs: A.rs, cs: A.cs }, { data: B.data, off: bOff, rs: B.rs, cs: B.cs }, out, n * M * N, N, 1);
+    for (let d = nd - 1; d >= 0; d--) {
+      index[d]++;
+      aOff += aBatch[d];
+      bOff += bBatch[d];
+      if (index[d] < batch[d]) break;
+      aOff -= aBatch[d] * batch[d];
+      bOff -= bBatch[d] * batch[d];
+      index[d] = 0;
+    }
+  }
+}
+
+// ---- operands ---------------------------------------------------------------------------
+
+/**
+ * How a product sees its operands: `a` as (batch..., n, m) and `b` as (batch..., m, p), a 1-D
+ * `a` being one row and a 1-D `b` one column; batch dims broadcast against each other.
+ */
+interface Plan {
+  batch: number[];
+  n: number;
+  m: number;
+  p: number;
+  aMat: Mat;
+  aBatch: number[];
+  bMat: Mat;
+  bBatch: number[];
+  outShape: number[];
+}
+
+function planOf(a: Tensor, b: Tensor, batch: number[]): Plan {
+  const sa = a.nd.shape;
+  const sb = b.nd.shape;
+  const ta = a.nd.stride;
+  const tb = b.nd.stride;
+  const d1 = sa.length;
+  const d2 = sb.length;
+  const n = d1 > 1 ? sa[d1 - 2] : 1;
+  const m = sa[d1 - 1];
+  const p = d2 > 1 ? sb[d2 - 1] : 1;
+  const aMat: Mat = { data: a.nd.data, off: a.nd.offset, rs: d1 > 1 ? ta[d1 - 2] : 0, cs: ta[d1 - 1] };
+  const bMat: Mat = { data: b.nd.data, off: b.nd.offset, rs: d2 > 1 ? tb[d2 - 2] : tb[0], cs: d2 > 1 ? tb[d2 - 1] : 0 };
+  const outShape = [...batch, ...(d1 > 1 ? [n] : []), ...(d2 > 1 ? [p] : [])];
+  return {
+    batch,
+    n,
+    m,
+    p,
+    aMat,
+    aBatch: batchStrides(sa.slice(0, Math.max(d1 - 2, 0)), ta.slice(0, Math.max(d1 - 2, 0)), batch),
+    bMat,
+    bBatch: batchStrides(sb.slice(0, Math.max(d2 - 2, 0)), tb.slice(0, Math.max(d2 - 2, 0)), batch),
+    outShape,
+  };
+}
+
+function batchStrides(shape: readonly number[], strides: readonly number[], batch: readonly number[]): number[] {
+  return batch.length === 0 ? [] : broadcastStrides(shape, strides, batch);
+}
+
+/** The merged stride of the `batch..., n` dims of a left operand (batch strides given), or null. */
+function foldedRowStride(batch: readonly number[], batchStrides: readonly number[], n: number, rs: number): number | null {
+  const sizes = [...batch, n];
+  const strides = [...batchStrides, rs];
+  // Nesting check: each non-trivial dim's stride equals the next non-trivial dim's stride times its size.
+  let next = -1;
+  for (let d = sizes.length - 1; d >= 0; d--) {
+    if (sizes[d] === 1) continue;
+    if (next === -1) {
+      next = d;
+      continue;
+    }
+    if (strides[d] !== strides[next] * sizes[next]) return null;
+    next = d;
+  }
+  if (next === -1) return rs;
+  // The innermost non-trivial dim of the merged run gives the row stride.
+  for (let d = sizes.length - 1; d >= 0; d--) if (sizes[d] !== 1) return strides[d];
+  return rs;
+}
+
+/** `A @ B` for a plan, into a fresh contiguous array of `dtype`. */
+function product(plan: Plan, dtype: DType): TypedArray {
+  const { batch, n, m, p } = plan;
+  const count = numelOf(batch);
+  const out = allocate(dtype, count * n * p);
+  if (out.length === 0) return out;
+  if (batch.length > 0 && plan.bBatch.every((s) => s === 0)) {
+    // B is shared by every batch: fold the batch into the rows of A when its strides allow.
+    const rs = foldedRowStride(batch, plan.aBatch, n, plan.aMat.rs);
+    if (rs !== null) {
+      gemm(count * n, p, m, { ...plan.aMat, rs }, plan.bMat, out, 0, p, 1);
+      return out;
+    }
+  }
+  batchedGemm(batch, n, p, m, plan.aMat, plan.aBatch, plan.bMat, plan.bBatch, out);
+  return out;
+}
+
+/**
+ * Gradients of `out = a @ b` given `g` (shape of out): `g @ b^T` summed back to a's shape and
+ * `a^T @ g` summed back to b's shape, each computed only when that input needs it.
+ */
+function productGrads(a: Tensor, b: Tensor, g: Tensor, plan: Plan): [Tensor | null, Tensor | null] {
+  const { batch, n, m, p } = plan;
+  const dtype = g.dtype;
+  const d1 = a.ndim;
+  const d2 = b.ndim;
+  const gs = g.nd.stride;
+  const gd = g.ndim;
+  // g seen as (batch..., n, p).
+  const gMat: Mat = {
+    data: g.nd.data,
+    off: g.nd.offset,
+    rs: d1 > 1 ? gs[gd - (d2 > 1 ? 2 : 1)] : 0,
+    cs: d2 > 1 ? gs[gd - 1] : 0,
+  };
+  const gBatch = gs.slice(0, batch.length);
+  const count = numelOf(batch);
+  let ga: Tensor | null = null;
+  let gb: Tensor | null = null;
+  if (a.requiresGrad) {
+    const bT = transposed(plan.bMat);
+    const values = allocate(dtype, count * n * m);
+    const rs = batch.length > 0 && plan.bBatch.every((s) => s === 0) ? foldedRowStride(batch, gBatch, n, gMat.rs) : null;
+    if (values.length > 0) {
+      if (rs !== null) gemm(count * n, m, p, { ...gMat, rs }, bT, values, 0, m, 1);
+      else batchedGemm(batch, n, m, p, gMat, gBatch, bT, plan.bBatch, values);
+    }
+    const full = Tensor.fromArray(values, [...batch, n, m], dtype);
+    const aBatchShape = a.shape.slice(0, Math.max(d1 - 2, 0));
+    ga = sumTo(full, [...aBatchShape, n, m]).reshape(a.shape);
+  }
+  if (b.requiresGrad) {
+    const aT = transposed(plan.aMat);
+    const values = allocate(dtype, m * p * (d2 > 2 ? count : 1));
+    if (values.length > 0) {
+      if (d2 <= 2) {
+        // b is shared by every batch: its gradient sums over the batch, one product over merged rows.
+        const aRs = foldedRowStride(batch, plan.aBatch, n, plan.aMat.rs);
+        const gRs = foldedRowStride(batch, gBatch, n, gMat.rs);
+        if (aRs !== null && gRs !== null) {
+          gemm(m, p, count * n, { ...aT, cs: aRs }, { ...gMat, rs: gRs }, values, 0, p, 1);
+        } else {
+          const perBatch = allocate(dtype, count * m * p);
+          batchedGemm(batch, m, p, n, aT, plan.aBatch, gMat, gBatch, perBatch);
+          const summed = sumTo(Tensor.fromArray(perBatch, [...batch, m, p], dtype), [m, p]);
+          values.set(summed.contiguous().toArray());
+        }
+      } else {
+        batchedGemm(batch, m, p, n, aT, plan.aBatch, gMat, gBatch, values);
+      }
+    }
+    const full = Tensor.fromArray(values, d2 > 2 ? [...batch, m, p] : [m, p], dtype);
+    const bBatchShape = b.shape.slice(0, Math.max(d2 - 2, 0));
+    gb = (d2 > 2 ? sumTo(full, [...bBatchShape, m, p]) : full).reshape(b.shape);
+  }
+  return [ga, gb];
+}
+
+// ---- checks -----------------------------------------------------------------------------
+
+function checkTensor(x: unknown, fn: string, arg: string, position: number): asserts x is Tensor {
+  if (!(x instanceof Tensor)) {
+    const what = x === null || x === undefined ? "NoneType" : typeof x === "number" ? (Number.isInteger(x) ? "int" : "float") : typeof x;
+    throw new TypeError(`${fn}(): argument '${arg}' (position ${position}) must be Tensor, not ${what}`);
+  }
+}
+
+type Kind = "dot" | "mv" | "mm" | "bmm";
+
+/** PyTorch does not promote in matrix products: both operands must share a dtype, and not bool. */
+function checkDtypes(a: Tensor, b: Tensor, kind: Kind): DType {
+  if (a.dtype !== b.dtype) {
+    if (kind === "dot") {
+      throw new Error(`dot : expected both vectors to have same dtype, but found ${scalarTypeName(a.dtype)} and ${scalarTypeName(b.dtype)}`);
+    }
+    throw new Error(`expected scalar type ${scalarTypeName(a.dtype)} but found ${scalarTypeName(b.dtype)}`);
+  }
+  if (a.dtype === "bool") {
+    const kernel = { dot: "dot", mv: "addmv_impl_cpu", mm: "addmm_impl_cpu_", bmm: "bmm" }[kind];
+    throw new Error(`"${kernel}" not implemented for 'Bool'`);
+  }
+  return a.dtype;
+}
+
+function mmShapeError(rows: number, inner: number, inner2: number, cols: number): Error {
+  return new Error(`mat1 and mat2 shapes cannot be multiplied (${rows}x${inner} and ${inner2}x${cols})`);
+}
+
+function mvShapeError(rows: number, inner: number, vec: number): Error {
+  return new Error(`size mismatch, got ${rows}, ${rows}x${inner},${vec}`);
+}
+
+/** One node named `name` for the product `a @ b` described by `plan`. */
+function recordProduct(name: string, a: Tensor, b: Tensor, plan: Plan, dtype: DType): Tensor {
+  const out = Tensor.fromArray(product(plan, dtype), plan.outShape, dtype);
+  return record(name, out, [a, b], (g) => productGrads(a, b, g, plan));
+}
+
+// ---- the ops ----------------------------------------------------------------------------
+
+/** The dot product of two 1-D tensors (DotBackward0). */
+export function dot(a: Tensor, b: Tensor): Tensor {
+  checkTensor(a, "dot", "input", 1);
+  checkTensor(b, "dot", "tensor", 2);
+  if (a.ndim !== 1 || b.ndim !== 1) throw new Error(`1D tensors expected, but got ${a.ndim}D and ${b.ndim}D tensors`);
+  return dotOf(a, b);
+}
+
+function dotOf(a: Tensor, b: Tensor): Tensor {
+  const dtype = checkDtypes(a, b, "dot");
+  const n = a.nd.shape[0];
+  const k = b.nd.shape[0];
+  if (n !== k) {
+    throw new Error(
+      `inconsistent tensor size, expected tensor [${n}] and src [${k}] to have the same number of elements, but got ${n} and ${k} elements respectively`,
+    );
+  }
+  const x = a.nd.data;
+  const y = b.nd.data;
+  const sx = a.nd.stride[0];
+  const sy = b.nd.stride[0];
+  let s = 0;
+  for (let i = 0, px = a.nd.offset, py = b.nd.offset; i < n; i++, px += sx, py += sy) s += x[px] * y[py];
+  const out = allocate(dtype, 1);
+  out[0] = s;
+  return record("DotBackward0", Tensor.fromArray(out, [], dtype), [a, b], (g) => [
+    a.requiresGrad ? b.mul(g) : null,
+    b.requiresGrad ? a.mul(g) : null,
+  ]);
+}
+
+/** Matrix (n x m) times vector (m) (MvBackward0). */
+export function mv(a: Tensor, v: Tensor): Tensor {
+  checkTensor(a, "mv", "input", 1);
+  checkTensor(v, "mv", "vec", 2);
+  if (a.ndim !== 2 || v.ndim !== 1) throw new Error(`vector + matrix @ vector expected, got 1, ${a.ndim}, ${v.ndim}`);
+  return mvOf(a, v);
+}
+
+function mvOf(a: Tensor, v: Tensor): Tensor {
+  const [n, m] = a.nd.shape;
+  if (m !== v.nd.shape[0]) throw mvShapeError(n, m, v.nd.shape[0]);
+  const dtype = checkDtypes(a, v, "mv");
+  return recordProduct("MvBackward0", a, v, planOf(a, v, []), dtype);
+}
+
+/** Matrix product of two 2-D tensors (MmBackward0). */
+export function mm(a: Tensor, b: Tensor): Tensor {
+  checkTensor(a, "mm", "input", 1);
+  checkTensor(b, "mm", "mat2", 2);
+  if (a.ndim !== 2) throw new Error("self must be a matrix");
+  if (b.ndim !== 2) throw new Error("mat2 must be a matrix");
+  return mmOf(a, b);
+}
+
+function mmOf(a: Tensor, b: Tensor): Tensor {
+  const [n, m] = a.nd.shape;
+  const [m2, p] = b.nd.shape;
+  if (m !== m2) throw mmShapeError(n, m, m2, p);
+  const dtype = checkDtypes(a, b, "mm");
+  return recordProduct("MmBackward0", a, b, planOf(a, b, []), dtype);
+}
+
+/** Batched matrix product of two 3-D tensors with equal batch sizes (BmmBackward0). */
+export function bmm(a: Tensor, b: Tensor): Tensor {
+  checkTensor(a, "bmm", "input", 1);
+  checkTensor(b, "bmm", "mat2", 2);
+  if (a.ndim !== 3) throw new Error("batch1 must be a 3D tensor");
+  if (b.ndim !== 3) throw new Error("batch2 must be a 3D tensor");
+  const [bs, , m] = a.nd.shape;
+  const [bs2, m2] = b.nd.shape;
+  if (bs2 !== bs || m2 !== m) {
+    throw new Error(`Expected size for first two dimensions of batch2 tensor to be: [${bs}, ${m}] but got: [${bs2}, ${m2}].`);
+  }
+  const dtype = checkDtypes(a, b, "bmm");
+  return recordProduct("BmmBackward0", a, b, planOf(a, b, [bs]), dtype);
+}
+
+/**
+ * PyTorch's `matmul`: the dot product of vectors, matrix-vector and matrix products, and batched
+ * products whose batch dims broadcast (a 1-D operand gets a dim prepended or appended, then
+ * removed from the result).
+ */
+export function matmul(a: Tensor, b: Tensor): Tensor {
+  checkTensor(a, "matmul", "input", 1);
+  checkTensor(b, "matmul", "other", 2);
+  const d1 = a.ndim;
+  const d2 = b.ndim;
+  if (d1 === 0 || d2 === 0) {
+    throw new Error(`both arguments to matmul need to be at least 1D, but they are ${d1}D and ${d2}D`);
+  }
+  if (d1 === 1 && d2 === 1) return dotOf(a, b);
+  if (d1 === 2 && d2 === 1) return mvOf(a, b);
+  if (d1 === 2 && d2 === 2) return mmOf(a, b);
+  const sa = a.nd.shape;
+  const sb = b.nd.shape;
+  const m = sa[d1 - 1];
+  if (d1 === 1 && d2 === 2) {
+    // a.unsqueeze(0).mm(b).squeeze_(0)
+    if (m !== sb[0]) throw mmShapeError(1, m, sb[0], sb[1]);
+    const dtype = checkDtypes(a, b, "mm");
+    return recordProduct("SqueezeBackward3", a, b, planOf(a, b, []), dtype);
+  }
+  if (d1 >= 3 && d2 <= 2) {
+    // The batch of a folds into its rows: (batch*n x m).mm(b) or .mv(b), then _unsafe_view.
+    const rows = numelOf(sa.slice(0, -1));
+    const kind: Kind = d2 === 2 ? "mm" : "mv";
+    if (m !== sb[0]) throw d2 === 2 ? mmShapeError(rows, m, sb[0], sb[1]) : mvShapeError(rows, m, sb[0]);
+    const dtype = checkDtypes(a, b, kind);
+    return recordProduct("UnsafeViewBackward0", a, b, planOf(a, b, sa.slice(0, -2)), dtype);
+  }
+  if (d1 <= 2 && d2 >= 3) {
+    // Folded through the transpose: (b^T folded to batch*p x m2).mm(a^T) or .mv(a), as PyTorch 1.13.
+    const m2 = sb[d2 - 2];
+    const p = sb[d2 - 1];
+    const rows = numelOf(sb.slice(0, -2)) * p;
+    if (m !== m2) throw d1 === 2 ? mmShapeError(rows, m2, m, sa[0]) : mvShapeError(rows, m2, m);
+    const dtype = checkDtypes(b, a, d1 === 2 ? "mm" : "mv");
+    // 2-D @ N-D ends in `.mT().contiguous()`: a copy (CloneBackward0) unless that view is already contiguous.
+    const n = d1 === 2 ? sa[0] : 1;
+    const name = d1 === 1 ? "UnsafeViewBackward0" : n === 1 || p === 1 ? "TransposeBackward0" : "CloneBackward0";
+    return recordProduct(name, a, b, planOf(a, b, sb.slice(0, -2)), dtype);
+  }
+  // Both batched: broadcast the batch dims, then bmm and _unsafe_view.
+  const batch = broadcastShapes(sa.slice(0, -2), sb.slice(0, -2));
+  const m2 = sb[d2 - 2];
+  if (m !== m2) {
+    const count = numelOf(batch);
+    throw new Error(`Expected size for first two dimensions of batch2 tensor to be: [${count}, ${m}] but got: [${count}, ${m2}].`);
+  }
+  const dtype = checkDtypes(a, b, "bmm");
+  return recordProduct("UnsafeViewBackward0", a, b, planOf(a, b, batch), dtype);
+}
+
+/** @internal For benchmarks and tests: C (M x N) = A @ B over row-major arrays. */
+export function gemmRowMajor(M: number, N: number, K: number, A: TypedArray, B: TypedArray, C: TypedArray): void {
+  gemm(M, N, K, { data: A, off: 0, rs: K, cs: 1 }, { data: B, off: 0, rs: N, cs: 1 }, C, 0, N, 1);
+}
+
