@@ -404,6 +404,26 @@ describe("EmbeddingBag", () => {
     expect(() => new nn.EmbeddingBag(4, 2, { mode: "median" as never })).toThrow("mode has to be one of sum, mean or max");
   });
 
+  test("paddingIdx: a zero row left out of its bags; includeLastOffset; fromPretrained", () => {
+    torch.manualSeed(0);
+    const padded = new nn.EmbeddingBag(4, 2, { mode: "mean", paddingIdx: -1 });
+    expect(padded.paddingIdx).toBe(3);
+    expect(padded.weight.tolist()).toContainEqual([0, 0]);
+    expect((padded.weight.tolist() as number[][])[3]).toEqual([0, 0]);
+    expect(padded.toString()).toBe("EmbeddingBag(4, 2, mode=mean, padding_idx=3)");
+    expect(() => new nn.EmbeddingBag(4, 2, { paddingIdx: 4 })).toThrow("Padding_idx must be within num_embeddings");
+
+    const frozen = nn.EmbeddingBag.fromPretrained(torch.tensor(weight), { mode: "mean", paddingIdx: 3 });
+    expect(frozen.weight.requiresGrad).toBe(false);
+    // Bag [0, 3]: row 3 is padding, so the mean is over row 0 alone.
+    expect(frozen.forward(torch.tensor([0, 3], { dtype: "int64" }), torch.tensor([0], { dtype: "int64" })).tolist()).toEqual([[1, 2]]);
+    expect(nn.EmbeddingBag.fromPretrained(torch.tensor(weight), { freeze: false }).weight.requiresGrad).toBe(true);
+
+    const csr = new nn.EmbeddingBag(4, 2, { mode: "sum", includeLastOffset: true });
+    csr.loadStateDict({ weight: torch.tensor(weight) });
+    expect(csr.forward(idx, torch.tensor([0, 3, 5], { dtype: "int64" })).tolist()).toEqual([[11, 14], [10, 12]]);
+  });
+
   test.each(["sum", "mean"] as const)("gradcheck in float64, mode %s", (mode) => {
     torch.manualSeed(2);
     const bag = new nn.EmbeddingBag(5, 3, { mode, dtype: "float64" });

@@ -7,10 +7,7 @@
 import { type DType, allocate, isFloating } from "../dtype";
 import { defaultGenerator } from "../random";
 import { Tensor } from "../tensor";
-import * as indexing from "../ops/indexing";
-// TEMP until indexing.ts lands.
-type EmbeddingBagFn = (weight: Tensor, indices: Tensor, offsets: Tensor, options: { mode: string; perSampleWeights?: Tensor }) => Tensor;
-const embeddingBag: EmbeddingBagFn = (...args) => (indexing as unknown as { embeddingBag: EmbeddingBagFn }).embeddingBag(...args);
+import { embeddingBag } from "../ops/indexing";
 import { linear } from "../ops/linear";
 import { accumulateRowSparse, markRowSparse } from "../ops/row-sparse";
 import { normal_, resetLinear } from "./init";
@@ -89,6 +86,10 @@ export interface EmbeddingBagOptions extends FactoryOptions {
   mode?: EmbeddingBagMode;
   /** Start from this (numEmbeddings, embeddingDim) table instead of N(0, 1) samples (PyTorch's `_weight`). */
   weight?: Tensor;
+  /** This row is left out of every bag (and of a mean's count); it starts as zeros. Negative counts from the end. */
+  paddingIdx?: number | null;
+  /** `offsets` has one more entry: the end of the last bag. */
+  includeLastOffset?: boolean;
 }
 
 /**
@@ -100,6 +101,8 @@ export class EmbeddingBag extends Module {
   readonly numEmbeddings: number;
   readonly embeddingDim: number;
   readonly mode: EmbeddingBagMode;
+  readonly paddingIdx: number | null;
+  readonly includeLastOffset: boolean;
   weight: Parameter;
 
   constructor(numEmbeddings: number, embeddingDim: number, options: EmbeddingBagOptions = {}) {
@@ -111,6 +114,14 @@ export class EmbeddingBag extends Module {
     this.numEmbeddings = numEmbeddings;
     this.embeddingDim = embeddingDim;
     this.mode = mode;
+    let padding = options.paddingIdx ?? null;
+    if (padding !== null) {
+      if (!Number.isInteger(padding)) throw new Error(`padding_idx must be an integer, got ${padding}`);
+      if (padding >= numEmbeddings || padding < -numEmbeddings) throw new Error("Padding_idx must be within num_embeddings");
+      if (padding < 0) padding += numEmbeddings;
+    }
+    this.paddingIdx = padding;
+    this.includeLastOffset = options.includeLastOffset ?? false;
     if (options.weight !== undefined) {
       const w = options.weight;
       if (w.ndim !== 2 || w.shape[0] !== numEmbeddings || w.shape[1] !== embeddingDim) {
@@ -126,57 +137,40 @@ export class EmbeddingBag extends Module {
   }
 
   /** A bag layer over a given table (`EmbeddingBag.from_pretrained`), frozen unless `freeze: false`. */
-  static fromPretrained(embeddings: Tensor, options: { freeze?: boolean; mode?: EmbeddingBagMode } = {}): EmbeddingBag {
+  static fromPretrained(
+    embeddings: Tensor,
+    options: { freeze?: boolean } & Pick<EmbeddingBagOptions, "mode" | "paddingIdx" | "includeLastOffset"> = {},
+  ): EmbeddingBag {
     if (embeddings.ndim !== 2) throw new Error("Embeddings parameter is expected to be 2-dimensional");
     const [rows, cols] = embeddings.shape;
-    const bag = new EmbeddingBag(rows, cols, { mode: options.mode, weight: embeddings });
+    const { freeze: _freeze, ...rest } = options;
+    const bag = new EmbeddingBag(rows, cols, { ...rest, weight: embeddings });
     bag.weight.requiresGrad_(!(options.freeze ?? true));
     return bag;
   }
 
-  /** PyTorch's default: N(0, 1). */
+  /** PyTorch's default: N(0, 1), with the padding row (if any) zeroed. */
   resetParameters(): void {
     normal_(this.weight);
+    if (this.paddingIdx !== null) {
+      const start = this.weight.nd.offset + this.paddingIdx * this.embeddingDim;
+      this.weight.nd.data.fill(0, start, start + this.embeddingDim);
+    }
   }
 
+  /** The bags' sums or means, (numBags, embeddingDim). The op checks the indices, offsets and weights. */
   forward(input: Tensor, offsets: Tensor | null = null, perSampleWeights: Tensor | null = null): Tensor {
-    if (!(input instanceof Tensor)) throw new TypeError(`EmbeddingBag.forward: input must be a Tensor, not ${typeof input}`);
-    if (perSampleWeights !== null && this.mode !== "sum") {
-      throw new Error(
-        `embedding_bag: per_sample_weights was not None. per_sample_weights is only supported for mode='sum' (got mode='${this.mode}'). Please open a feature request on GitHub.`,
-      );
-    }
-    if (perSampleWeights !== null && perSampleWeights.shape.join(",") !== input.shape.join(",")) {
-      throw new Error(
-        `embedding_bag: If per_sample_weights (${JSON.stringify(perSampleWeights.shape)}) is not None, then it must have the same shape as the input (${JSON.stringify(input.shape)})`,
-      );
-    }
-    if (input.ndim === 2) {
-      if (offsets !== null && offsets !== undefined) {
-        throw new Error(
-          "if input is 2D, then offsets has to be None, as input is treated is a mini-batch of fixed length sequences. However, found offsets of type Tensor",
-        );
-      }
-      const [bags, length] = input.shape;
-      const starts = allocate("int64", bags);
-      for (let b = 0; b < bags; b++) starts[b] = b * length;
-      offsets = Tensor.fromArray(starts, [bags], "int64");
-      input = input.reshape([-1]);
-      if (perSampleWeights !== null) perSampleWeights = perSampleWeights.reshape([-1]);
-    } else if (input.ndim === 1) {
-      if (offsets === null || offsets === undefined) throw new Error("offsets has to be a 1D Tensor but got None");
-      if (offsets.ndim !== 1) throw new Error("offsets has to be a 1D Tensor");
-    } else {
-      throw new Error(`input has to be 1D or 2D Tensor, but got Tensor of dimension ${input.ndim}`);
-    }
     return embeddingBag(this.weight, input, offsets, {
       mode: this.mode,
-      ...(perSampleWeights !== null ? { perSampleWeights } : {}),
-    } as Parameters<typeof embeddingBag>[3]);
+      perSampleWeights,
+      paddingIdx: this.paddingIdx,
+      includeLastOffset: this.includeLastOffset,
+    });
   }
 
   override extraRepr(): string {
-    return `${this.numEmbeddings}, ${this.embeddingDim}, mode=${this.mode}`;
+    const padding = this.paddingIdx !== null ? `, padding_idx=${this.paddingIdx}` : "";
+    return `${this.numEmbeddings}, ${this.embeddingDim}, mode=${this.mode}${padding}`;
   }
 }
 

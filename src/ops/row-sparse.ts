@@ -11,10 +11,9 @@
 import ops from "ndarray-ops";
 import { sameShape } from "../shape";
 import type { Tensor } from "../tensor";
-import * as indexing from "./indexing";
+import { touchedRows } from "./indexing";
 
-// TEMP until indexing.ts lands: its exported map, or an empty one.
-export const touchedRows: WeakMap<Tensor, Int32Array> = (indexing as unknown as { touchedRows?: WeakMap<Tensor, Int32Array> }).touchedRows ?? new WeakMap();
+export { touchedRows };
 
 const rowSparseParams = new WeakSet<Tensor>();
 
