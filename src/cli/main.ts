@@ -70,6 +70,7 @@ function buildProgram(io: Io): Command {
     .option("--lr <x>", "initial learning rate, decaying linearly to 0 (default 0.5)", positiveNumber)
     .option("--dim <d>", "embedding size (default 10)", positiveInt)
     .option("--ngrams <n>", "word n-grams up to this length (default 1: words only)", positiveInt)
+    .option("--buckets <n>", "hash buckets shared by the word n-grams (default 1048576 with --ngrams 2 or more)", positiveInt)
     .option("--min-count <n>", "ignore words seen fewer times (default 1)", positiveInt)
     .option("--batch-size <n>", "examples per SGD step (default 32)", positiveInt)
     .option("--pos-weight <x>", "bce-with-logits: weight of the positive term (> 1 trades precision for recall)", positiveNumber)
@@ -127,7 +128,9 @@ export async function run(argv: string[], io: Io): Promise<number> {
   } catch (err) {
     if (err instanceof CommanderError) {
       // Commander has already written its message (or the help or version asked for).
-      return err.code === "commander.helpDisplayed" || err.code === "commander.version" ? EXIT_OK : EXIT_USAGE;
+      if (err.code === "commander.helpDisplayed" || err.code === "commander.version") return EXIT_OK;
+      if (err.code === "commander.help") return err.exitCode === 0 ? EXIT_OK : EXIT_USAGE; // `torchlet help [command]`
+      return EXIT_USAGE;
     }
     if (err instanceof UsageError) {
       io.stderr.write(`error: ${oneLine(err)}\n`);

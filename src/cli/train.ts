@@ -23,6 +23,7 @@ export interface TrainCommandOptions {
   lr?: number;
   dim?: number;
   ngrams?: number;
+  buckets?: number;
   minCount?: number;
   batchSize?: number;
   posWeight?: number;
@@ -152,6 +153,9 @@ export async function trainCommand(o: TrainCommandOptions, io: Io): Promise<void
   const started = performance.now();
   const out = new Reporter(io, o);
   checkOutput(o.output, [o.input, o.validation]);
+  if (o.buckets !== undefined && !(o.ngrams !== undefined && o.ngrams > 1)) {
+    throw new UsageError("--buckets applies to word n-grams: give --ngrams 2 or more with it");
+  }
   const read = { format: o.format, textColumn: o.textColumn, labelColumn: o.labelColumn };
   const train = readDataset(o.input, read);
   const validation = o.validation !== undefined ? readDataset(o.validation, read) : undefined;
@@ -172,6 +176,7 @@ export async function trainCommand(o: TrainCommandOptions, io: Io): Promise<void
       lr: o.lr,
       dim: o.dim,
       wordNgrams: o.ngrams,
+      buckets: o.buckets,
       minCount: o.minCount,
       batchSize: o.batchSize,
       posWeight: o.posWeight,
