@@ -5,6 +5,7 @@ import { type DType, type TypedArray, allocate, isFloating } from "./dtype";
 import { contiguousStrides, formatSize, numelOf, sameShape, sizesArg } from "./shape";
 import { AccumulateGrad, type GradHook, Node } from "./autograd/node";
 import { runBackward } from "./autograd/engine";
+import { RowSparseGrad, touchedRows, unionRows } from "./autograd/sparse";
 import { formatTensor } from "./format";
 import * as elementwise from "./ops/elementwise";
 import * as activation from "./ops/activation";
@@ -130,17 +131,33 @@ export class Tensor {
     return (this.accumulator ??= new AccumulateGrad(this));
   }
 
-  /** @internal Adds `g` into `.grad`, in place when a gradient is already there. */
-  accumulateGrad(g: Tensor): void {
-    if (!sameShape(g.nd.shape, this.nd.shape)) {
-      throw new Error(`internal: gradient of shape ${formatSize(g.shape)} for a tensor of shape ${formatSize(this.shape)}`);
+  /**
+   * @internal Adds `g` into `.grad`, in place when a gradient is already there. Row-sparse
+   * gradients touch only their rows, and `touchedRows` keeps track of them for the optimizer.
+   */
+  accumulateGrad(g: Tensor | RowSparseGrad): void {
+    if (!sameShape(g.shape, this.nd.shape)) {
+      throw new Error(`internal: gradient of shape ${formatSize([...g.shape])} for a tensor of shape ${formatSize(this.shape)}`);
     }
-    if (this.grad === null) {
+    const current = this.grad;
+    if (g instanceof RowSparseGrad) {
+      if (current !== null && current.dtype === g.dtype && current.isContiguous() && current.nd.offset === 0) {
+        g.addInto(current.nd.data);
+        const own = touchedRows.get(current);
+        if (own) touchedRows.set(current, unionRows(own, g.rows));
+        return;
+      }
+      g = denseGrad(g).toDtype(this.dtype);
+    }
+    if (current === null) {
       this.grad = g.toDtype(this.dtype).contiguous().cloneIfShared(g);
-    } else if (!this.grad.isContiguous()) {
-      this.grad = this.grad.add(g);
+      return;
+    }
+    touchedRows.delete(current); // written densely from here on: its zero rows are no longer known
+    if (!current.isContiguous()) {
+      this.grad = current.add(g);
     } else if (this.numel() > 0) {
-      ops.addeq(asVector(this.grad), asVector(g.toDtype(this.grad.dtype).contiguous()));
+      ops.addeq(asVector(current), asVector(g.toDtype(current.dtype).contiguous()));
     }
   }
 
@@ -370,6 +387,14 @@ export class Tensor {
   indexSelect(dim: number, index: Tensor): Tensor {
     return indexing.indexSelect(this, dim, index);
   }
+}
+
+/** The dense tensor a row-sparse gradient stands for (its zero rows recorded in `touchedRows`). */
+export function denseGrad(g: Tensor | RowSparseGrad): Tensor {
+  if (!(g instanceof RowSparseGrad)) return g;
+  const dense = Tensor.fromArray(g.denseValues(), g.shape, g.dtype);
+  touchedRows.set(dense, g.rows);
+  return dense;
 }
 
 /** A 1-D view over a contiguous tensor's values, for ndarray-ops kernels (which need ndim >= 1). */

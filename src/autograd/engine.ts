@@ -1,6 +1,9 @@
-import type { Tensor } from "../tensor";
+import { type Tensor, denseGrad } from "../tensor";
 import { noGrad } from "./grad-mode";
 import { AccumulateGrad, Node } from "./node";
+import { RowSparseGrad } from "./sparse";
+
+type Grad = Tensor | RowSparseGrad;
 
 export interface RunOptions {
   retainGraph?: boolean;
@@ -20,21 +23,27 @@ export function runBackward(roots: readonly Tensor[], seeds: readonly Tensor[], 
 
   const rootNodes = roots.map((t) => t.gradEdge());
   const dependencies = countDependencies(rootNodes);
-  const pending = new Map<Node, Tensor>();
+  const pending = new Map<Node, Grad>();
   roots.forEach((_, i) => addInto(pending, rootNodes[i], seeds[i]));
 
   const ready: Node[] = [...new Set(rootNodes)].filter((n) => !dependencies.get(n));
   noGrad(() => {
     while (ready.length > 0) {
       const node = ready.pop()!;
-      let grad = pending.get(node) ?? null;
+      let grad: Grad | null = pending.get(node) ?? null;
       pending.delete(node);
-      if (grad !== null) grad = applyHooks(node, grad);
+      // Only a leaf's own accumulation takes rows as they are; everything else sees them dense.
+      const sparseOk = node instanceof AccumulateGrad && !options.captureFor && node.tensorHooks.length === 0;
+      if (grad instanceof RowSparseGrad && !sparseOk) grad = denseGrad(grad);
+      if (grad instanceof RowSparseGrad) {
+        (node as AccumulateGrad).variable.accumulateGrad(grad);
+        grad = null;
+      } else if (grad !== null) grad = applyHooks(node, grad);
 
       const slot = capture.get(node);
       if (slot !== undefined && grad !== null) captured[slot] = grad;
 
-      let inputGrads: Array<Tensor | null> = [];
+      let inputGrads: Array<Grad | null> = [];
       if (grad !== null) {
         if (node instanceof AccumulateGrad) {
           if (!options.captureFor) node.variable.accumulateGrad(grad);
@@ -76,9 +85,9 @@ function countDependencies(roots: readonly Node[]): Map<Node, number> {
   return counts;
 }
 
-function addInto(pending: Map<Node, Tensor>, node: Node, grad: Tensor): void {
+function addInto(pending: Map<Node, Grad>, node: Node, grad: Grad): void {
   const existing = pending.get(node);
-  pending.set(node, existing ? existing.add(grad) : grad);
+  pending.set(node, existing ? denseGrad(existing).add(denseGrad(grad)) : grad);
 }
 
 /** Tensor hooks may replace the gradient; retainGrad stores it on the non-leaf tensor. */

@@ -1,9 +1,11 @@
 import type { Tensor } from "../tensor";
 import { isGradEnabled } from "./grad-mode";
+import type { RowSparseGrad } from "./sparse";
 
 /** An edge of the graph: the node that receives a gradient and which of its outputs it is (always 0 here). */
 export type Edge = [Node | null, number];
-export type BackwardFn = (gradOutput: Tensor) => Array<Tensor | null>;
+/** One gradient per input: a tensor, rows of one (for embedding tables), or null for none. */
+export type BackwardFn = (gradOutput: Tensor) => Array<Tensor | RowSparseGrad | null>;
 export type GradHook = (grad: Tensor) => Tensor | void | undefined;
 
 const FREED_MESSAGE =
@@ -29,7 +31,7 @@ export class Node {
     private readonly savesTensors = true,
   ) {}
 
-  apply(gradOutput: Tensor): Array<Tensor | null> {
+  apply(gradOutput: Tensor): Array<Tensor | RowSparseGrad | null> {
     if (this.backwardFn === null) throw new Error(FREED_MESSAGE);
     return this.backwardFn(gradOutput);
   }

@@ -4,6 +4,6 @@ export type { StateDict } from "./module";
 export { Softmax, LogSoftmax, Sigmoid, Tanh, ReLU } from "./activation";
 export { NLLLoss, CrossEntropyLoss, BCELoss, BCEWithLogitsLoss } from "./loss";
 export * as functional from "./functional";
-export { Linear, EmbeddingBag, EmbeddingParameter, Sequential, Dropout, Flatten, Identity } from "./layers";
+export { Linear, EmbeddingBag, Sequential, Dropout, Flatten, Identity } from "./layers";
 export type { EmbeddingBagMode, EmbeddingBagOptions, FactoryOptions } from "./layers";
 export * as init from "./init";

@@ -9,7 +9,6 @@ import { defaultGenerator } from "../random";
 import { Tensor } from "../tensor";
 import { embeddingBag } from "../ops/indexing";
 import { linear } from "../ops/linear";
-import { accumulateRowSparse, markRowSparse } from "../ops/row-sparse";
 import { normal_, resetLinear } from "./init";
 import { Module, Parameter } from "./module";
 
@@ -64,21 +63,6 @@ export class Linear extends Module {
   }
 }
 
-/**
- * An embedding table whose gradient stays row-sparse: only the rows that a batch used are
- * accumulated, zeroed and (by SGD without momentum or weight decay) updated.
- */
-export class EmbeddingParameter extends Parameter {
-  constructor(data: Tensor, requiresGrad = true) {
-    super(data, requiresGrad);
-    markRowSparse(this);
-  }
-
-  override accumulateGrad(g: Tensor): void {
-    if (!accumulateRowSparse(this, g)) super.accumulateGrad(g);
-  }
-}
-
 export type EmbeddingBagMode = "sum" | "mean" | "max";
 
 export interface EmbeddingBagOptions extends FactoryOptions {
@@ -127,11 +111,11 @@ export class EmbeddingBag extends Module {
       if (w.ndim !== 2 || w.shape[0] !== numEmbeddings || w.shape[1] !== embeddingDim) {
         throw new Error("Shape of weight does not match num_embeddings and embedding_dim");
       }
-      this.weight = new EmbeddingParameter(w.detach().to(options.dtype ?? w.dtype));
+      this.weight = new Parameter(w.detach().to(options.dtype ?? w.dtype));
     } else {
       const dtype = options.dtype ?? "float32";
       const table = emptyParameter([numEmbeddings, embeddingDim], dtype);
-      this.weight = new EmbeddingParameter(table);
+      this.weight = new Parameter(table);
       this.resetParameters();
     }
   }

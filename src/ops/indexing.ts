@@ -13,15 +13,10 @@
 import { type DType, type TypedArray, allocate, isFloating, scalarTypeName } from "../dtype";
 import { normalizeDim, numelOf } from "../shape";
 import { record } from "../autograd/node";
+import { RowSparseGrad, touchedRows } from "../autograd/sparse";
 import { Tensor } from "../tensor";
 
-/**
- * For a gradient tensor produced by `embeddingBag`'s backward: the sorted, duplicate-free ids of
- * the weight rows it wrote. Every other row of that gradient is exactly zero, so an optimizer may
- * update (and `zeroGrad` may clear) only these rows. The entry describes the tensor as the
- * backward returned it; whoever later writes other rows into that tensor must drop or update it.
- */
-export const touchedRows: WeakMap<Tensor, Int32Array> = new WeakMap();
+export { touchedRows };
 
 // ---- shared checks ------------------------------------------------------------------------
 
@@ -548,37 +543,38 @@ export function embeddingBag(weight: Tensor, indices: Tensor, offsets?: Tensor |
   const result = Tensor.fromArray(out, [bags, dim], dtype);
   return record("EmbeddingBagBackward0", result, [weight, psw], (g) => {
     const gv = g.toArray();
-    let gw: Tensor | null = null;
+    let gw: RowSparseGrad | null = null;
     if (weight.requiresGrad) {
-      const grad = allocate(g.dtype, numEmbeddings * dim);
-      const rows: number[] = [];
+      // Only the rows the bags used: the gradient is their rows, compact, in sorted row order.
+      const ids = new Int32Array(argmax !== null ? bags * dim : used);
+      let n = 0;
+      if (argmax !== null) {
+        for (let k = 0; k < argmax.length; k++) if (argmax[k] >= 0) ids[n++] = argmax[k];
+      } else {
+        for (let i = 0; i < used; i++) if (idx[i] !== pad) ids[n++] = idx[i];
+      }
+      const rows = uniqueSorted(ids.subarray(0, n));
+      const slot = slotsFor(rows);
+      const values = allocate(g.dtype, rows.length * dim);
       for (let b = 0; b < bags; b++) {
         const base = b * dim;
         if (argmax !== null) {
           for (let j = 0; j < dim; j++) {
             const id = argmax[base + j];
-            if (id >= 0) {
-              grad[id * dim + j] += gv[base + j];
-              rows.push(id);
-            }
+            if (id >= 0) values[slot.get(id)! * dim + j] += gv[base + j];
           }
           continue;
         }
-        const start = off[b];
-        const stop = end(b);
         const scale = mode === "mean" && counts[b] > 0 ? 1 / counts[b] : 1;
-        for (let i = start; i < stop; i++) {
+        for (let i = off[b], stop = end(b); i < stop; i++) {
           const id = idx[i];
           if (id === pad) continue;
-          rows.push(id);
-          const row = id * dim;
+          const at = slot.get(id)! * dim;
           const s = weights !== null ? weights[i] : scale;
-          if (s === 1) for (let j = 0; j < dim; j++) grad[row + j] += gv[base + j];
-          else for (let j = 0; j < dim; j++) grad[row + j] += s * gv[base + j];
+          for (let j = 0; j < dim; j++) values[at + j] += s * gv[base + j];
         }
       }
-      gw = Tensor.fromArray(grad, [numEmbeddings, dim], g.dtype);
-      touchedRows.set(gw, uniqueSorted(rows));
+      gw = new RowSparseGrad([numEmbeddings, dim], g.dtype, rows, values);
     }
     let gpsw: Tensor | null = null;
     if (psw !== null && psw.requiresGrad) {
@@ -600,7 +596,14 @@ export function embeddingBag(weight: Tensor, indices: Tensor, offsets?: Tensor |
   });
 }
 
-function uniqueSorted(rows: number[]): Int32Array {
+/** Row id -> position in the compact gradient. */
+function slotsFor(rows: Int32Array): Map<number, number> {
+  const slot = new Map<number, number>();
+  for (let k = 0; k < rows.length; k++) slot.set(rows[k], k);
+  return slot;
+}
+
+function uniqueSorted(rows: Int32Array): Int32Array {
   const sorted = Int32Array.from(rows).sort();
   let n = 0;
   for (let i = 0; i < sorted.length; i++) if (n === 0 || sorted[i] !== sorted[n - 1]) sorted[n++] = sorted[i];

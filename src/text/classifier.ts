@@ -337,7 +337,8 @@ export function trainTextClassifier(train: readonly Example[], options: TrainOpt
       const { indices, offsets } = toBagBatch(docs, rows);
       const logits = net.forward(int64(indices), int64(offsets));
       const value = criterion.forward(logits, targets.batch(rows));
-      optimizer.zeroGrad();
+      // Zeroing in place keeps the embedding table's gradient buffer: only touched rows are cleared.
+      optimizer.zeroGrad({ setToNone: false });
       value.backward();
       optimizer.step();
       scheduler.step();
