@@ -15,7 +15,7 @@ export const touchedRows: WeakMap<Tensor, Int32Array> = new WeakMap();
 
 export class RowSparseGrad {
   /**
-   * `rows` are unique and sorted; `values` holds one row of `width` values per entry of `rows`,
+   * `rows` are unique, in any order; `values` holds one row of `width` values per entry of `rows`,
    * in the same order. `shape` is the dense gradient's shape (rows first).
    */
   constructor(
@@ -49,19 +49,14 @@ export class RowSparseGrad {
   }
 }
 
-/** The sorted union of two sorted duplicate-free row lists. */
+/** The union of two duplicate-free row lists (in any order). */
 export function unionRows(a: Int32Array, b: Int32Array): Int32Array {
-  const out = new Int32Array(a.length + b.length);
-  let i = 0;
-  let j = 0;
-  let n = 0;
-  while (i < a.length || j < b.length) {
-    if (j >= b.length || (i < a.length && a[i] < b[j])) out[n++] = a[i++];
-    else if (i >= a.length || b[j] < a[i]) out[n++] = b[j++];
-    else {
-      out[n++] = a[i++];
-      j++;
-    }
-  }
-  return n === out.length ? out : out.slice(0, n);
+  if (a.length === 0) return b;
+  if (b.length === 0) return a;
+  const seen = new Set(a);
+  const extra = b.filter((r) => !seen.has(r));
+  const out = new Int32Array(a.length + extra.length);
+  out.set(a);
+  out.set(extra, a.length);
+  return out;
 }

@@ -545,23 +545,16 @@ export function embeddingBag(weight: Tensor, indices: Tensor, offsets?: Tensor |
     const gv = g.toArray();
     let gw: RowSparseGrad | null = null;
     if (weight.requiresGrad) {
-      // Only the rows the bags used: the gradient is their rows, compact, in sorted row order.
-      const ids = new Int32Array(argmax !== null ? bags * dim : used);
-      let n = 0;
-      if (argmax !== null) {
-        for (let k = 0; k < argmax.length; k++) if (argmax[k] >= 0) ids[n++] = argmax[k];
-      } else {
-        for (let i = 0; i < used; i++) if (idx[i] !== pad) ids[n++] = idx[i];
-      }
-      const rows = uniqueSorted(ids.subarray(0, n));
-      const slot = slotsFor(rows);
+      // Only the rows the bags used: the gradient is those rows, compact, in first-use order.
+      const slot = slotTable(weight, numEmbeddings);
+      const rows = uniqueRows(argmax ?? (idx.subarray(0, used) as Int32Array), slot, pad);
       const values = allocate(g.dtype, rows.length * dim);
       for (let b = 0; b < bags; b++) {
         const base = b * dim;
         if (argmax !== null) {
           for (let j = 0; j < dim; j++) {
             const id = argmax[base + j];
-            if (id >= 0) values[slot.get(id)! * dim + j] += gv[base + j];
+            if (id >= 0) values[slot[id] * dim + j] += gv[base + j];
           }
           continue;
         }
@@ -569,11 +562,12 @@ export function embeddingBag(weight: Tensor, indices: Tensor, offsets?: Tensor |
         for (let i = off[b], stop = end(b); i < stop; i++) {
           const id = idx[i];
           if (id === pad) continue;
-          const at = slot.get(id)! * dim;
+          const at = slot[id] * dim;
           const s = weights !== null ? weights[i] : scale;
           for (let j = 0; j < dim; j++) values[at + j] += s * gv[base + j];
         }
       }
+      for (let k = 0; k < rows.length; k++) slot[rows[k]] = -1; // clean for the next batch
       gw = new RowSparseGrad([numEmbeddings, dim], g.dtype, rows, values);
     }
     let gpsw: Tensor | null = null;
@@ -596,16 +590,34 @@ export function embeddingBag(weight: Tensor, indices: Tensor, offsets?: Tensor |
   });
 }
 
-/** Row id -> position in the compact gradient. */
-function slotsFor(rows: Int32Array): Map<number, number> {
-  const slot = new Map<number, number>();
-  for (let k = 0; k < rows.length; k++) slot.set(rows[k], k);
-  return slot;
+/**
+ * Per weight table, a reusable map from row id to its position in a compact gradient (-1 when
+ * absent): deduplicating a batch's rows then costs one look-up per index, whatever the table size.
+ */
+const slotTables = new WeakMap<Tensor, Int32Array>();
+
+function slotTable(weight: Tensor, rows: number): Int32Array {
+  let table = slotTables.get(weight);
+  if (!table || table.length !== rows) {
+    table = new Int32Array(rows).fill(-1);
+    slotTables.set(weight, table);
+  }
+  return table;
 }
 
-function uniqueSorted(rows: Int32Array): Int32Array {
-  const sorted = Int32Array.from(rows).sort();
+/**
+ * The distinct ids (skipping negatives and `skip`) in first-seen order, setting `slot[id]` to each
+ * one's position; the caller resets those slots to -1 when done.
+ */
+function uniqueRows(ids: Int32Array, slot: Int32Array, skip: number): Int32Array {
+  const rows = new Int32Array(ids.length);
   let n = 0;
-  for (let i = 0; i < sorted.length; i++) if (n === 0 || sorted[i] !== sorted[n - 1]) sorted[n++] = sorted[i];
-  return sorted.slice(0, n);
+  for (let i = 0; i < ids.length; i++) {
+    const id = ids[i];
+    if (id >= 0 && id !== skip && slot[id] < 0) {
+      slot[id] = n;
+      rows[n++] = id;
+    }
+  }
+  return rows.slice(0, n);
 }

@@ -28,7 +28,10 @@ export function zeroGradInPlace(param: Tensor, grad: Tensor): void {
   if (rows !== null) {
     const width = grad.numel() / grad.nd.shape[0];
     const data = grad.nd.data;
-    for (let k = 0; k < rows.length; k++) data.fill(0, rows[k] * width, (rows[k] + 1) * width);
+    for (let k = 0; k < rows.length; k++) {
+      const base = rows[k] * width;
+      for (let j = 0; j < width; j++) data[base + j] = 0;
+    }
   } else if (grad.isContiguous()) {
     const { data, offset } = grad.nd;
     data.fill(0, offset, offset + grad.numel());

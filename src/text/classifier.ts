@@ -103,10 +103,10 @@ export class TextClassifierNet extends Module {
 
   constructor(features: number, dim: number, outputs: number) {
     super();
-    this.embedding = new EmbeddingBag(features, dim, { mode: "mean" });
-    this.output = new Linear(dim, outputs);
     // fastText's initialisation: small uniform embeddings, a zero output layer.
-    uniform_(this.embedding.weight, -1 / dim, 1 / dim);
+    const table = uniform_(Tensor.fromArray(new Float32Array(features * dim), [features, dim], "float32"), -1 / dim, 1 / dim);
+    this.embedding = new EmbeddingBag(features, dim, { mode: "mean", weight: table });
+    this.output = new Linear(dim, outputs);
     zeros_(this.output.weight);
     zeros_(this.output.bias!);
   }
