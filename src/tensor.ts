@@ -147,6 +147,10 @@ export class Tensor {
         if (own) touchedRows.set(current, unionRows(own, g.rows));
         return;
       }
+      if (current === null && g.dtype === this.dtype) {
+        this.grad = denseGrad(g); // a fresh tensor: no copy needed, and its touched rows stay known
+        return;
+      }
       g = denseGrad(g).toDtype(this.dtype);
     }
     if (current === null) {
