@@ -7,8 +7,9 @@
  * never copied just to be indexed. Out-of-range indices fail with PyTorch's messages before any
  * value is written.
  *
- * `embeddingBag`'s backward is sparse in spirit: it returns a dense gradient of the weight's shape
- * in which only the rows the batch used are written, and records those rows in `touchedRows`.
+ * `embeddingBag`'s backward is sparse: it hands the engine only the rows the batch used (a
+ * `RowSparseGrad`); a leaf adds them into its `.grad` in place, and wherever a dense gradient is
+ * needed it is built with those rows listed in `touchedRows` (autograd/sparse.ts).
  */
 import { type DType, type TypedArray, allocate, isFloating, scalarTypeName } from "../dtype";
 import { normalizeDim, numelOf } from "../shape";
