@@ -84,11 +84,14 @@ function updateParameter(p: Tensor, grad: Tensor, buffer: Tensor | null, group: 
 
   const sparseRows = group.momentum === 0 && group.weightDecay === 0 ? rowsOf(grad, p) : null;
   if (sparseRows !== null) {
+    // The typed array's store does the float32 rounding; no per-element call needed.
     const gd = grad.nd.data;
     const width = n / p.nd.shape[0];
+    const step = lr * sign;
     for (let k = 0; k < sparseRows.length; k++) {
-      const base = sparseRows[k] * width;
-      for (let j = base, end = base + width; j < end; j++) pd[po + j] = round(pd[po + j] + lr * (sign * gd[j]));
+      const base = po + sparseRows[k] * width;
+      const from = sparseRows[k] * width;
+      for (let j = 0; j < width; j++) pd[base + j] += step * gd[from + j];
     }
     return null;
   }
@@ -98,7 +101,8 @@ function updateParameter(p: Tensor, grad: Tensor, buffer: Tensor | null, group: 
 
   if (group.momentum === 0) {
     if (wd === 0) {
-      for (let i = 0; i < n; i++) pd[po + i] = round(pd[po + i] + lr * (sign * gd[i]));
+      const step = lr * sign;
+      for (let i = 0; i < n; i++) pd[po + i] += step * gd[i];
     } else {
       for (let i = 0; i < n; i++) {
         const d = round(sign * gd[i] + wd * pd[po + i]);
