@@ -263,6 +263,50 @@ describe("train, test and predict", () => {
     expect(quiet).toEqual({ code: 0, stdout: "", stderr: "" });
   });
 
+  test("--format auto: from the extension, else from the first line; --format and column names by hand", async () => {
+    const rows = makeRows("binary", 40, 9);
+    const files = writeFormats(dir, "auto", rows);
+    const csvAsDat = path.join(dir, "auto-csv.dat");
+    const jsonAsData = path.join(dir, "auto-json.data");
+    const ftAsNoExt = path.join(dir, "auto-ft");
+    fs.copyFileSync(files.csv, csvAsDat);
+    fs.copyFileSync(files.jsonl, jsonAsData);
+    fs.copyFileSync(files.txt, ftAsNoExt);
+    const out = path.join(dir, "auto.safetensors");
+    const formatOf = async (file: string, ...extra: string[]) => {
+      const r = await cli(["train", "--input", file, "--output", out, "--epochs", "1", "--json", ...extra]);
+      expect(r.stderr).toBe("");
+      return JSON.parse(r.stdout).format;
+    };
+    expect(await formatOf(files.csv)).toBe("csv");
+    expect(await formatOf(files.jsonl)).toBe("jsonl");
+    expect(await formatOf(files.txt)).toBe("fasttext");
+    expect(await formatOf(csvAsDat)).toBe("csv");
+    expect(await formatOf(jsonAsData)).toBe("jsonl");
+    expect(await formatOf(ftAsNoExt)).toBe("fasttext");
+    expect(await formatOf(csvAsDat, "--format", "csv")).toBe("csv");
+
+    // Other column names, in any order, with other columns around them.
+    const custom = path.join(dir, "custom.csv");
+    fs.writeFileSync(custom, "id,Category,Body\n" + rows.map((r, i) => `${i},${r.labels[0]},${csvField(r.text)}\n`).join(""));
+    const r = await cli(["train", "--input", custom, "--output", out, "--text-column", "body", "--label-column", "category", "--epochs", "1", "--json"]);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ format: "csv", examples: 40, labels: ["politics", "sports"] });
+    const customJson = path.join(dir, "custom.jsonl");
+    fs.writeFileSync(customJson, rows.map((r) => JSON.stringify({ body: r.text, tags: r.labels })).join("\n"));
+    const j = await cli(["train", "--input", customJson, "--output", out, "--text-column", "body", "--label-column", "tags", "--epochs", "1", "--json"]);
+    expect(j.code).toBe(0);
+    expect(JSON.parse(j.stdout)).toMatchObject({ format: "jsonl", examples: 40 });
+  });
+
+  test("a validation label the training data lacks is noted; training goes on", async () => {
+    const file = path.join(dir, "valid-unseen.txt");
+    fs.writeFileSync(file, "__label__sports the team won\n__label__weather rain and snow\n");
+    const r = await cli(["train", "--input", data.binary.txt, "--output", path.join(dir, "v.safetensors"), "--validation", file, "--epochs", "1"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`note: ${file} has labels the training data lacks, counted as wrong: __label__weather`);
+  });
+
   test("a test label the model never saw is reported, not fatal", async () => {
     const file = path.join(dir, "unseen.txt");
     fs.writeFileSync(file, "__label__sports the team won\n__label__weather rain and snow today\n__label__weather sunny\n");
@@ -461,6 +505,12 @@ describe("bad input: one line naming the file (and line), the exit code, nothing
     const help = await cli(["train", "--help"]);
     expect(help.code).toBe(0);
     expect(help.stdout).toContain("--label-smoothing <x>");
+  });
+
+  test("a diverging run is stopped and writes nothing", async () => {
+    const target = path.join(dir, "diverged.safetensors");
+    await fails(["train", "--input", data.multiclass.txt, "--output", target, "--lr", "1e20"], 1, /^error: training diverged: the loss is NaN after epoch \d+; try a smaller --lr \(nothing was written\)\n$/);
+    expect(fs.existsSync(target)).toBe(false);
   });
 
   test("a failed run leaves an existing model as it was", async () => {

@@ -162,7 +162,14 @@ export async function trainCommand(o: TrainCommandOptions, io: Io): Promise<void
   const plan = planTask(train, o);
   const labelCount = new Set(train.examples.flatMap((e) => e.labels)).size;
   out.info(`read ${train.examples.length} examples with ${labelCount} labels from ${train.file} (${train.format})`);
-  if (validation) out.info(`read ${validation.examples.length} validation examples from ${validation.file} (${validation.format})`);
+  if (validation) {
+    out.info(`read ${validation.examples.length} validation examples from ${validation.file} (${validation.format})`);
+    const known = new Set(train.examples.flatMap((e) => e.labels));
+    const unseen = [...new Set(validation.examples.flatMap((e) => e.labels))].filter((l) => !known.has(l));
+    if (unseen.length > 0) {
+      out.info(`note: ${validation.file} has labels the training data lacks, counted as wrong: ${unseen.map((l) => LABEL_PREFIX + l).join(", ")}`);
+    }
+  }
   out.info(plan.reason);
 
   const epochs: EpochStats[] = [];
