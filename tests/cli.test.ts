@@ -509,7 +509,7 @@ describe("bad input: one line naming the file (and line), the exit code, nothing
 
   test("a diverging run is stopped and writes nothing", async () => {
     const target = path.join(dir, "diverged.safetensors");
-    await fails(["train", "--input", data.multiclass.txt, "--output", target, "--lr", "1e20"], 1, /^error: training diverged: the loss is NaN after epoch \d+; try a smaller --lr \(nothing was written\)\n$/);
+    await fails(["train", "--input", data.multiclass.txt, "--output", target, "--lr", "1e20", "--quiet"], 1, /^error: training diverged: the loss is NaN after epoch \d+; try a smaller --lr \(nothing was written\)\n$/);
     expect(fs.existsSync(target)).toBe(false);
   });
 
