@@ -30,6 +30,7 @@ console.log(`SpamAssassin (${task}): ${train.length} training and ${test.length}
 // 2. Train: the loss follows the notes (BCEWithLogits on one logit for two classes, else CrossEntropy).
 const classifier = torch.text.trainTextClassifier(train, {
   epochs: Number(args.epochs),
+  lr: 32,
   wordNgrams: 2,
   dim: 10,
   seed,
