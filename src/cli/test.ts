@@ -3,7 +3,6 @@
  * micro-F1 (multi-label), then a per-class table. Labels the model never saw are reported and
  * counted as wrong, not refused.
  */
-import type { TextClassifier } from "../text/classifier";
 import { classificationReport, precisionAtK, precisionRecallF1, recallAtK } from "../data/metrics";
 import { type Format, LABEL_PREFIX, readDataset } from "./formats";
 import { type Io, Reporter, formatNumber, snippet } from "./output";
