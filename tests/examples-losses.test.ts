@@ -1,0 +1,145 @@
+/**
+ * The loss examples run as a user would run them. Expectations come from the study note
+ * (../shared/NOTES.md) and PyTorch's values in tests/fixtures/pytorch/seed.json, never from
+ * the examples' own output.
+ */
+import * as torch from "torchlet";
+import seed from "./fixtures/pytorch/seed.json";
+
+/** Runs `fn` with console.log captured; returns what it printed. */
+function captured<T>(fn: () => T): { result: T; output: string } {
+  const lines: string[] = [];
+  const spy = jest.spyOn(console, "log").mockImplementation((...args: unknown[]) => {
+    lines.push(args.map(String).join(" "));
+  });
+  try {
+    return { result: fn(), output: lines.join("\n") };
+  } finally {
+    spy.mockRestore();
+  }
+}
+
+interface SeedCase {
+  id: string;
+  output: { shape: number[]; data: number[] };
+  gradFn: string;
+}
+const cases = new Map((seed.cases as SeedCase[]).map((c) => [c.id, c]));
+
+/** Checks a tensor against PyTorch's recorded output and grad_fn name for the case `id`. */
+function expectPyTorch(t: torch.Tensor, id: string): void {
+  const expected = cases.get(id);
+  if (!expected) throw new Error(`no seed case ${id}`);
+  expect(t.shape).toEqual(expected.output.shape);
+  const actual = Array.from(t.to("float64").toArray());
+  expected.output.data.forEach((v, i) => expect(actual[i]).toBeCloseTo(v, 6));
+  expect(t.gradFn?.name).toBe(expected.gradFn);
+}
+
+describe("examples/loss-walkthrough.ts", () => {
+  let printed = "";
+  let result: import("../examples/loss-walkthrough").Walkthrough;
+
+  beforeAll(async () => {
+    const { main } = await import("../examples/loss-walkthrough");
+    ({ result, output: printed } = captured(() => main([])));
+  });
+
+  test("prints the multi-class examples as PyTorch prints them", () => {
+    expect(printed).toContain("tensor([[-1.1331, -1.0331, -1.1331],\n        [-0.7679, -1.3679, -1.2679]], grad_fn=<LogBackward0>)");
+    expect(printed).toContain("tensor([[-1.1331, -1.0331, -1.1331],\n        [-0.7679, -1.3679, -1.2679]], grad_fn=<LogSoftmaxBackward0>)");
+    // NLLLoss after LogSoftmax, then CrossEntropyLoss: the same line twice.
+    expect(printed.split("tensor([1.1331, 1.2679], grad_fn=<NllLossBackward0>)").length - 1).toBe(2);
+  });
+
+  test("prints the binary examples as PyTorch prints them", () => {
+    expect(printed).toContain("tensor([[0.6900, 0.5498],\n        [0.5250, 0.7109],\n        [0.6457, 0.5987]], grad_fn=<SigmoidBackward0>)");
+    expect(printed).toContain(
+      "tensor([[0.4511, 0.7781],\n        [0.7244, 0.5212],\n        [0.7375, 0.7130]], grad_fn=<BinaryCrossEntropyBackward0>)",
+    );
+    expect(printed).toContain(
+      "tensor([[0.4511, 0.7781],\n        [0.7244, 0.5212],\n        [0.7375, 0.7130]], grad_fn=<BinaryCrossEntropyWithLogitsBackward0>)",
+    );
+  });
+
+  test("prints the one-hot task with both losses: 0.8569 and 0.6795", () => {
+    expect(printed).toContain("tensor(0.8569, grad_fn=<NllLossBackward0>)");
+    expect(printed).toContain("tensor([0.7679, 0.9459], grad_fn=<NllLossBackward0>)");
+    expect(printed).toContain("tensor(0.6795, grad_fn=<BinaryCrossEntropyWithLogitsBackward0>)");
+    // 34 + 48 characters exceed PyTorch's line width of 80, so grad_fn goes on its own line.
+    expect(printed).toContain(
+      "tensor([[0.7444, 0.7981, 0.4032],\n        [0.9130, 0.4741, 0.7444]],\n       grad_fn=<BinaryCrossEntropyWithLogitsBackward0>)",
+    );
+  });
+
+  test("prints the two-class examples: 0.5556 and 0.7959", () => {
+    expect(printed).toContain("tensor(0.5556, grad_fn=<NllLossBackward0>)");
+    expect(printed).toContain("tensor(0.7959, grad_fn=<BinaryCrossEntropyWithLogitsBackward0>)");
+  });
+
+  test("prints the examples in the note's order", () => {
+    const order = [
+      "grad_fn=<LogBackward0>",
+      "grad_fn=<LogSoftmaxBackward0>",
+      "grad_fn=<SigmoidBackward0>",
+      "grad_fn=<BinaryCrossEntropyBackward0>",
+      "tensor(0.8569",
+      "tensor(0.6795",
+      "torch.manualSeed(",
+      "tensor(0.5556",
+      "tensor(0.7959",
+      "Which loss for which task",
+    ].map((s) => printed.indexOf(s));
+    expect(order.every((i) => i >= 0)).toBe(true);
+    expect([...order].sort((a, b) => a - b)).toEqual(order);
+  });
+
+  test("every note example carries PyTorch's values and grad_fn", () => {
+    expectPyTorch(result.logOfSoftmax, "seed/logits/log(softmax)");
+    expectPyTorch(result.logSoftmax, "seed/logits/LogSoftmax(dim=1)");
+    expectPyTorch(result.nllOfLogSoftmax, "seed/logits/LogSoftmax+NLLLoss(none)");
+    expectPyTorch(result.crossEntropyNone, "seed/logits/CrossEntropyLoss(none)");
+    expectPyTorch(result.sigmoid, "seed/binary_logits/Sigmoid");
+    expectPyTorch(result.bceOfSigmoid, "seed/binary_logits/Sigmoid+BCELoss(none)");
+    expectPyTorch(result.bceWithLogitsNone, "seed/binary_logits/BCEWithLogitsLoss(none)");
+    expectPyTorch(result.crossEntropyMean, "seed/logits2/CrossEntropyLoss()");
+    expectPyTorch(result.crossEntropyPerSample, "seed/logits2/CrossEntropyLoss(none)");
+    expectPyTorch(result.bceWithLogitsOneHot, "seed/logits2/one-hot/BCEWithLogitsLoss()");
+    expectPyTorch(result.bceWithLogitsOneHotNone, "seed/logits2/one-hot/BCEWithLogitsLoss(none)");
+    expectPyTorch(result.binaryCrossEntropy, "seed/binary2/CrossEntropyLoss()");
+    expectPyTorch(result.binaryBceWithLogits, "seed/1d/BCEWithLogitsLoss()");
+  });
+
+  test("the multi-label example builds multi-hot targets, reproducibly, and says its numbers are not PyTorch's", async () => {
+    const target = result.multiLabelTarget;
+    expect(target.shape).toEqual([2, 4]);
+    const rows = target.tolist() as number[][];
+    for (const row of rows) {
+      expect(row.every((v) => v === 0 || v === 1)).toBe(true);
+      const ones = row.reduce((a, b) => a + b, 0);
+      expect(ones).toBeGreaterThanOrEqual(1);
+      expect(ones).toBeLessThanOrEqual(2);
+    }
+    expect(result.multiLabelLoss.shape).toEqual([]);
+    expect(Number.isFinite(result.multiLabelLoss.item())).toBe(true);
+    expect(result.multiLabelLoss.item()).toBeGreaterThan(0);
+    expect(result.multiLabelLoss.gradFn?.name).toBe("BinaryCrossEntropyWithLogitsBackward0");
+    expect(printed).toMatch(/not PyTorch's/);
+
+    const { main } = await import("../examples/loss-walkthrough");
+    const again = captured(() => main([]));
+    expect(again.output).toBe(printed);
+    const other = captured(() => main(["--seed", "1"]));
+    expect(other.output).not.toBe(printed);
+  });
+
+  test("ends with the note's advice", () => {
+    const advice = printed.slice(printed.indexOf("Which loss for which task"));
+    expect(advice).toMatch(/one label per sample: CrossEntropyLoss/);
+    expect(advice).toMatch(/several labels per sample: BCEWithLogitsLoss/);
+    expect(advice).toMatch(/Two classes: either; BCEWithLogitsLoss on a single logit/);
+    expect(advice).toMatch(/Why 0\.8569 and 0\.6795/);
+    expect(advice).toMatch(/softmax across each row/);
+    expect(advice).toMatch(/sigmoid to each logit/);
+  });
+});
