@@ -23,6 +23,7 @@ interface SeedCase {
   id: string;
   output: { shape: number[]; data: number[] };
   gradFn: string;
+  grads: Array<{ data: number[] } | null>;
 }
 const cases = new Map((seed.cases as SeedCase[]).map((c) => [c.id, c]));
 
@@ -141,5 +142,94 @@ describe("examples/loss-walkthrough.ts", () => {
     expect(advice).toMatch(/Why 0\.8569 and 0\.6795/);
     expect(advice).toMatch(/softmax across each row/);
     expect(advice).toMatch(/sigmoid to each logit/);
+  });
+});
+
+describe("examples/custom-loss.ts", () => {
+  let printed = "";
+  let result: import("../examples/custom-loss").CustomLossResult;
+
+  beforeAll(async () => {
+    const { main } = await import("../examples/custom-loss");
+    ({ result, output: printed } = captured(() => main([])));
+  });
+
+  const noteLogits = [[0.1, 0.2, 0.7], [0.4, 0.5, 0.1]];
+  const noteTarget = [2, 1];
+
+  /** The built-in CrossEntropyLoss on the note's example: value and logits gradient. */
+  function crossEntropy(): { loss: number; grad: number[] } {
+    const logits = torch.tensor(noteLogits, { requiresGrad: true });
+    const loss = new torch.nn.CrossEntropyLoss().forward(logits, torch.tensor(noteTarget, { dtype: "int64" }));
+    loss.backward();
+    return { loss: loss.item(), grad: Array.from(logits.grad!.toArray()) };
+  }
+
+  test("the focal loss at gamma 0 equals CrossEntropyLoss, value and gradient", () => {
+    const ce = crossEntropy();
+    const { atGammaZero } = result.focal;
+    expect(atGammaZero.crossEntropy).toBeCloseTo(ce.loss, 7);
+    expect(atGammaZero.loss).toBeCloseTo(ce.loss, 6);
+    atGammaZero.grad.forEach((g, i) => expect(g).toBeCloseTo(ce.grad[i], 6));
+    atGammaZero.crossEntropyGrad.forEach((g, i) => expect(g).toBeCloseTo(ce.grad[i], 7));
+    // and both are PyTorch's numbers for this example
+    const golden = cases.get("seed/logits2/CrossEntropyLoss()")!;
+    expect(atGammaZero.loss).toBeCloseTo(golden.output.data[0], 6);
+    atGammaZero.grad.forEach((g, i) => expect(g).toBeCloseTo(golden.grads[0]!.data[i], 6));
+    expect(atGammaZero.gradFn).toBe("MeanBackward0");
+  });
+
+  test("the focal loss at gamma 2 follows its formula and passes gradcheck", () => {
+    // mean_n (1 - p_n)^2 * -log p_n with p_n = softmax(row n)[target n], in float64
+    const expected =
+      noteLogits
+        .map((row, n) => {
+          const logp = row[noteTarget[n]] - Math.log(row.reduce((s, v) => s + Math.exp(v), 0));
+          return (1 - Math.exp(logp)) ** 2 * -logp;
+        })
+        .reduce((a, b) => a + b, 0) / noteLogits.length;
+    expect(result.focal.gamma).toBe(2);
+    expect(result.focal.loss).toBeCloseTo(expected, 6);
+    expect(result.focal.gradcheck).toBe(true);
+  });
+
+  test("the autograd.Function matches BCEWithLogitsLoss and passes gradcheck; a wrong backward does not", () => {
+    const logits = torch.tensor([[0.8, 0.2], [0.1, 0.9], [0.6, 0.4]], { requiresGrad: true });
+    const target = torch.tensor([[0.9, 0.1], [0.2, 0.8], [0.5, 0.5]], { requiresGrad: true });
+    const builtin = new torch.nn.BCEWithLogitsLoss().forward(logits, target);
+    builtin.backward();
+    const fn = result.function;
+    // the note's per-element values [0.4511, 0.7781, 0.7244, 0.5212, 0.7375, 0.7130], averaged
+    const golden = cases.get("seed/binary_logits/BCEWithLogitsLoss(none)")!.output.data;
+    expect(fn.loss).toBeCloseTo(golden.reduce((a, b) => a + b, 0) / golden.length, 6);
+    expect(fn.loss).toBeCloseTo(builtin.item(), 6);
+    fn.logitsGrad.forEach((g, i) => expect(g).toBeCloseTo(logits.grad!.toArray()[i], 6));
+    fn.targetGrad.forEach((g, i) => expect(g).toBeCloseTo(target.grad!.toArray()[i], 6));
+    expect(fn.gradFn).toBe("MyBCEWithLogitsBackward");
+    expect(fn.gradcheck).toBe(true);
+    expect(fn.wrongBackwardCaught).toBe(true);
+  });
+
+  test("prints values, grad_fn names and gradcheck results", () => {
+    expect(printed).toContain("FocalLoss(gamma=2)");
+    expect(printed).toMatch(/focal loss: tensor\(0\.\d{4}, grad_fn=<MeanBackward0>\)/);
+    expect(printed).toMatch(/MeanBackward0\n\s+MulBackward0\n\s+PowBackward0/);
+    expect(printed).toMatch(/GatherBackward0\n\s+LogSoftmaxBackward0\n\s+AccumulateGrad/);
+    expect(printed).toContain("FocalLoss(gamma=0): tensor(0.8569, grad_fn=<MeanBackward0>)");
+    expect(printed).toContain("CrossEntropyLoss(): tensor(0.8569, grad_fn=<NllLossBackward0>)");
+    // PyTorch's gradient for this example, as the README prints it
+    expect(printed).toContain("tensor([[ 0.1273,  0.1407, -0.2680],\n        [ 0.1757, -0.3058,  0.1302]])");
+    expect(printed).toContain("grad_fn=<MyBCEWithLogitsBackward>");
+    expect(printed).toContain("grad_fn=<BinaryCrossEntropyWithLogitsBackward0>");
+    expect(printed.split("gradcheck: passed").length - 1).toBe(2);
+    expect(printed).toMatch(/forgets the 1\/N of the mean:\ngradcheck: FAILED: Jacobian mismatch/);
+  });
+
+  test("--gamma chooses the focal loss's gamma", async () => {
+    const { main } = await import("../examples/custom-loss");
+    const { result: zero, output } = captured(() => main(["--gamma", "0"]));
+    expect(zero.focal.gamma).toBe(0);
+    expect(zero.focal.loss).toBeCloseTo(crossEntropy().loss, 6);
+    expect(output).toContain("focal loss: tensor(0.8569, grad_fn=<MeanBackward0>)");
   });
 });
