@@ -3,6 +3,8 @@
  * (../shared/NOTES.md) and PyTorch's values in tests/fixtures/pytorch/seed.json, never from
  * the examples' own output.
  */
+import * as fs from "node:fs";
+import * as path from "node:path";
 import * as torch from "torchlet";
 import seed from "./fixtures/pytorch/seed.json";
 
@@ -231,5 +233,17 @@ describe("examples/custom-loss.ts", () => {
     expect(zero.focal.gamma).toBe(0);
     expect(zero.focal.loss).toBeCloseTo(crossEntropy().loss, 6);
     expect(output).toContain("focal loss: tensor(0.8569, grad_fn=<MeanBackward0>)");
+  });
+});
+
+describe("README: Inspect gradients in tests", () => {
+  test("the README's jest test is tests/readme-gradients.test.ts verbatim, after its header comment", () => {
+    const root = path.join(__dirname, "..");
+    const readme = fs.readFileSync(path.join(root, "README.md"), "utf8");
+    const section = readme.slice(readme.indexOf("## Inspect gradients in tests"));
+    const block = /```ts\n([\s\S]*?)```/.exec(section)![1];
+    const file = fs.readFileSync(path.join(root, "tests/readme-gradients.test.ts"), "utf8");
+    const body = file.slice(file.indexOf("import "));
+    expect(block).toBe(body);
   });
 });
