@@ -236,10 +236,12 @@ describe("train, test and predict", () => {
     const summary = JSON.parse(r.stdout);
     expect(summary).toMatchObject({ command: "train", task: "multiclass", loss: "cross-entropy", examples: 240, labels: ["sports", "politics", "tech"] });
     expect(summary.validation).toEqual({ file: heldOut.multiclass.csv, examples: 60 });
-    // The defaults the help text states: 10 epochs, lr 0.5, dim 10, words only, min count 1.
-    expect(summary.epochs).toHaveLength(10);
-    expect(summary.epochs[0].lr).toBe(0.5);
-    expect(summary.config).toMatchObject({ dim: 10, wordNgrams: 1, minCount: 1 });
+    // The defaults the help text states are the library's.
+    const help = (await cli(["train", "--help"])).stdout.replace(/\s+/g, " ");
+    const stated = (option: string) => Number(new RegExp(`${option} <\\w+> [^(]*\\(default (\\d+)`).exec(help)![1]);
+    expect(summary.epochs).toHaveLength(stated("--epochs"));
+    expect(summary.epochs[0].lr).toBe(stated("--lr"));
+    expect(summary.config).toMatchObject({ dim: stated("--dim"), wordNgrams: stated("--ngrams"), minCount: stated("--min-count") });
     for (const e of summary.epochs) expect(e.validation).toEqual({ loss: expect.any(Number), accuracy: expect.any(Number) });
     expect(summary.model).toEqual({ file: out, bytes: fs.statSync(out).size });
   });

@@ -67,7 +67,7 @@ function buildProgram(io: Io): Command {
     )
     .addOption(new Option("--loss <loss>", "override the task's loss (multiclass: cross-entropy, binary and multilabel: bce-with-logits)").choices(["cross-entropy", "bce-with-logits"]))
     .option("--epochs <n>", "passes over the data (default 10)", positiveInt)
-    .option("--lr <x>", "initial learning rate, decaying linearly to 0 (default 0.5)", positiveNumber)
+    .option("--lr <x>", "initial learning rate, decaying linearly to 0 (default 16: the loss is a mean over the batch)", positiveNumber)
     .option("--dim <d>", "embedding size (default 10)", positiveInt)
     .option("--ngrams <n>", "word n-grams up to this length (default 1: words only)", positiveInt)
     .option("--buckets <n>", "hash buckets shared by the word n-grams (default 1048576 with --ngrams 2 or more)", positiveInt)
