@@ -10,6 +10,7 @@
  *   npm run bench -- --peers none       torchlet alone (for profiling with node --cpu-prof)
  *   npm run bench -- --out FILE         write the JSON elsewhere
  */
+import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -45,7 +46,20 @@ function machine(): Record<string, unknown> {
     os: `${os.type()} ${os.release()} ${os.arch()}`,
     memoryGB: Math.round(os.totalmem() / 2 ** 30),
     loadAverageAtStart: os.loadavg().map((l) => Math.round(l * 100) / 100),
+    torchletCommit: gitCommit(),
   };
+}
+
+/** The commit the build came from ("+dirty" when src/ has uncommitted changes), if this is a git checkout. */
+function gitCommit(): string | null {
+  try {
+    const root = path.resolve(BENCH_DIR, "..");
+    const run = (args: string[]): string => execFileSync("git", args, { cwd: root, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+    const dirty = run(["status", "--porcelain", "--", "src"]) !== "";
+    return `${run(["rev-parse", "--short", "HEAD"])}${dirty ? "+dirty" : ""}`;
+  } catch {
+    return null;
+  }
 }
 
 // ---- formatting ---------------------------------------------------------------------------
