@@ -7,6 +7,7 @@
 import * as v8 from "node:v8";
 import * as vm from "node:vm";
 import type { Peer, PeerName } from "./peers";
+import { Generator } from "torchlet";
 
 // ---- settings and results -------------------------------------------------------------
 
@@ -47,43 +48,18 @@ export interface Row {
 // ---- seeded inputs --------------------------------------------------------------------
 
 /**
- * mulberry32: a small, fast 32-bit generator, good enough for benchmark inputs. Each workload
- * makes its own from a fixed seed, so inputs do not depend on which workloads ran before.
+ * Benchmark inputs from torchlet's own seeded generator. Each workload makes its own from a fixed
+ * seed, so inputs do not depend on which workloads ran before.
  */
-export class Rng {
-  private state: number;
-  private spare: number | null = null;
-
-  constructor(seed: number) {
-    this.state = seed >>> 0;
-  }
-
+export class Rng extends Generator {
   /** Uniform in [0, 1). */
   next(): number {
-    let t = (this.state = (this.state + 0x6d2b79f5) >>> 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-
-  /** Standard normal (Box-Muller, both values used). */
-  normal(): number {
-    if (this.spare !== null) {
-      const s = this.spare;
-      this.spare = null;
-      return s;
-    }
-    let u = 0;
-    while (u === 0) u = this.next();
-    const r = Math.sqrt(-2 * Math.log(u));
-    const theta = 2 * Math.PI * this.next();
-    this.spare = r * Math.sin(theta);
-    return r * Math.cos(theta);
+    return this.random();
   }
 
   /** Integer in [0, n). */
   int(n: number): number {
-    return Math.floor(this.next() * n);
+    return this.randint(0, n);
   }
 
   normalArray(n: number, std = 1): Float32Array {
@@ -94,13 +70,13 @@ export class Rng {
 
   uniformArray(n: number, low: number, high: number): Float32Array {
     const out = new Float32Array(n);
-    for (let i = 0; i < n; i++) out[i] = low + (high - low) * this.next();
+    for (let i = 0; i < n; i++) out[i] = low + (high - low) * this.random();
     return out;
   }
 
   intArray(n: number, high: number): Int32Array {
     const out = new Int32Array(n);
-    for (let i = 0; i < n; i++) out[i] = this.int(high);
+    for (let i = 0; i < n; i++) out[i] = this.randint(0, high);
     return out;
   }
 }

@@ -6,20 +6,9 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as torch from "torchlet";
+import { captured } from "./helpers/console";
 import seed from "./fixtures/pytorch/seed.json";
 
-/** Runs `fn` with console.log captured; returns what it printed. */
-function captured<T>(fn: () => T): { result: T; output: string } {
-  const lines: string[] = [];
-  const spy = jest.spyOn(console, "log").mockImplementation((...args: unknown[]) => {
-    lines.push(args.map(String).join(" "));
-  });
-  try {
-    return { result: fn(), output: lines.join("\n") };
-  } finally {
-    spy.mockRestore();
-  }
-}
 
 interface SeedCase {
   id: string;

@@ -1,18 +1,7 @@
 /** The multi-label and character language model examples, run with small settings. */
 import * as torch from "torchlet";
+import { captured } from "./helpers/console";
 
-/** Runs `fn` with console.log captured; returns what it printed. */
-function captured<T>(fn: () => T): { result: T; output: string } {
-  const lines: string[] = [];
-  const spy = jest.spyOn(console, "log").mockImplementation((...args: unknown[]) => {
-    lines.push(args.map(String).join(" "));
-  });
-  try {
-    return { result: fn(), output: lines.join("\n") };
-  } finally {
-    spy.mockRestore();
-  }
-}
 
 describe("examples/multi-label.ts", () => {
   test("character n-grams with boundary marks", async () => {

@@ -3,19 +3,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as torch from "torchlet";
+import { captured } from "./helpers/console";
 
-/** Runs `fn` with console.log captured; returns what it printed. */
-function captured<T>(fn: () => T): { result: T; output: string } {
-  const lines: string[] = [];
-  const spy = jest.spyOn(console, "log").mockImplementation((...args: unknown[]) => {
-    lines.push(args.map(String).join(" "));
-  });
-  try {
-    return { result: fn(), output: lines.join("\n") };
-  } finally {
-    spy.mockRestore();
-  }
-}
 
 describe("examples/train-text-classifier.ts", () => {
   test("trains a spam filter on a slice of SpamAssassin, well above chance, and saves it", async () => {
