@@ -5,7 +5,7 @@
  */
 import ndarray from "ndarray";
 import ops from "ndarray-ops";
-import { allocate } from "../dtype";
+import { type TypedArray, allocate } from "../dtype";
 import { broadcastStrides, contiguousStrides, inferShape, normalizeDim, numelOf } from "../shape";
 import { record } from "../autograd/node";
 import { Tensor } from "../tensor";
@@ -131,16 +131,14 @@ export function expand(x: Tensor, sizes: number[]): Tensor {
 }
 
 /**
- * @internal The values of `x` with its dims reordered so that `order` lists the new dims,
- * as a fresh row-major typed array (no graph). Reductions use it to put reduced dims last.
+ * @internal The values of `x` with its dims reordered so that `order` lists the new dims, in
+ * row-major order (no graph), for reading only: reductions use it to put the reduced dims last.
+ * When nothing moves, this is the tensor's own storage, not a copy.
  */
-export function permutedValues(x: Tensor, order: readonly number[]) {
+export function permutedValues(x: Tensor, order: readonly number[]): TypedArray {
+  if (order.every((d, i) => d === i)) return x.toArray();
   const out = allocate(x.dtype, x.numel());
   if (out.length === 0) return out;
-  if (order.every((d, i) => d === i)) {
-    out.set(x.toArray());
-    return out;
-  }
   const view = ndarray(x.nd.data, order.map((d) => x.nd.shape[d]), order.map((d) => x.nd.stride[d]), x.nd.offset);
   ops.assign(ndarray(out, view.shape.slice()), view);
   return out;
