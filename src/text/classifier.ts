@@ -101,11 +101,12 @@ export class TextClassifierNet extends Module {
   readonly embedding: EmbeddingBag;
   readonly output: Linear;
 
-  constructor(features: number, dim: number, outputs: number) {
+  /** `table`: start from these embeddings (a loaded model) instead of fastText's initialisation. */
+  constructor(features: number, dim: number, outputs: number, table?: Tensor) {
     super();
     // fastText's initialisation: small uniform embeddings, a zero output layer.
-    const table = uniform_(Tensor.fromArray(new Float32Array(features * dim), [features, dim], "float32"), -1 / dim, 1 / dim);
-    this.embedding = new EmbeddingBag(features, dim, { mode: "mean", weight: table });
+    const weight = table ?? uniform_(Tensor.fromArray(new Float32Array(features * dim), [features, dim], "float32"), -1 / dim, 1 / dim);
+    this.embedding = new EmbeddingBag(features, dim, { mode: "mean", weight });
     this.output = new Linear(dim, outputs);
     zeros_(this.output.weight);
     zeros_(this.output.bias!);

@@ -62,10 +62,11 @@ export function loadClassifier(file: string): TextClassifier {
     if (t.dtype !== "F32") fail(`tensor ${name} has dtype ${t.dtype}, expected F32`);
     if (t.shape.join(",") !== shape.join(",")) fail(`tensor ${name} has shape [${t.shape}], expected [${shape}]`);
   }
-  const net = new TextClassifierNet(features, config.dim, outputs);
-  for (const [name, p] of net.namedParameters()) {
-    copyInto(p, Tensor.fromArray(tensors[name].data as Float32Array, tensors[name].shape, "float32"));
-  }
+  const loaded = (name: string) => Tensor.fromArray(tensors[name].data as Float32Array, tensors[name].shape, "float32");
+  // The embedding table is the bulk of the file: adopt the loaded array rather than copy it.
+  const net = new TextClassifierNet(features, config.dim, outputs, loaded("embedding.weight"));
+  copyInto(net.output.weight, loaded("output.weight"));
+  copyInto(net.output.bias!, loaded("output.bias"));
   return new TextClassifier(net, vocab, config);
 }
 
