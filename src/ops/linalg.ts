@@ -21,6 +21,7 @@ import { broadcastShapes, broadcastStrides, numelOf } from "../shape";
 import { record } from "../autograd/node";
 import { Tensor } from "../tensor";
 import { sumTo } from "./elementwise";
+import { sgemmWasm, wasmAvailable, wasmThreshold } from "../kernels/wasm-matmul";
 
 // ---- the kernel -------------------------------------------------------------------------
 
@@ -65,6 +66,17 @@ function gemm(M: number, N: number, K: number, A: Mat, B: Mat, out: TypedArray, 
   }
   if (M === 1) {
     gemv(N, K, transposed(B), A.data, A.off, A.cs, out, oOff, ocs);
+    return;
+  }
+  if (
+    M * N * K >= wasmThreshold() &&
+    out instanceof Float32Array &&
+    A.data instanceof Float32Array &&
+    B.data instanceof Float32Array &&
+    wasmAvailable()
+  ) {
+    // float32 products of some size: the WebAssembly SIMD kernel (float32 sums, as sgemm).
+    sgemmWasm(M, N, K, A.data, A.off, A.rs, A.cs, B.data, B.off, B.rs, B.cs, out, oOff, ors, ocs);
     return;
   }
   if (M * N * K <= SMALL) {

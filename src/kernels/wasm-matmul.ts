@@ -1,0 +1,178 @@
+/**
+ * The WebAssembly SIMD float32 matrix product (src/kernels/matmul.as.ts, compiled at build time to
+ * matmul.wasm next to this file) and its host side: synchronous instantiation on first use, the
+ * module's memory (grown as products need), operands copied in and the result copied out.
+ *
+ * The kernel is optional: when matmul.wasm is missing, fails to instantiate, or TORCHLET_NO_WASM=1
+ * is set, `wasmAvailable()` is false and the TypeScript kernel in ops/linalg.ts runs instead.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+
+/** The part of the WebAssembly API used here (the project's `lib` has no WebAssembly types). */
+interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+  grow(pages: number): number;
+}
+interface WasmApi {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { exports: object };
+}
+const wasmApi = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
+
+interface Exports {
+  memory: WasmMemory;
+  workspaceBytes64(): number;
+  dgemm32(M: number, N: number, K: number, a: number, ars: number, acs: number, b: number, brs: number, bcs: number, c: number, ws: number): void;
+  heapBase(): number;
+}
+
+/** Indexable by position, as the library's typed arrays are. */
+interface Strided {
+  readonly length: number;
+  [index: number]: number;
+}
+
+let state: "untried" | "ready" | "failed" = "untried";
+let enabled = process.env.TORCHLET_NO_WASM !== "1";
+let exportsOf: Exports | null = null;
+let heap = new Float32Array(0);
+let heap64 = new Float64Array(0);
+/** Float index of the workspace and of the first operand. */
+let wsAt = 0;
+let dataAt = 0;
+
+function instantiate(): Exports | null {
+  try {
+    const bytes = fs.readFileSync(path.join(__dirname, "matmul.wasm"));
+    if (!wasmApi) return null;
+    const instance = new wasmApi.Instance(new wasmApi.Module(bytes), {});
+    const ex = instance.exports as unknown as Exports;
+    const base = (ex.heapBase() + 63) & ~63;
+    wsAt = base >> 2;
+    dataAt = (wsAt + (ex.workspaceBytes64() >> 2) + 15) & ~15;
+    return ex;
+  } catch {
+    return null;
+  }
+}
+
+/** Whether float32 products run on the wasm kernel (loads it on the first call). */
+export function wasmAvailable(): boolean {
+  if (!enabled) return false;
+  if (state === "untried") {
+    exportsOf = instantiate();
+    state = exportsOf ? "ready" : "failed";
+  }
+  return state === "ready";
+}
+
+/**
+ * For tests and benchmarks: turn the wasm kernel off (products take the TypeScript kernel) or back
+ * on (when it loads). Returns the previous setting.
+ */
+export function setWasmEnabled(flag: boolean): boolean {
+  const previous = enabled;
+  enabled = flag;
+  return previous;
+}
+
+/** A view of the module's memory holding at least `floats` floats from `dataAt`. */
+function reserve(floats: number): Float32Array {
+  const ex = exportsOf!;
+  const needBytes = (dataAt + floats) * 4;
+  const have = ex.memory.buffer.byteLength;
+  if (needBytes > have) ex.memory.grow(Math.ceil((needBytes - have) / 65536));
+  if (heap.buffer !== ex.memory.buffer) {
+    heap = new Float32Array(ex.memory.buffer);
+    heap64 = new Float64Array(ex.memory.buffer);
+  }
+  return heap;
+}
+
+/**
+ * Copies the (rows x cols) operand at `data[off + i * rs + j * cs]` to `heap[at...]` and returns
+ * its strides there: a row-major or column-major operand (possibly with padded rows or columns)
+ * is copied as one block; anything else is gathered row-major.
+ */
+function copyIn(heap: Float32Array, at: number, data: Strided, off: number, rows: number, cols: number, rs: number, cs: number): [number, number] {
+  const dense = rows * cols;
+  if (data instanceof Float32Array) {
+    if (cs === 1 && rs >= cols) {
+      const span = (rows - 1) * rs + cols;
+      if (span <= 2 * dense + 64) {
+        heap.set(data.subarray(off, off + span), at);
+        return [rs, 1];
+      }
+    } else if (rs === 1 && cs >= rows) {
+      const span = (cols - 1) * cs + rows;
+      if (span <= 2 * dense + 64) {
+        heap.set(data.subarray(off, off + span), at);
+        return [1, cs];
+      }
+    }
+  }
+  for (let i = 0; i < rows; i++) {
+    const src = off + i * rs;
+    const dst = at + i * cols;
+    if (cs === 1) for (let j = 0; j < cols; j++) heap[dst + j] = data[src + j];
+    else for (let j = 0; j < cols; j++) heap[dst + j] = data[src + j * cs];
+  }
+  return [cols, 1];
+}
+
+/** Floats an operand takes in the heap once copied by `copyIn` (at most). */
+function footprint(rows: number, cols: number, rs: number, cs: number): number {
+  const dense = rows * cols;
+  if (cs === 1 && rs >= cols) return Math.max(dense, Math.min((rows - 1) * rs + cols, 2 * dense + 64));
+  if (rs === 1 && cs >= rows) return Math.max(dense, Math.min((cols - 1) * cs + rows, 2 * dense + 64));
+  return dense;
+}
+
+/**
+ * out[oOff + i * ors + j * ocs] = sum_k A(i, k) * B(k, j) for float32 strided operands
+ * A(i, k) = a[aOff + i * ars + k * acs] and B(k, j) = b[bOff + k * brs + j * bcs]. The sums run
+ * over k in order in float64 (each product of two floats is exact there) and are rounded to
+ * float32 once, as the TypeScript kernel does. Call only when `wasmAvailable()`.
+ */
+export function sgemmWasm(
+  M: number, N: number, K: number,
+  a: Strided, aOff: number, ars: number, acs: number,
+  b: Strided, bOff: number, brs: number, bcs: number,
+  out: Strided, oOff: number, ors: number, ocs: number,
+): void {
+  const ex = exportsOf!;
+  const aFloats = (footprint(M, K, ars, acs) + 3) & ~3;
+  const bFloats = (footprint(K, N, brs, bcs) + 3) & ~3;
+  const h = reserve(aFloats + bFloats + 2 * M * N);
+  const aAt = dataAt;
+  const bAt = aAt + aFloats;
+  const cAt = bAt + bFloats; // in floats; 16-byte aligned, so cAt / 2 indexes doubles
+  const [ars2, acs2] = copyIn(h, aAt, a, aOff, M, K, ars, acs);
+  const [brs2, bcs2] = copyIn(h, bAt, b, bOff, K, N, brs, bcs);
+  ex.dgemm32(M, N, K, aAt * 4, ars2, acs2, bAt * 4, brs2, bcs2, cAt * 4, wsAt * 4);
+  const c = cAt >> 1;
+  if (ocs === 1 && ors === N && out instanceof Float32Array) {
+    out.set(heap64.subarray(c, c + M * N), oOff);
+    return;
+  }
+  for (let i = 0; i < M; i++) {
+    const src = c + i * N;
+    const dst = oOff + i * ors;
+    for (let j = 0; j < N; j++) out[dst + j * ocs] = heap64[src + j];
+  }
+}
+
+/** Products of fewer multiply-adds than this stay on the TypeScript kernel (packing would dominate). */
+let threshold = 32768;
+
+export function wasmThreshold(): number {
+  return threshold;
+}
+
+/** For tests: the size (M * N * K) from which float32 products use wasm; 0 sends every one there. */
+export function setWasmThreshold(multiplyAdds: number): number {
+  const previous = threshold;
+  threshold = multiplyAdds;
+  return previous;
+}
