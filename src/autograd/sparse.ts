@@ -13,6 +13,21 @@ import type { Tensor } from "../tensor";
 
 export const touchedRows: WeakMap<Tensor, Int32Array> = new WeakMap();
 
+/**
+ * NLL's gradient over (N, C) log-probabilities has at most one non-zero per row: row s is zero
+ * except column `cols[s]`, which holds `values[s]` (`cols[s] < 0`: the whole row is zero).
+ * NLL's backward still returns the full dense tensor (a hook or `autograd.grad` may read it), but
+ * records this description of it here, so that the log-softmax backward that normally follows
+ * can skip reading the N * C mostly-zero values. The tensor is fresh and owned by the engine;
+ * a consumer must ignore the entry when a hook could have replaced or modified the gradient.
+ */
+export interface OneHotRows {
+  cols: Int32Array;
+  values: Float64Array;
+}
+
+export const oneHotRows: WeakMap<Tensor, OneHotRows> = new WeakMap();
+
 export class RowSparseGrad {
   /**
    * `rows` are unique, in any order; `values` holds one row of `width` values per entry of `rows`,

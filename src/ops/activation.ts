@@ -6,6 +6,7 @@
 import { type DType, type TypedArray, allocate, floatOf, isFloating, scalarTypeName } from "../dtype";
 import { normalizeDim, numelOf } from "../shape";
 import { record } from "../autograd/node";
+import { oneHotRows } from "../autograd/sparse";
 import { Tensor } from "../tensor";
 
 /** A contiguous tensor of `shape` over freshly computed values. */
@@ -153,8 +154,15 @@ export function logSoftmax(x: Tensor, dim: number): Tensor {
   const y = wrap(out, x.shape, x.dtype);
   return record("LogSoftmaxBackward0", y, [x], (g) => {
     // dx = g - exp(y) * sum(g) along the lane.
-    const gv = g.toArray();
     const grad = allocate(x.dtype, out.length);
+    const hot = oneHotRows.get(g);
+    // A hook on y could have modified g in place after NLL described it: then read g itself.
+    const hooked = y.gradFn !== null && y.gradFn.tensorHooks.length > 0;
+    if (hot !== undefined && !hooked && lanes.inner === 1 && hot.cols.length * lanes.size === out.length) {
+      oneHotLogSoftmaxBackward(hot.cols, hot.values, out, grad, lanes.size);
+      return [wrap(grad, y.shape, x.dtype)];
+    }
+    const gv = g.toArray();
     const step = lanes.inner;
     const size = lanes.size;
     forEachLane(lanes, (base) => {
@@ -164,6 +172,21 @@ export function logSoftmax(x: Tensor, dim: number): Tensor {
     });
     return [wrap(grad, y.shape, x.dtype)];
   });
+}
+
+/**
+ * The log-softmax backward when the upstream gradient comes from NLL: row r of g is zero except
+ * v = values[r] at column cols[r] (`oneHotRows`), so sum(g) = v and the row is 0 - exp(y) * v,
+ * plus v at that column: the same arithmetic as the dense loop, without reading the N * C zeros.
+ * Rows NLL ignored (cols[r] < 0) get 0 - exp(y) * 0, so that a NaN row stays NaN as before.
+ */
+function oneHotLogSoftmaxBackward(cols: Int32Array, values: Float64Array, out: TypedArray, grad: TypedArray, size: number): void {
+  for (let r = 0, base = 0; r < cols.length; r++, base += size) {
+    const c = cols[r];
+    const v = c < 0 ? 0 : values[r];
+    for (let j = base; j < base + size; j++) grad[j] = 0 - Math.exp(out[j]) * v;
+    if (c >= 0) grad[base + c] = v - Math.exp(out[base + c]) * v;
+  }
 }
 
 function logSoftmaxInto(src: TypedArray, out: TypedArray, lanes: Lanes): void {

@@ -7,6 +7,8 @@ import { type DType, type TypedArray, allocate, isFloating, scalarTypeName } fro
 import { broadcastShapes, formatSize, normalizeDim, numelOf, sameShape } from "../shape";
 import { record } from "../autograd/node";
 import { Tensor } from "../tensor";
+import { oneHotRows } from "../autograd/sparse";
+import { isGradEnabled } from "../autograd/grad-mode";
 import { logSoftmax, stableSigmoid } from "./activation";
 import { broadcastView, scalarTensor } from "./elementwise";
 
@@ -172,7 +174,19 @@ function nllChecked(input: Tensor, layout: ClassLayout, weight: Tensor | null, i
         grad[(s * c + k) * d + p] = -(w ? w[k] : 1) * (losses ? gv[s * d + p] : scale);
       }
     }
-    return [Tensor.fromArray(grad, inputShape, dtype)];
+    const result = Tensor.fromArray(grad, inputShape, dtype);
+    if (d === 1) {
+      // Rows of classes: describe the one non-zero per row for the log-softmax backward (sparse.ts).
+      const cols = new Int32Array(n);
+      const values = new Float64Array(n);
+      for (let s = 0; s < n; s++) {
+        const k = targets[s];
+        cols[s] = k === ignoreIndex ? -1 : k;
+        values[s] = k === ignoreIndex ? 0 : grad[s * c + k];
+      }
+      oneHotRows.set(result, { cols, values });
+    }
+    return [result];
   });
   return layout.viewBack ? recorded.view(layout.outShape) : recorded;
 }
@@ -425,6 +439,7 @@ export function binaryCrossEntropyWithLogits(input: Tensor, target: Tensor, opti
   checkBroadcast(options.posWeight, shape, true);
   checkBroadcast(options.weight, shape, false);
   if (!isFloating(input.dtype)) throw new Error(`"binary_cross_entropy_with_logits" not implemented for '${scalarTypeName(input.dtype)}'`);
+  if (!options.posWeight && !options.weight) return unweightedBceWithLogits(input, target, reduction);
   const pos = options.posWeight ? broadcastValues(options.posWeight, shape) : null;
   const weight = options.weight ? broadcastValues(options.weight, shape) : null;
   const x = input.toArray();
@@ -453,4 +468,77 @@ export function binaryCrossEntropyWithLogits(input: Tensor, target: Tensor, opti
     }
     return [gradInput && Tensor.fromArray(gradInput, shape, dtype), gradTarget && Tensor.fromArray(gradTarget, shape, target.dtype)];
   });
+}
+
+/**
+ * BCEWithLogitsLoss without weight or posWeight, the common case, in one pass of two
+ * transcendentals per element: e = exp(-|x|) gives both the loss, max(x, 0) - x * y + log1p(e)
+ * (the same value as (1 - y) * x + softplus(-x)), and sigmoid(x), 1 / (1 + e) or e / (1 + e)
+ * (exactly `stableSigmoid`). The input's gradient up to the upstream factor, sigmoid(x) - y, is
+ * stored during the forward pass when it will be needed, so the backward only scales it; and
+ * "mean"/"sum" allocate no per-element losses.
+ */
+function unweightedBceWithLogits(input: Tensor, target: Tensor, reduction: Reduction): Tensor {
+  const shape = input.shape;
+  const x = input.toArray();
+  const y = target.toArray();
+  const n = x.length;
+  const dtype = input.dtype;
+  const losses = reduction === "none" ? allocate(dtype, n) : null;
+  const diff = isGradEnabled() && input.requiresGrad ? allocate(dtype, n) : null; // sigmoid(x) - y
+  let sum = 0;
+  if (losses === null && diff !== null) {
+    // The training case ("mean"/"sum" with a gradient to come): no branch on the outputs inside.
+    for (let i = 0; i < n; i++) {
+      const xi = x[i];
+      const yi = y[i];
+      const e = Math.exp(-Math.abs(xi));
+      sum += Math.max(xi, 0) - xi * yi + Math.log1p(e);
+      diff[i] = (xi >= 0 ? 1 / (1 + e) : e / (1 + e)) - yi;
+    }
+  } else {
+    for (let i = 0; i < n; i++) {
+      const xi = x[i];
+      const yi = y[i];
+      const e = Math.exp(-Math.abs(xi));
+      const l = Math.max(xi, 0) - xi * yi + Math.log1p(e);
+      if (losses !== null) losses[i] = l;
+      sum += l;
+      if (diff !== null) diff[i] = (xi >= 0 ? 1 / (1 + e) : e / (1 + e)) - yi;
+    }
+  }
+  const out = losses !== null ? Tensor.fromArray(losses, shape, dtype) : reduced(dtype, sum, n, reduction);
+  return record("BinaryCrossEntropyWithLogitsBackward0", out, [input, target], (g) => {
+    const gv = g.toArray();
+    let gradInput: TypedArray | null = null;
+    if (input.requiresGrad) {
+      gradInput = allocate(dtype, n);
+      // Saved at forward time unless the graph was built in a way that skipped it (then recompute).
+      const d = diff ?? sigmoidMinusTarget(x, y, dtype);
+      if (reduction === "none") {
+        for (let i = 0; i < n; i++) gradInput[i] = gv[i] * d[i];
+      } else {
+        const common = reduction === "mean" ? gv[0] / n : gv[0];
+        for (let i = 0; i < n; i++) gradInput[i] = common * d[i];
+      }
+    }
+    let gradTarget: TypedArray | null = null;
+    if (target.requiresGrad) {
+      // d/dy = softplus(-x) - softplus(x) = -x.
+      gradTarget = allocate(target.dtype, n);
+      if (reduction === "none") {
+        for (let i = 0; i < n; i++) gradTarget[i] = gv[i] * -x[i];
+      } else {
+        const common = reduction === "mean" ? gv[0] / n : gv[0];
+        for (let i = 0; i < n; i++) gradTarget[i] = common * -x[i];
+      }
+    }
+    return [gradInput && Tensor.fromArray(gradInput, shape, dtype), gradTarget && Tensor.fromArray(gradTarget, shape, target.dtype)];
+  });
+}
+
+function sigmoidMinusTarget(x: TypedArray, y: TypedArray, dtype: DType): TypedArray {
+  const d = allocate(dtype, x.length);
+  for (let i = 0; i < x.length; i++) d[i] = stableSigmoid(x[i]) - y[i];
+  return d;
 }
