@@ -8,6 +8,7 @@
 import * as torch from "torchlet";
 import { setWasmEnabled, setWasmThreshold, sgemmWasm, wasmAvailable } from "../src/kernels/wasm-matmul";
 import { gemmRowMajor } from "../src/ops/linalg";
+import { linear } from "../src/ops/linear";
 import { expectClose, loadCases, toTensor } from "./helpers/golden";
 import { Rng } from "./helpers/random-cases";
 
@@ -130,6 +131,40 @@ describe("the wasm kernel", () => {
       }
     } finally {
       setWasmThreshold(previous);
+    }
+  });
+
+  test("Linear forward and backward agree on both kernels (dense and bag-of-words inputs)", () => {
+    const n = 40, inF = 70, outF = 30;
+    const X = torch.tensor(Array.from(randomArray(n * inF))).reshape([n, inF]);
+    const counts = torch.tensor(Array.from(randomArray(n * inF), (v) => (v > 0.9 ? 2 : 0))).reshape([n, inF]);
+    const W = torch.tensor(Array.from(randomArray(outF * inF))).reshape([outF, inF]);
+    const bias = torch.tensor(Array.from(randomArray(outF)));
+    const G = torch.tensor(Array.from(randomArray(n * outF))).reshape([n, outF]);
+    for (const input of [X, counts]) {
+      const runOnce = () => {
+        const x = input.detach().requiresGrad_(true);
+        const w = W.detach().requiresGrad_(true);
+        const b = bias.detach().requiresGrad_(true);
+        const y = linear(x, w, b);
+        expect(y.gradFn?.name).toBe("AddmmBackward0");
+        y.backward(G);
+        return [y, x.grad!, w.grad!, b.grad!].map((t) => Array.from(t.toArray()));
+      };
+      const previous = setWasmThreshold(0);
+      let wasm: number[][];
+      let ts: number[][];
+      try {
+        wasm = runOnce();
+        setWasmEnabled(false);
+        ts = runOnce();
+      } finally {
+        setWasmEnabled(true);
+        setWasmThreshold(previous);
+      }
+      wasm.forEach((w, t) => {
+        for (let i = 0; i < w.length; i++) expect(Math.abs(w[i] - ts[t][i])).toBeLessThanOrEqual(2 ** -23 * Math.abs(ts[t][i]) + 1e-38);
+      });
     }
   });
 

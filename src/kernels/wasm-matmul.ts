@@ -152,7 +152,8 @@ export function sgemmWasm(
   const [brs2, bcs2] = copyIn(h, bAt, b, bOff, K, N, brs, bcs);
   ex.dgemm32(M, N, K, aAt * 4, ars2, acs2, bAt * 4, brs2, bcs2, cAt * 4, wsAt * 4);
   const c = cAt >> 1;
-  if (ocs === 1 && ors === N && out instanceof Float32Array) {
+  if (ocs === 1 && ors === N && (out instanceof Float32Array || out instanceof Float64Array)) {
+    // Into float32 storage this rounds each double once; a Float64Array gets the sums unrounded.
     out.set(heap64.subarray(c, c + M * N), oOff);
     return;
   }

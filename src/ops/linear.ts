@@ -8,6 +8,12 @@
 import { type TypedArray, allocate, isFloating, scalarTypeName } from "../dtype";
 import { record } from "../autograd/node";
 import { Tensor } from "../tensor";
+import { sgemmWasm, wasmAvailable, wasmThreshold } from "../kernels/wasm-matmul";
+
+/** Whether a dense float32 product of `madds` multiply-adds over these arrays runs on the wasm kernel. */
+function onWasm(madds: number, ...arrays: TypedArray[]): boolean {
+  return madds > 0 && madds >= wasmThreshold() && arrays.every((a) => a instanceof Float32Array) && wasmAvailable();
+}
 
 function checkLinear(x: Tensor, weight: Tensor, bias: Tensor | null): void {
   if (!(x instanceof Tensor)) throw new TypeError(`linear(): argument 'input' must be Tensor, not ${x === null ? "None" : typeof x}`);
@@ -67,18 +73,29 @@ function addmm(x: Tensor, weight: Tensor, bias: Tensor | null): Tensor {
   // Mostly-zero inputs (bag-of-words counts) visit only their non-zeros. Skipping 0 * w is exact
   // unless w is infinite or NaN, so a weight with such values takes the dense loop, as BLAS would.
   const sparse = outF > 1 && nonZeroCount(xs) * 4 < xs.length && allFinite(ws) ? csrOf(xs, n, inF) : null;
-  for (let r = 0; r < n; r++) {
-    const xBase = r * inF;
-    for (let o = 0; o < outF; o++) {
-      const wBase = o * inF;
-      let acc = 0;
-      if (sparse) {
-        const { rowStart, cols, vals } = sparse;
-        for (let k = rowStart[r], end = rowStart[r + 1]; k < end; k++) acc += vals[k] * ws[wBase + cols[k]];
-      } else {
-        for (let i = 0; i < inF; i++) acc += xs[xBase + i] * ws[wBase + i];
+  if (!sparse && onWasm(n * inF * outF, xs, ws, out)) {
+    // x @ weight^T on the wasm kernel, summed in doubles; the bias is added before rounding once.
+    const acc = new Float64Array(n * outF);
+    sgemmWasm(n, outF, inF, xs, 0, inF, 1, ws, 0, 1, inF, acc, 0, outF, 1);
+    if (bs) {
+      for (let r = 0; r < n; r++) for (let o = 0, p = r * outF; o < outF; o++, p++) out[p] = bs[o] + acc[p];
+    } else {
+      out.set(acc);
+    }
+  } else {
+    for (let r = 0; r < n; r++) {
+      const xBase = r * inF;
+      for (let o = 0; o < outF; o++) {
+        const wBase = o * inF;
+        let acc = 0;
+        if (sparse) {
+          const { rowStart, cols, vals } = sparse;
+          for (let k = rowStart[r], end = rowStart[r + 1]; k < end; k++) acc += vals[k] * ws[wBase + cols[k]];
+        } else {
+          for (let i = 0; i < inF; i++) acc += xs[xBase + i] * ws[wBase + i];
+        }
+        out[r * outF + o] = bs ? bs[o] + acc : acc;
       }
-      out[r * outF + o] = bs ? bs[o] + acc : acc;
     }
   }
   const result = Tensor.fromArray(out, [n, outF], dtype);
@@ -105,6 +122,10 @@ function expandBias(bias: Tensor, outF: number): TypedArray {
 /** g (N,O) @ weight (O,I). */
 function gradInput(gs: TypedArray, ws: TypedArray, n: number, inF: number, outF: number, dtype: Tensor["dtype"]): Tensor {
   const out = allocate(dtype, n * inF);
+  if (onWasm(n * inF * outF, gs, ws, out)) {
+    sgemmWasm(n, inF, outF, gs, 0, outF, 1, ws, 0, inF, 1, out, 0, inF, 1);
+    return Tensor.fromArray(out, [n, inF], dtype);
+  }
   const acc = new Float64Array(inF);
   const skipZeros = allFinite(ws);
   for (let r = 0; r < n; r++) {
@@ -123,6 +144,11 @@ function gradInput(gs: TypedArray, ws: TypedArray, n: number, inF: number, outF:
 /** g^T (O,N) @ x (N,I), visiting only the non-zero entries of x (exact while g is finite). */
 function gradWeight(gs: TypedArray, xs: TypedArray, n: number, inF: number, outF: number, dtype: Tensor["dtype"]): Tensor {
   const out = allocate(dtype, outF * inF);
+  if (nonZeroCount(xs) * 4 >= xs.length && onWasm(n * inF * outF, gs, xs, out)) {
+    // A dense x: g^T @ x on the wasm kernel (g read through transposed strides).
+    sgemmWasm(outF, inF, n, gs, 0, 1, outF, xs, 0, inF, 1, out, 0, inF, 1);
+    return Tensor.fromArray(out, [outF, inF], dtype);
+  }
   const acc = new Float64Array(inF);
   const sparse = allFinite(gs) ? csrOf(xs, n, inF) : null;
   for (let o = 0; o < outF; o++) {
