@@ -46,12 +46,7 @@ export class RowSparseGrad {
 
   /** Adds the rows into a dense, contiguous, zero-offset array of the full shape. */
   addInto(dense: TypedArray): void {
-    const width = this.width;
-    for (let k = 0; k < this.rows.length; k++) {
-      const base = this.rows[k] * width;
-      const from = k * width;
-      for (let j = 0; j < width; j++) dense[base + j] += this.values[from + j];
-    }
+    addRows(this.rows, this.values as Float32Array, this.width, dense as Float32Array);
   }
 
   /** The dense values: zeros except the touched rows. */
@@ -61,6 +56,17 @@ export class RowSparseGrad {
     const out = allocate(this.dtype, n);
     this.addInto(out);
     return out;
+  }
+}
+
+/**
+ * dense[rows[k]] += values[k] for each compact row. A plain function over locals (not a method
+ * reading `this.rows`/`this.values` in the loop) so that V8 keeps the arrays in registers.
+ */
+function addRows(rows: Int32Array, values: Float32Array, width: number, dense: Float32Array): void {
+  for (let k = 0, from = 0; k < rows.length; k++, from += width) {
+    const base = rows[k] * width;
+    for (let j = 0; j < width; j++) dense[base + j] += values[from + j];
   }
 }
 

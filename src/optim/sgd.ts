@@ -85,14 +85,7 @@ function updateParameter(p: Tensor, grad: Tensor, buffer: Tensor | null, group: 
   const sparseRows = group.momentum === 0 && group.weightDecay === 0 ? rowsOf(grad, p) : null;
   if (sparseRows !== null) {
     // The typed array's store does the float32 rounding; no per-element call needed.
-    const gd = grad.nd.data;
-    const width = n / p.nd.shape[0];
-    const step = lr * sign;
-    for (let k = 0; k < sparseRows.length; k++) {
-      const base = po + sparseRows[k] * width;
-      const from = sparseRows[k] * width;
-      for (let j = 0; j < width; j++) pd[base + j] += step * gd[from + j];
-    }
+    sgdRows(pd as Float32Array, po, grad.nd.data as Float32Array, sparseRows, n / p.nd.shape[0], lr * sign);
     return null;
   }
 
@@ -130,4 +123,17 @@ function updateParameter(p: Tensor, grad: Tensor, buffer: Tensor | null, group: 
     pd[po + i] = round(pd[po + i] + lr * d);
   }
   return buf;
+}
+
+/**
+ * p[row] += step * grad[row] for the touched rows only (the grad is dense, zero-offset). A plain
+ * function over locals so that V8 compiles one tight loop; the typed-array types are nominal
+ * (float64 parameters take the same code), and the store into p's array rounds to its dtype.
+ */
+function sgdRows(pd: Float32Array, po: number, gd: Float32Array, rows: Int32Array, width: number, step: number): void {
+  for (let k = 0; k < rows.length; k++) {
+    const from = rows[k] * width;
+    const base = po + from;
+    for (let j = 0; j < width; j++) pd[base + j] += step * gd[from + j];
+  }
 }
