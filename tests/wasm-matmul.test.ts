@@ -63,7 +63,10 @@ const SHAPES: Array<[number, number, number]> = [
   [200, 70, 513], [64, 2100, 20], [31, 2049, 9],
 ];
 
-describe("the wasm kernel", () => {
+/** `TORCHLET_NO_WASM=1 npm test` runs the suites on the TypeScript kernel; the kernel's own checks then skip. */
+const describeWasm = process.env.TORCHLET_NO_WASM === "1" ? describe.skip : describe;
+
+describeWasm("the wasm kernel", () => {
   test("loads (matmul.wasm is built by `npm run build:wasm`, which `npm test` runs first)", () => {
     expect(wasmAvailable()).toBe(true);
   });
@@ -73,7 +76,7 @@ describe("the wasm kernel", () => {
     const b = randomArray(K * N);
     const want = reference(M, N, K, a, 0, K, 1, b, 0, N, 1);
     const out = new Float32Array(M * N);
-    sgemmWasm(M, N, K, a, 0, K, 1, b, 0, N, 1, out, 0, N, 1);
+    expect(sgemmWasm(M, N, K, a, 0, K, 1, b, 0, N, 1, out, 0, N, 1)).toBe(true);
     expectNear(out, want, K, 0, N, 1, M, N);
   });
 
@@ -189,6 +192,64 @@ describe("the wasm kernel", () => {
       if (Number.isFinite(viaTs[i])) expect(Math.abs(viaWasm[i] - viaTs[i])).toBeLessThanOrEqual(1e-5);
       else expect(viaWasm[i]).toBe(viaTs[i]);
     }
+  });
+});
+
+describe("falling back to the TypeScript kernel", () => {
+  const n = 64; // 64^3 multiply-adds: above the wasm threshold
+  const values = Array.from({ length: n * n }, (_, i) => Math.sin(i));
+  const expected = () => {
+    const previous = setWasmEnabled(false);
+    try {
+      const a = torch.tensor(values).reshape([n, n]);
+      return Array.from(a.matmul(a.t()).toArray());
+    } finally {
+      setWasmEnabled(previous);
+    }
+  };
+
+  function isolated(setup: () => void): { available: boolean; product: number[] } {
+    let result = { available: true, product: [] as number[] };
+    jest.isolateModules(() => {
+      setup();
+      const kernel = require("../src/kernels/wasm-matmul") as typeof import("../src/kernels/wasm-matmul");
+      const t = require("torchlet") as typeof torch;
+      const a = t.tensor(values).reshape([n, n]);
+      result = { available: kernel.wasmAvailable(), product: Array.from(a.matmul(a.t()).toArray()) };
+    });
+    return result;
+  }
+
+  test("TORCHLET_NO_WASM=1 turns the wasm kernel off", () => {
+    const saved = process.env.TORCHLET_NO_WASM;
+    try {
+      const { available, product } = isolated(() => {
+        process.env.TORCHLET_NO_WASM = "1";
+      });
+      expect(available).toBe(false);
+      expect(product).toEqual(expected());
+    } finally {
+      if (saved === undefined) delete process.env.TORCHLET_NO_WASM;
+      else process.env.TORCHLET_NO_WASM = saved;
+    }
+  });
+
+  test("a missing matmul.wasm leaves products on the TypeScript kernel", () => {
+    const { available, product } = isolated(() => {
+      jest.doMock("node:fs", () => {
+        const real = jest.requireActual("node:fs");
+        return {
+          ...real,
+          readFileSync: (file: string, ...rest: unknown[]) => {
+            if (String(file).endsWith("matmul.wasm")) throw Object.assign(new Error("ENOENT: no such file"), { code: "ENOENT" });
+            return real.readFileSync(file, ...rest);
+          },
+        };
+      });
+    });
+    jest.dontMock("node:fs");
+    expect(available).toBe(false);
+    expect(product).toEqual(expected());
   });
 });
 

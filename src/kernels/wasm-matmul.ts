@@ -77,12 +77,19 @@ export function setWasmEnabled(flag: boolean): boolean {
   return previous;
 }
 
-/** A view of the module's memory holding at least `floats` floats from `dataAt`. */
-function reserve(floats: number): Float32Array {
+/** A view of the module's memory holding at least `floats` floats from `dataAt`, or null if it cannot grow so far. */
+function reserve(floats: number): Float32Array | null {
   const ex = exportsOf!;
   const needBytes = (dataAt + floats) * 4;
   const have = ex.memory.buffer.byteLength;
-  if (needBytes > have) ex.memory.grow(Math.ceil((needBytes - have) / 65536));
+  if (needBytes > have) {
+    if (needBytes > 2 ** 32 - 65536) return null; // beyond wasm32's address space
+    try {
+      ex.memory.grow(Math.ceil((needBytes - have) / 65536));
+    } catch {
+      return null;
+    }
+  }
   if (heap.buffer !== ex.memory.buffer) {
     heap = new Float32Array(ex.memory.buffer);
     heap64 = new Float64Array(ex.memory.buffer);
@@ -133,18 +140,20 @@ function footprint(rows: number, cols: number, rs: number, cs: number): number {
  * out[oOff + i * ors + j * ocs] = sum_k A(i, k) * B(k, j) for float32 strided operands
  * A(i, k) = a[aOff + i * ars + k * acs] and B(k, j) = b[bOff + k * brs + j * bcs]. The sums run
  * over k in order in float64 (each product of two floats is exact there) and are rounded to
- * float32 once, as the TypeScript kernel does. Call only when `wasmAvailable()`.
+ * float32 once, as the TypeScript kernel does. Call only when `wasmAvailable()`. Returns false,
+ * computing nothing, when the operands do not fit in the module's memory.
  */
 export function sgemmWasm(
   M: number, N: number, K: number,
   a: Strided, aOff: number, ars: number, acs: number,
   b: Strided, bOff: number, brs: number, bcs: number,
   out: Strided, oOff: number, ors: number, ocs: number,
-): void {
+): boolean {
   const ex = exportsOf!;
   const aFloats = (footprint(M, K, ars, acs) + 3) & ~3;
   const bFloats = (footprint(K, N, brs, bcs) + 3) & ~3;
   const h = reserve(aFloats + bFloats + 2 * M * N);
+  if (h === null) return false;
   const aAt = dataAt;
   const bAt = aAt + aFloats;
   const cAt = bAt + bFloats; // in floats; 16-byte aligned, so cAt / 2 indexes doubles
@@ -155,13 +164,14 @@ export function sgemmWasm(
   if (ocs === 1 && ors === N && (out instanceof Float32Array || out instanceof Float64Array)) {
     // Into float32 storage this rounds each double once; a Float64Array gets the sums unrounded.
     out.set(heap64.subarray(c, c + M * N), oOff);
-    return;
+    return true;
   }
   for (let i = 0; i < M; i++) {
     const src = c + i * N;
     const dst = oOff + i * ors;
     for (let j = 0; j < N; j++) out[dst + j * ocs] = heap64[src + j];
   }
+  return true;
 }
 
 /** Products of fewer multiply-adds than this stay on the TypeScript kernel (packing would dominate). */

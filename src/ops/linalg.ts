@@ -10,6 +10,9 @@
  * sixteen accumulators held in locals, four loads of B and four of A per step of k. Blocks are
  * sized for the caches (KC x NC of B, MC x KC of A). Products in float32 accumulate in doubles and
  * are rounded once. Thin products (one row or one column) take a matrix-vector path instead.
+ * float32 products of at least `wasmThreshold()` multiply-adds run on the WebAssembly SIMD kernel
+ * (src/kernels: the same packing and k-ordered double sums, f64x2 lanes) when it is available;
+ * this kernel is the fallback (TORCHLET_NO_WASM=1, or no matmul.wasm) and serves float64.
  *
  * grad_fn names follow PyTorch 1.13, whose `matmul` is a composite: 2-D @ 2-D is `mm`
  * (MmBackward0), 2-D @ 1-D `mv` (MvBackward0), 1-D @ 1-D `dot` (DotBackward0), 1-D @ 2-D
@@ -73,10 +76,10 @@ function gemm(M: number, N: number, K: number, A: Mat, B: Mat, out: TypedArray, 
     out instanceof Float32Array &&
     A.data instanceof Float32Array &&
     B.data instanceof Float32Array &&
-    wasmAvailable()
+    wasmAvailable() &&
+    sgemmWasm(M, N, K, A.data, A.off, A.rs, A.cs, B.data, B.off, B.rs, B.cs, out, oOff, ors, ocs)
   ) {
-    // float32 products of some size: the WebAssembly SIMD kernel (float32 sums, as sgemm).
-    sgemmWasm(M, N, K, A.data, A.off, A.rs, A.cs, B.data, B.off, B.rs, B.cs, out, oOff, ors, ocs);
+    // float32 products of some size ran on the WebAssembly SIMD kernel (same double sums).
     return;
   }
   if (M * N * K <= SMALL) {

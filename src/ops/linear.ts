@@ -73,10 +73,9 @@ function addmm(x: Tensor, weight: Tensor, bias: Tensor | null): Tensor {
   // Mostly-zero inputs (bag-of-words counts) visit only their non-zeros. Skipping 0 * w is exact
   // unless w is infinite or NaN, so a weight with such values takes the dense loop, as BLAS would.
   const sparse = outF > 1 && nonZeroCount(xs) * 4 < xs.length && allFinite(ws) ? csrOf(xs, n, inF) : null;
-  if (!sparse && onWasm(n * inF * outF, xs, ws, out)) {
-    // x @ weight^T on the wasm kernel, summed in doubles; the bias is added before rounding once.
-    const acc = new Float64Array(n * outF);
-    sgemmWasm(n, outF, inF, xs, 0, inF, 1, ws, 0, 1, inF, acc, 0, outF, 1);
+  const acc = !sparse && onWasm(n * inF * outF, xs, ws, out) ? new Float64Array(n * outF) : null;
+  if (acc && sgemmWasm(n, outF, inF, xs, 0, inF, 1, ws, 0, 1, inF, acc, 0, outF, 1)) {
+    // x @ weight^T ran on the wasm kernel, summed in doubles; the bias is added before rounding once.
     if (bs) {
       for (let r = 0; r < n; r++) for (let o = 0, p = r * outF; o < outF; o++, p++) out[p] = bs[o] + acc[p];
     } else {
@@ -122,8 +121,7 @@ function expandBias(bias: Tensor, outF: number): TypedArray {
 /** g (N,O) @ weight (O,I). */
 function gradInput(gs: TypedArray, ws: TypedArray, n: number, inF: number, outF: number, dtype: Tensor["dtype"]): Tensor {
   const out = allocate(dtype, n * inF);
-  if (onWasm(n * inF * outF, gs, ws, out)) {
-    sgemmWasm(n, inF, outF, gs, 0, outF, 1, ws, 0, inF, 1, out, 0, inF, 1);
+  if (onWasm(n * inF * outF, gs, ws, out) && sgemmWasm(n, inF, outF, gs, 0, outF, 1, ws, 0, inF, 1, out, 0, inF, 1)) {
     return Tensor.fromArray(out, [n, inF], dtype);
   }
   const acc = new Float64Array(inF);
@@ -144,9 +142,12 @@ function gradInput(gs: TypedArray, ws: TypedArray, n: number, inF: number, outF:
 /** g^T (O,N) @ x (N,I), visiting only the non-zero entries of x (exact while g is finite). */
 function gradWeight(gs: TypedArray, xs: TypedArray, n: number, inF: number, outF: number, dtype: Tensor["dtype"]): Tensor {
   const out = allocate(dtype, outF * inF);
-  if (nonZeroCount(xs) * 4 >= xs.length && onWasm(n * inF * outF, gs, xs, out)) {
-    // A dense x: g^T @ x on the wasm kernel (g read through transposed strides).
-    sgemmWasm(outF, inF, n, gs, 0, 1, outF, xs, 0, inF, 1, out, 0, inF, 1);
+  if (
+    nonZeroCount(xs) * 4 >= xs.length &&
+    onWasm(n * inF * outF, gs, xs, out) &&
+    sgemmWasm(outF, inF, n, gs, 0, 1, outF, xs, 0, inF, 1, out, 0, inF, 1)
+  ) {
+    // A dense x: g^T @ x ran on the wasm kernel (g read through transposed strides).
     return Tensor.fromArray(out, [outF, inF], dtype);
   }
   const acc = new Float64Array(inF);
