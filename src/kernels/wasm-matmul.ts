@@ -174,8 +174,12 @@ export function sgemmWasm(
   return true;
 }
 
-/** Products of fewer multiply-adds than this stay on the TypeScript kernel (packing would dominate). */
-let threshold = 32768;
+/**
+ * Products of fewer multiply-adds than this stay on the TypeScript kernel. Measured on the 2-core
+ * machine, wasm already wins at 16^3 (3.1 against 0.33 GFLOPS) and roughly breaks even at 8^3;
+ * below 4096 the TypeScript kernel's plain triple loop (gemmSmall) is as good and copies nothing.
+ */
+let threshold = 4096;
 
 export function wasmThreshold(): number {
   return threshold;
