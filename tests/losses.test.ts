@@ -60,7 +60,13 @@ function leaf(rng: Rng, shape: number[], lo: number, hi: number): torch.Tensor {
 /** Random class indices for `shape`, some set to `ignoreIndex`, at least one kept. */
 function classTargets(rng: Rng, shape: number[], c: number, ignoreIndex: number | undefined): torch.Tensor {
   const n = shape.reduce((a, b) => a * b, 1);
-  const values = Array.from({ length: n }, (_, i) => (ignoreIndex !== undefined && i > 0 && rng.next() < 0.3 ? ignoreIndex : rng.int(0, c - 1)));
+  // The first target is kept: a class other than ignoreIndex (which may itself be a class, like 0).
+  const kept = () => {
+    let t = rng.int(0, c - 1);
+    while (t === ignoreIndex) t = rng.int(0, c - 1);
+    return t;
+  };
+  const values = Array.from({ length: n }, (_, i) => (i === 0 ? kept() : ignoreIndex !== undefined && rng.next() < 0.3 ? ignoreIndex : rng.int(0, c - 1)));
   return torch.tensor(values, { dtype: "int64" }).reshape(shape);
 }
 
