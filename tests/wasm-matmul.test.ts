@@ -171,6 +171,39 @@ describeWasm("the wasm kernel", () => {
     }
   });
 
+  test("float64 products: the same sums in the same order as the TypeScript kernel, bit for bit", () => {
+    for (const [M, N, K] of [[20, 30, 40], [7, 300, 600], [130, 9, 257], [2, 50, 70], [64, 64, 64]]) {
+      const a = Float64Array.from(randomArray(M * K), (v) => v * Math.PI);
+      const b = Float64Array.from(randomArray(K * N), (v) => v / 3);
+      const viaWasm = new Float64Array(M * N);
+      const viaTs = new Float64Array(M * N);
+      gemmRowMajor(M, N, K, a, b, viaWasm);
+      setWasmEnabled(false);
+      try {
+        gemmRowMajor(M, N, K, a, b, viaTs);
+      } finally {
+        setWasmEnabled(true);
+      }
+      expect(Array.from(viaWasm)).toEqual(Array.from(viaTs));
+      // And a strided float64 operand through the public API, forward and backward.
+      const A = torch.tensor(Array.from(a), { dtype: "float64" }).reshape([K, M]).t();
+      const B = torch.tensor(Array.from(b), { dtype: "float64" }).reshape([K, N]).requiresGrad_(true);
+      const onWasm = A.matmul(B);
+      onWasm.sum().backward();
+      const gradOnWasm = Array.from(B.grad!.toArray());
+      B.grad = null;
+      setWasmEnabled(false);
+      try {
+        const onTs = A.matmul(B);
+        expect(Array.from(onWasm.toArray())).toEqual(Array.from(onTs.toArray()));
+        onTs.sum().backward();
+        expect(gradOnWasm).toEqual(Array.from(B.grad!.toArray()));
+      } finally {
+        setWasmEnabled(true);
+      }
+    }
+  });
+
   test("gemmRowMajor runs both kernels on a product with non-finite entries the same way", () => {
     const M = 20, N = 30, K = 40;
     const a = randomArray(M * K);

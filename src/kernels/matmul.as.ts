@@ -47,6 +47,25 @@ export function dgemm32(
   b: usize, brs: i32, bcs: i32,
   c: usize, ws: usize,
 ): void {
+  dgemm(M, N, K, a, ars, acs, b, brs, bcs, c, ws, false);
+}
+
+/** The same for float64 operands (A(i, k) at `a + 8 * (i * ars + k * acs)`, B likewise). */
+export function dgemm64(
+  M: i32, N: i32, K: i32,
+  a: usize, ars: i32, acs: i32,
+  b: usize, brs: i32, bcs: i32,
+  c: usize, ws: usize,
+): void {
+  dgemm(M, N, K, a, ars, acs, b, brs, bcs, c, ws, true);
+}
+
+function dgemm(
+  M: i32, N: i32, K: i32,
+  a: usize, ars: i32, acs: i32,
+  b: usize, brs: i32, bcs: i32,
+  c: usize, ws: usize, wide: bool,
+): void {
   const ap = ws;
   const bp = ws + (<usize>(DMC * DKC) << 3);
   const tile = bp + (<usize>(DKC * DNC) << 3);
@@ -54,10 +73,12 @@ export function dgemm32(
     const nc = min(DNC, N - jc);
     for (let pc = 0; pc < K; pc += DKC) {
       const kc = min(DKC, K - pc);
-      packB64(b, brs, bcs, pc, jc, kc, nc, bp);
+      if (wide) packBfrom64(b, brs, bcs, pc, jc, kc, nc, bp);
+      else packB64(b, brs, bcs, pc, jc, kc, nc, bp);
       for (let ic = 0; ic < M; ic += DMC) {
         const mc = min(DMC, M - ic);
-        packA64(a, ars, acs, ic, pc, mc, kc, ap);
+        if (wide) packAfrom64(a, ars, acs, ic, pc, mc, kc, ap);
+        else packA64(a, ars, acs, ic, pc, mc, kc, ap);
         for (let jr = 0; jr < nc; jr += DNR) {
           const nr = min(DNR, nc - jr);
           const bpanel = bp + (<usize>(jr * kc) << 3);
@@ -124,6 +145,64 @@ function packA64(a: usize, ars: i32, acs: i32, ic: i32, pc: i32, mc: i32, kc: i3
         const col = (pc + k) * acs;
         for (let r = 0; r < DMR; r++) {
           store<f64>(q + (<usize>r << 3), r < mr ? <f64>load<f32>(a + (<usize>((i0 + r) * ars + col) << 2)) : 0);
+        }
+        q += 48;
+      }
+    }
+  }
+}
+
+/** packB64 for float64 B. */
+function packBfrom64(b: usize, brs: i32, bcs: i32, pc: i32, jc: i32, kc: i32, nc: i32, dst: usize): void {
+  for (let jr = 0; jr < nc; jr += DNR) {
+    const nr = min(DNR, nc - jr);
+    let q = dst + (<usize>(jr * kc) << 3);
+    if (nr == DNR && bcs == 1) {
+      let src = b + (<usize>(pc * brs + jc + jr) << 3);
+      const step = <usize>brs << 3;
+      for (let k = 0; k < kc; k++) {
+        v128.store(q, v128.load(src));
+        v128.store(q, v128.load(src, 16), 16);
+        src += step;
+        q += 32;
+      }
+    } else {
+      for (let k = 0; k < kc; k++) {
+        const row = (pc + k) * brs;
+        for (let j = 0; j < DNR; j++) {
+          store<f64>(q + (<usize>j << 3), j < nr ? load<f64>(b + (<usize>(row + (jc + jr + j) * bcs) << 3)) : 0);
+        }
+        q += 32;
+      }
+    }
+  }
+}
+
+/** packA64 for float64 A. */
+function packAfrom64(a: usize, ars: i32, acs: i32, ic: i32, pc: i32, mc: i32, kc: i32, dst: usize): void {
+  for (let ir = 0; ir < mc; ir += DMR) {
+    const mr = min(DMR, mc - ir);
+    let q = dst + (<usize>(ir * kc) << 3);
+    const i0 = ic + ir;
+    if (mr == DMR) {
+      const rstep = <usize>ars << 3;
+      const kstep = <usize>acs << 3;
+      let src = a + (<usize>(i0 * ars + pc * acs) << 3);
+      for (let k = 0; k < kc; k++) {
+        store<f64>(q, load<f64>(src));
+        store<f64>(q, load<f64>(src + rstep), 8);
+        store<f64>(q, load<f64>(src + 2 * rstep), 16);
+        store<f64>(q, load<f64>(src + 3 * rstep), 24);
+        store<f64>(q, load<f64>(src + 4 * rstep), 32);
+        store<f64>(q, load<f64>(src + 5 * rstep), 40);
+        src += kstep;
+        q += 48;
+      }
+    } else {
+      for (let k = 0; k < kc; k++) {
+        const col = (pc + k) * acs;
+        for (let r = 0; r < DMR; r++) {
+          store<f64>(q + (<usize>r << 3), r < mr ? load<f64>(a + (<usize>((i0 + r) * ars + col) << 3)) : 0);
         }
         q += 48;
       }

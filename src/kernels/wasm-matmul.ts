@@ -24,6 +24,7 @@ interface Exports {
   memory: WasmMemory;
   workspaceBytes64(): number;
   dgemm32(M: number, N: number, K: number, a: number, ars: number, acs: number, b: number, brs: number, bcs: number, c: number, ws: number): void;
+  dgemm64(M: number, N: number, K: number, a: number, ars: number, acs: number, b: number, brs: number, bcs: number, c: number, ws: number): void;
   heapBase(): number;
 }
 
@@ -102,19 +103,20 @@ function reserve(floats: number): Float32Array | null {
  * its strides there: a row-major or column-major operand (possibly with padded rows or columns)
  * is copied as one block; anything else is gathered row-major.
  */
-function copyIn(heap: Float32Array, at: number, data: Strided, off: number, rows: number, cols: number, rs: number, cs: number): [number, number] {
+function copyIn(heap: Float32Array | Float64Array, at: number, data: Strided, off: number, rows: number, cols: number, rs: number, cs: number): [number, number] {
   const dense = rows * cols;
-  if (data instanceof Float32Array) {
+  if (data.constructor === heap.constructor) {
+    const same = data as typeof heap;
     if (cs === 1 && rs >= cols) {
       const span = (rows - 1) * rs + cols;
       if (span <= 2 * dense + 64) {
-        heap.set(data.subarray(off, off + span), at);
+        heap.set(same.subarray(off, off + span), at);
         return [rs, 1];
       }
     } else if (rs === 1 && cs >= rows) {
       const span = (cols - 1) * cs + rows;
       if (span <= 2 * dense + 64) {
-        heap.set(data.subarray(off, off + span), at);
+        heap.set(same.subarray(off, off + span), at);
         return [1, cs];
       }
     }
@@ -149,18 +151,40 @@ export function sgemmWasm(
   b: Strided, bOff: number, brs: number, bcs: number,
   out: Strided, oOff: number, ors: number, ocs: number,
 ): boolean {
+  return gemmOnWasm(false, M, N, K, a, aOff, ars, acs, b, bOff, brs, bcs, out, oOff, ors, ocs);
+}
+
+/** `sgemmWasm` for float64 operands (the same blocks and k order as the TypeScript kernel). */
+export function dgemmWasm(
+  M: number, N: number, K: number,
+  a: Strided, aOff: number, ars: number, acs: number,
+  b: Strided, bOff: number, brs: number, bcs: number,
+  out: Strided, oOff: number, ors: number, ocs: number,
+): boolean {
+  return gemmOnWasm(true, M, N, K, a, aOff, ars, acs, b, bOff, brs, bcs, out, oOff, ors, ocs);
+}
+
+function gemmOnWasm(
+  wide: boolean,
+  M: number, N: number, K: number,
+  a: Strided, aOff: number, ars: number, acs: number,
+  b: Strided, bOff: number, brs: number, bcs: number,
+  out: Strided, oOff: number, ors: number, ocs: number,
+): boolean {
   const ex = exportsOf!;
-  const aFloats = (footprint(M, K, ars, acs) + 3) & ~3;
-  const bFloats = (footprint(K, N, brs, bcs) + 3) & ~3;
-  const h = reserve(aFloats + bFloats + 2 * M * N);
-  if (h === null) return false;
-  const aAt = dataAt;
-  const bAt = aAt + aFloats;
-  const cAt = bAt + bFloats; // in floats; 16-byte aligned, so cAt / 2 indexes doubles
-  const [ars2, acs2] = copyIn(h, aAt, a, aOff, M, K, ars, acs);
-  const [brs2, bcs2] = copyIn(h, bAt, b, bOff, K, N, brs, bcs);
-  ex.dgemm32(M, N, K, aAt * 4, ars2, acs2, bAt * 4, brs2, bcs2, cAt * 4, wsAt * 4);
-  const c = cAt >> 1;
+  // Operand sizes in elements, rounded to 16 bytes' worth of floats.
+  const aLen = (footprint(M, K, ars, acs) + 3) & ~3;
+  const bLen = (footprint(K, N, brs, bcs) + 3) & ~3;
+  const unit = wide ? 2 : 1; // floats per element
+  if (reserve((aLen + bLen) * unit + 2 * M * N) === null) return false;
+  const view = wide ? heap64 : heap;
+  const aAt = dataAt / unit; // dataAt is a multiple of 16 floats
+  const bAt = aAt + aLen;
+  const c = ((bAt + bLen) * unit) >> 1; // C, in doubles
+  const [ars2, acs2] = copyIn(view, aAt, a, aOff, M, K, ars, acs);
+  const [brs2, bcs2] = copyIn(view, bAt, b, bOff, K, N, brs, bcs);
+  const bytes = 4 * unit;
+  (wide ? ex.dgemm64 : ex.dgemm32)(M, N, K, aAt * bytes, ars2, acs2, bAt * bytes, brs2, bcs2, c * 8, wsAt * 4);
   if (ocs === 1 && ors === N && (out instanceof Float32Array || out instanceof Float64Array)) {
     // Into float32 storage this rounds each double once; a Float64Array gets the sums unrounded.
     out.set(heap64.subarray(c, c + M * N), oOff);

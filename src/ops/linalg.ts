@@ -10,9 +10,10 @@
  * sixteen accumulators held in locals, four loads of B and four of A per step of k. Blocks are
  * sized for the caches (KC x NC of B, MC x KC of A). Products in float32 accumulate in doubles and
  * are rounded once. Thin products (one row or one column) take a matrix-vector path instead.
- * float32 products of at least `wasmThreshold()` multiply-adds run on the WebAssembly SIMD kernel
- * (src/kernels: the same packing and k-ordered double sums, f64x2 lanes) when it is available;
- * this kernel is the fallback (TORCHLET_NO_WASM=1, or no matmul.wasm) and serves float64.
+ * float32 and float64 products of at least `wasmThreshold()` multiply-adds run on the WebAssembly
+ * SIMD kernel (src/kernels: the same packing and k-ordered double sums, in f64x2 lanes) when it is
+ * available; this kernel is the fallback (TORCHLET_NO_WASM=1, or no matmul.wasm) and runs the
+ * thin and small products.
  *
  * grad_fn names follow PyTorch 1.13, whose `matmul` is a composite: 2-D @ 2-D is `mm`
  * (MmBackward0), 2-D @ 1-D `mv` (MvBackward0), 1-D @ 1-D `dot` (DotBackward0), 1-D @ 2-D
@@ -24,7 +25,7 @@ import { broadcastShapes, broadcastStrides, numelOf } from "../shape";
 import { record } from "../autograd/node";
 import { Tensor } from "../tensor";
 import { sumTo } from "./elementwise";
-import { sgemmWasm, wasmAvailable, wasmThreshold } from "../kernels/wasm-matmul";
+import { dgemmWasm, sgemmWasm, wasmAvailable, wasmThreshold } from "../kernels/wasm-matmul";
 
 // ---- the kernel -------------------------------------------------------------------------
 
@@ -71,16 +72,13 @@ function gemm(M: number, N: number, K: number, A: Mat, B: Mat, out: TypedArray, 
     gemv(N, K, transposed(B), A.data, A.off, A.cs, out, oOff, ocs);
     return;
   }
-  if (
-    M * N * K >= wasmThreshold() &&
-    out instanceof Float32Array &&
-    A.data instanceof Float32Array &&
-    B.data instanceof Float32Array &&
-    wasmAvailable() &&
-    sgemmWasm(M, N, K, A.data, A.off, A.rs, A.cs, B.data, B.off, B.rs, B.cs, out, oOff, ors, ocs)
-  ) {
-    // float32 products of some size ran on the WebAssembly SIMD kernel (same double sums).
-    return;
+  if (M * N * K >= wasmThreshold() && wasmAvailable()) {
+    // Products of some size run on the WebAssembly SIMD kernel (the same double sums, in order).
+    if (out instanceof Float32Array && A.data instanceof Float32Array && B.data instanceof Float32Array) {
+      if (sgemmWasm(M, N, K, A.data, A.off, A.rs, A.cs, B.data, B.off, B.rs, B.cs, out, oOff, ors, ocs)) return;
+    } else if (out instanceof Float64Array && A.data instanceof Float64Array && B.data instanceof Float64Array) {
+      if (dgemmWasm(M, N, K, A.data, A.off, A.rs, A.cs, B.data, B.off, B.rs, B.cs, out, oOff, ors, ocs)) return;
+    }
   }
   if (M * N * K <= SMALL) {
     gemmSmall(M, N, K, A, B, out, oOff, ors, ocs);
