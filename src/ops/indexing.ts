@@ -12,7 +12,7 @@
  * needed it is built with those rows listed in `touchedRows` (autograd/sparse.ts).
  */
 import { type DType, type TypedArray, allocate, isFloating, scalarTypeName } from "../dtype";
-import { normalizeDim, numelOf } from "../shape";
+import { contiguousStrides, normalizeDim, numelOf } from "../shape";
 import { record } from "../autograd/node";
 import { RowSparseGrad, touchedRows } from "../autograd/sparse";
 import { Tensor } from "../tensor";
@@ -143,23 +143,13 @@ function gatherValues(x: Tensor, d: number, index: Tensor, idx: TypedArray): Typ
 /** zeros(shape) with `src` (index's shape) added at the positions `index` names along `d`. */
 function scatterAddValues(shape: readonly number[], dtype: DType, d: number, index: Tensor, idx: TypedArray, src: Tensor): Tensor {
   const out = allocate(dtype, numelOf(shape));
-  const strides = contiguousOf(shape.length === 0 ? [1] : shape);
+  const strides = contiguousStrides(shape.length === 0 ? [1] : shape);
   const values = src.toArray();
   const step = strides[d];
   walk(nonEmptyShape(index), d, strides, 0, strides, 0, (pos, a) => {
     out[a + idx[pos] * step] += values[pos];
   });
   return Tensor.fromArray(out, shape, dtype);
-}
-
-function contiguousOf(shape: readonly number[]): number[] {
-  const strides = new Array<number>(shape.length);
-  let step = 1;
-  for (let i = shape.length - 1; i >= 0; i--) {
-    strides[i] = step;
-    step *= shape[i];
-  }
-  return strides;
 }
 
 // ---- scatter ------------------------------------------------------------------------------
@@ -194,7 +184,7 @@ function checkScatter(x: Tensor, d: number, index: Tensor, src: Tensor | null, f
 function scatterValues(x: Tensor, d: number, index: Tensor, idx: TypedArray, src: Tensor | number, add: boolean): TypedArray {
   const out = allocate(x.dtype, x.numel());
   out.set(x.toArray());
-  const strides = contiguousOf(nonEmptyShape(x));
+  const strides = contiguousStrides(nonEmptyShape(x));
   const step = strides[d];
   if (typeof src === "number") {
     walk(nonEmptyShape(index), d, strides, 0, strides, 0, (pos, a) => {
@@ -268,7 +258,7 @@ function gatherPadded(g: Tensor, d: number, index: Tensor, idx: TypedArray, srcS
     return Tensor.fromArray(values, shape, g.dtype);
   }
   const out = allocate(g.dtype, numelOf(srcShape));
-  const strides = contiguousOf(srcShape.length === 0 ? [1] : srcShape);
+  const strides = contiguousStrides(srcShape.length === 0 ? [1] : srcShape);
   const ishape = nonEmptyShape(index);
   // Copy index-shaped values into the leading corner of src's shape.
   walk(ishape, -1, strides, 0, strides, 0, (pos, a) => {
