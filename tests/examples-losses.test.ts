@@ -1,6 +1,6 @@
 /**
  * The loss examples run as a user would run them. Expectations come from the study note
- * (../shared/NOTES.md) and PyTorch's values in tests/fixtures/pytorch/seed.json, never from
+ * (NOTES.md, the loss notes this project grew from) and PyTorch's values in tests/fixtures/pytorch/seed.json, never from
  * the examples' own output.
  */
 import * as fs from "node:fs";
