@@ -284,3 +284,321 @@ function kernel6x4d(ap: usize, bp: usize, kc: i32, c: usize, ldc: i32, accumulat
     }
   }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Row-wise log-softmax (forward and backward) and BCEWithLogits over float32 data (the hot loops
+// of cross entropy and BCEWithLogitsLoss). Like the product above they work on memory the host
+// fills, and every kernel may run in place (its output over one of its inputs).
+//
+// Precision: the transcendentals (exp, log1p, e / (1 + e)) run in f32x4 lanes, each within about
+// an ulp (1.2e-7 relative), as PyTorch's own vectorised float32 kernels; everything they feed
+// (row sums, x - max - log(sum), g - exp(y) * sum(g), the losses and their sum, sigmoid(x) - y) is
+// formed in float64 lanes and rounded to float32 once, as the TypeScript loops in ops/activation.ts
+// and ops/loss.ts do. The column NLL picked is recomputed with the float64 exp (where
+// v - exp(y) v cancels). NaN and infinities come out where the TypeScript loops put them
+// (tests/wasm-kernels.test.ts). Tails of fewer than four use the float64 exp.
+// ---------------------------------------------------------------------------------------------
+
+const LOG2E: f64 = 1.4426950408889634;
+/** ln 2 split so that k * LN2HI is exact for |k| < 2^20 (fdlibm's constants). */
+const LN2HI: f64 = 6.93147180369123816490e-01;
+const LN2LO: f64 = 1.90821492927058770002e-10;
+
+/**
+ * exp of both lanes: x = k ln2 + r with |r| <= ln2 / 2 (k rounded by adding 1.5 * 2^52, which
+ * leaves k in the low bits), exp(r) by its Taylor polynomial of degree 12 (truncation below 2e-16
+ * relative), times 2^k built from k's bits. Below -708 the result is 0 (exp is then under 4e-308,
+ * nothing in float32 and nothing added to a sum of at least 1); above 709, +inf. NaN gives NaN.
+ */
+// @ts-ignore: decorator
+@inline function expd2(x: v128): v128 {
+  const t = f64x2.add(f64x2.mul(x, f64x2.splat(LOG2E)), f64x2.splat(6755399441055744.0));
+  const kf = f64x2.sub(t, f64x2.splat(6755399441055744.0));
+  const r = f64x2.sub(f64x2.sub(x, f64x2.mul(kf, f64x2.splat(LN2HI))), f64x2.mul(kf, f64x2.splat(LN2LO)));
+  let p = f64x2.splat(2.08767569878681e-9); // 1/12!
+  p = f64x2.add(f64x2.mul(p, r), f64x2.splat(2.505210838544172e-8)); // 1/11!
+  p = f64x2.add(f64x2.mul(p, r), f64x2.splat(2.755731922398589e-7)); // 1/10!
+  p = f64x2.add(f64x2.mul(p, r), f64x2.splat(2.7557319223985893e-6)); // 1/9!
+  p = f64x2.add(f64x2.mul(p, r), f64x2.splat(2.48015873015873e-5)); // 1/8!
+  p = f64x2.add(f64x2.mul(p, r), f64x2.splat(1.984126984126984e-4)); // 1/7!
+  p = f64x2.add(f64x2.mul(p, r), f64x2.splat(1.3888888888888889e-3)); // 1/6!
+  p = f64x2.add(f64x2.mul(p, r), f64x2.splat(8.333333333333333e-3)); // 1/5!
+  p = f64x2.add(f64x2.mul(p, r), f64x2.splat(4.1666666666666664e-2)); // 1/4!
+  p = f64x2.add(f64x2.mul(p, r), f64x2.splat(1.6666666666666666e-1)); // 1/3!
+  p = f64x2.add(f64x2.mul(p, r), f64x2.splat(0.5));
+  p = f64x2.add(f64x2.mul(p, r), f64x2.splat(1.0));
+  p = f64x2.add(f64x2.mul(p, r), f64x2.splat(1.0));
+  const scale = i64x2.shl(i64x2.add(t, i64x2.splat(1023)), 52);
+  const e = v128.andnot(f64x2.mul(p, scale), f64x2.lt(x, f64x2.splat(-708.0)));
+  return v128.bitselect(f64x2.splat(Infinity), e, f64x2.gt(x, f64x2.splat(709.0)));
+}
+
+/**
+ * exp of four float32 lanes (Cephes' expf): x = k ln2 + r with ln 2 in two parts, a degree-7
+ * polynomial for exp(r) (relative error about 1e-7, an ulp), times 2^k from k's bits. Below -87
+ * the result is 0 (under 2e-38: nothing against a sum of at least 1, and a float32 subnormal at
+ * most once multiplied); above 88, +inf. NaN gives NaN, -inf 0.
+ */
+// @ts-ignore: decorator
+@inline function expf4(x: v128): v128 {
+  const t = f32x4.add(f32x4.mul(x, f32x4.splat(1.44269504)), f32x4.splat(12582912.0));
+  const kf = f32x4.sub(t, f32x4.splat(12582912.0));
+  const r = f32x4.sub(f32x4.sub(x, f32x4.mul(kf, f32x4.splat(0.693359375))), f32x4.mul(kf, f32x4.splat(-2.12194440e-4)));
+  let p = f32x4.splat(1.9875691500e-4);
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.3981999507e-3));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(8.3334519073e-3));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(4.1665795894e-2));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.6666665459e-1));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(5.0000001201e-1));
+  p = f32x4.add(f32x4.add(f32x4.mul(f32x4.mul(p, r), r), r), f32x4.splat(1.0));
+  const scale = i32x4.shl(i32x4.add(t, i32x4.splat(127)), 23);
+  const e = v128.andnot(f32x4.mul(p, scale), f32x4.lt(x, f32x4.splat(-87.0)));
+  return v128.bitselect(f32x4.splat(Infinity), e, f32x4.gt(x, f32x4.splat(88.0)));
+}
+
+/**
+ * log1p(u) of four float32 lanes for u in [0, 1] (or NaN), as `log1pUnit2` with the series cut
+ * after s^8/9 (truncation below 3e-9 relative; float32 rounding dominates, about 1e-7).
+ */
+// @ts-ignore: decorator
+@inline function log1pUnitf4(u: v128): v128 {
+  const one = f32x4.splat(1.0);
+  const big = f32x4.gt(u, f32x4.splat(0.41421356));
+  const num = v128.bitselect(f32x4.sub(u, one), u, big);
+  const den = v128.bitselect(f32x4.add(u, f32x4.splat(3.0)), f32x4.add(u, f32x4.splat(2.0)), big);
+  const s = f32x4.div(num, den);
+  const z = f32x4.mul(s, s);
+  let p = f32x4.splat(<f32>(1.0 / 9.0));
+  p = f32x4.add(f32x4.mul(p, z), f32x4.splat(<f32>(1.0 / 7.0)));
+  p = f32x4.add(f32x4.mul(p, z), f32x4.splat(<f32>(1.0 / 5.0)));
+  p = f32x4.add(f32x4.mul(p, z), f32x4.splat(<f32>(1.0 / 3.0)));
+  const s2 = f32x4.add(s, s);
+  const lg = f32x4.add(s2, f32x4.mul(s2, f32x4.mul(p, z)));
+  return f32x4.add(v128.and(f32x4.splat(0.693147182), big), lg);
+}
+
+/** The upper two lanes of an f32x4 widened to f64x2. */
+// @ts-ignore: decorator
+@inline function promoteHigh(v: v128): v128 {
+  return f64x2.promote_low_f32x4(i32x4.shuffle(v, v, 2, 3, 0, 1));
+}
+
+/**
+ * log1p(u) of both lanes for u in [0, 1] (or NaN): with f = 1 + u, or f = (1 + u) / 2 plus ln 2
+ * when 1 + u > sqrt 2, log f = 2 atanh(s) where s = (f - 1) / (f + 1) is formed from u without
+ * rounding 1 + u (|s| <= 0.1716), and 2 atanh(s) = 2 s (1 + s^2/3 + s^4/5 + ... + s^20/21).
+ */
+// @ts-ignore: decorator
+@inline function log1pUnit2(u: v128): v128 {
+  const one = f64x2.splat(1.0);
+  const big = f64x2.gt(u, f64x2.splat(0.41421356237309503));
+  const num = v128.bitselect(f64x2.sub(u, one), u, big);
+  const den = v128.bitselect(f64x2.add(u, f64x2.splat(3.0)), f64x2.add(u, f64x2.splat(2.0)), big);
+  const s = f64x2.div(num, den);
+  const z = f64x2.mul(s, s);
+  let p = f64x2.splat(1.0 / 21.0);
+  p = f64x2.add(f64x2.mul(p, z), f64x2.splat(1.0 / 19.0));
+  p = f64x2.add(f64x2.mul(p, z), f64x2.splat(1.0 / 17.0));
+  p = f64x2.add(f64x2.mul(p, z), f64x2.splat(1.0 / 15.0));
+  p = f64x2.add(f64x2.mul(p, z), f64x2.splat(1.0 / 13.0));
+  p = f64x2.add(f64x2.mul(p, z), f64x2.splat(1.0 / 11.0));
+  p = f64x2.add(f64x2.mul(p, z), f64x2.splat(1.0 / 9.0));
+  p = f64x2.add(f64x2.mul(p, z), f64x2.splat(1.0 / 7.0));
+  p = f64x2.add(f64x2.mul(p, z), f64x2.splat(1.0 / 5.0));
+  p = f64x2.add(f64x2.mul(p, z), f64x2.splat(1.0 / 3.0));
+  const t = f64x2.mul(f64x2.add(s, s), f64x2.mul(p, z));
+  // 2s + 2s * (p z), adding the small part last; plus ln 2 for the halved f.
+  const lg = f64x2.add(f64x2.add(s, s), t);
+  const ln2 = v128.and(f64x2.splat(0.6931471805599453), big);
+  return f64x2.add(ln2, lg);
+}
+
+/** Two float32s at p widened to f64x2. */
+// @ts-ignore: decorator
+@inline function load2(p: usize): v128 {
+  return f64x2.promote_low_f32x4(v128.load64_zero(p));
+}
+
+/** The two lanes of an f64x2 rounded to float32 and stored at p. */
+// @ts-ignore: decorator
+@inline function store2(p: usize, v: v128): void {
+  v128.store64_lane(p, f32x4.demote_f64x2_zero(v), 0);
+}
+
+/** One float32 at p widened to f64x2 (lane 1 is 0). */
+// @ts-ignore: decorator
+@inline function load1(p: usize): v128 {
+  return f64x2.replace_lane(f64x2.splat(0), 0, <f64>load<f32>(p));
+}
+
+/**
+ * out = x - max - log(sum exp(x - max)) along each of `rows` contiguous rows of `cols` float32s
+ * at `src`, written to `dst` (which may be `src`). The maximum is NaN if any value is; the sum
+ * is in float64.
+ */
+export function logSoftmaxRows32(src: usize, dst: usize, rows: i32, cols: i32): void {
+  const rowBytes = <usize>cols << 2;
+  const even = cols & ~1;
+  for (let r = 0; r < rows; r++) {
+    const a = src + <usize>r * rowBytes;
+    const o = dst + <usize>r * rowBytes;
+    let mv = f32x4.splat(-Infinity);
+    let j = 0;
+    for (; j + 4 <= cols; j += 4) mv = f32x4.max(mv, v128.load(a + (<usize>j << 2)));
+    let m = max(max(f32x4.extract_lane(mv, 0), f32x4.extract_lane(mv, 1)), max(f32x4.extract_lane(mv, 2), f32x4.extract_lane(mv, 3)));
+    for (; j < cols; j++) m = max(m, load<f32>(a + (<usize>j << 2)));
+    const md = f64x2.splat(<f64>m);
+    let acc = f64x2.splat(0);
+    j = 0;
+    const m4 = f32x4.splat(m);
+    for (; j + 4 <= cols; j += 4) {
+      // x - m in float32 is exact or within an ulp of a value whose exp is tiny against the sum.
+      const e = expf4(f32x4.sub(v128.load(a + (<usize>j << 2)), m4));
+      acc = f64x2.add(acc, f64x2.add(f64x2.promote_low_f32x4(e), promoteHigh(e)));
+    }
+    for (; j < even; j += 2) acc = f64x2.add(acc, expd2(f64x2.sub(load2(a + (<usize>j << 2)), md)));
+    let s = f64x2.extract_lane(acc, 0) + f64x2.extract_lane(acc, 1);
+    if (j < cols) s += f64x2.extract_lane(expd2(f64x2.sub(load1(a + (<usize>j << 2)), md)), 0);
+    const shift = f64x2.splat(Math.log(s));
+    j = 0;
+    for (; j < even; j += 2) store2(o + (<usize>j << 2), f64x2.sub(f64x2.sub(load2(a + (<usize>j << 2)), md), shift));
+    if (j < cols) store<f32>(o + (<usize>j << 2), <f32>((<f64>load<f32>(a + (<usize>j << 2)) - <f64>m) - f64x2.extract_lane(shift, 0)));
+  }
+}
+
+/**
+ * The log-softmax backward along rows: grad = g - exp(y) * sum(g), g at `g` and y at `y` (rows x
+ * cols float32s), grad written to `dst` (which may be `g`). The sum is in float64.
+ */
+export function logSoftmaxBackwardRows32(g: usize, y: usize, dst: usize, rows: i32, cols: i32): void {
+  const rowBytes = <usize>cols << 2;
+  const even = cols & ~1;
+  for (let r = 0; r < rows; r++) {
+    const gr = g + <usize>r * rowBytes;
+    const yr = y + <usize>r * rowBytes;
+    const o = dst + <usize>r * rowBytes;
+    let acc = f64x2.splat(0);
+    let j = 0;
+    for (; j < even; j += 2) acc = f64x2.add(acc, load2(gr + (<usize>j << 2)));
+    let s = f64x2.extract_lane(acc, 0) + f64x2.extract_lane(acc, 1);
+    if (j < cols) s += <f64>load<f32>(gr + (<usize>j << 2));
+    const sv = f64x2.splat(s);
+    j = 0;
+    for (; j + 4 <= cols; j += 4) {
+      const q = <usize>j << 2;
+      const e = expf4(v128.load(yr + q));
+      store2(o + q, f64x2.sub(load2(gr + q), f64x2.mul(f64x2.promote_low_f32x4(e), sv)));
+      store2(o + q + 8, f64x2.sub(load2(gr + q + 8), f64x2.mul(promoteHigh(e), sv)));
+    }
+    for (; j < even; j += 2) {
+      const q = <usize>j << 2;
+      store2(o + q, f64x2.sub(load2(gr + q), f64x2.mul(expd2(load2(yr + q)), sv)));
+    }
+    if (j < cols) {
+      const q = <usize>j << 2;
+      store<f32>(o + q, <f32>(<f64>load<f32>(gr + q) - f64x2.extract_lane(expd2(load1(yr + q)), 0) * s));
+    }
+  }
+}
+
+/**
+ * The log-softmax backward when row r of the upstream gradient is zero except values[r] (f64) at
+ * column cols[r] (i32; negative for a row NLL ignored, which then has v = 0): grad = 0 - exp(y) * v,
+ * and v - exp(y) * v at that column. y at `y`, grad to `dst` (which may be `y`).
+ */
+export function logSoftmaxOneHotBackward32(y: usize, colsAt: usize, valuesAt: usize, dst: usize, rows: i32, cols: i32): void {
+  const rowBytes = <usize>cols << 2;
+  const even = cols & ~1;
+  const zero = f64x2.splat(0);
+  for (let r = 0; r < rows; r++) {
+    const yr = y + <usize>r * rowBytes;
+    const o = dst + <usize>r * rowBytes;
+    const c = load<i32>(colsAt + (<usize>r << 2));
+    const v: f64 = c < 0 ? 0 : load<f64>(valuesAt + (<usize>r << 3));
+    const yc: f64 = c < 0 ? 0 : <f64>load<f32>(yr + (<usize>c << 2));
+    const vv = f64x2.splat(v);
+    let j = 0;
+    for (; j + 4 <= cols; j += 4) {
+      const q = <usize>j << 2;
+      const e = expf4(v128.load(yr + q));
+      store2(o + q, f64x2.sub(zero, f64x2.mul(f64x2.promote_low_f32x4(e), vv)));
+      store2(o + q + 8, f64x2.sub(zero, f64x2.mul(promoteHigh(e), vv)));
+    }
+    for (; j < even; j += 2) {
+      const q = <usize>j << 2;
+      store2(o + q, f64x2.sub(zero, f64x2.mul(expd2(load2(yr + q)), vv)));
+    }
+    if (j < cols) {
+      const q = <usize>j << 2;
+      store<f32>(o + q, <f32>(0 - f64x2.extract_lane(expd2(load1(yr + q)), 0) * v));
+    }
+    if (c >= 0) {
+      store<f32>(o + (<usize>c << 2), <f32>(v - f64x2.extract_lane(expd2(f64x2.splat(yc)), 0) * v));
+    }
+  }
+}
+
+/**
+ * BCEWithLogits without weights over n float32 logits x and targets y: per element, with
+ * e = exp(-|x|), the loss max(x, 0) - x y + log1p(e) and the gradient factor sigmoid(x) - y
+ * (1 / (1 + e) for x >= 0, else e / (1 + e)). Losses are written over x when `storeLoss`, the
+ * gradient factors over y when `storeDiff`; returns the float64 sum of the losses.
+ */
+export function bceWithLogits32(x: usize, y: usize, n: i32, storeLoss: bool, storeDiff: bool): f64 {
+  const zero = f64x2.splat(0);
+  const one = f64x2.splat(1.0);
+  let acc = f64x2.splat(0);
+  const even = n & ~1;
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    // e, log1p(e) and e / (1 + e) in float32 lanes (each within about an ulp), the rest in float64:
+    // sigmoid(x) - y is (1 - y) - e / (1 + e) for x >= 0 (no cancellation in 1 / (1 + e)), else e / (1 + e) - y.
+    const e4 = expf4(f32x4.neg(f32x4.abs(v128.load(x + (<usize>i << 2)))));
+    const lp4 = log1pUnitf4(e4);
+    const en4 = f32x4.div(e4, f32x4.add(f32x4.splat(1.0), e4));
+    for (let h = 0; h < 2; h++) {
+      const q = <usize>(i + 2 * h) << 2;
+      const xv = load2(x + q);
+      const yv = load2(y + q);
+      const lp = h == 0 ? f64x2.promote_low_f32x4(lp4) : promoteHigh(lp4);
+      const l = f64x2.add(f64x2.sub(f64x2.max(xv, zero), f64x2.mul(xv, yv)), lp);
+      acc = f64x2.add(acc, l);
+      if (storeLoss) store2(x + q, l);
+      if (storeDiff) {
+        const en = h == 0 ? f64x2.promote_low_f32x4(en4) : promoteHigh(en4);
+        const pos = f64x2.sub(f64x2.sub(one, yv), en);
+        const neg = f64x2.sub(en, yv);
+        store2(y + q, v128.bitselect(pos, neg, f64x2.ge(xv, zero)));
+      }
+    }
+  }
+  for (; i < even; i += 2) {
+    const q = <usize>i << 2;
+    const xv = load2(x + q);
+    const yv = load2(y + q);
+    const e = expd2(f64x2.neg(f64x2.abs(xv)));
+    const l = f64x2.add(f64x2.sub(f64x2.max(xv, zero), f64x2.mul(xv, yv)), log1pUnit2(e));
+    acc = f64x2.add(acc, l);
+    if (storeLoss) store2(x + q, l);
+    if (storeDiff) {
+      const num = v128.bitselect(one, e, f64x2.ge(xv, zero));
+      store2(y + q, f64x2.sub(f64x2.div(num, f64x2.add(one, e)), yv));
+    }
+  }
+  let sum = f64x2.extract_lane(acc, 0) + f64x2.extract_lane(acc, 1);
+  if (i < n) {
+    const q = <usize>i << 2;
+    const xs = <f64>load<f32>(x + q);
+    const ys = <f64>load<f32>(y + q);
+    const xv = f64x2.splat(xs);
+    const e = expd2(f64x2.neg(f64x2.abs(xv)));
+    const l = f64x2.extract_lane(f64x2.add(f64x2.sub(f64x2.max(xv, zero), f64x2.mul(xv, f64x2.splat(ys))), log1pUnit2(e)), 0);
+    sum += l;
+    if (storeLoss) store<f32>(x + q, <f32>l);
+    if (storeDiff) {
+      const es = f64x2.extract_lane(e, 0);
+      store<f32>(y + q, <f32>((xs >= 0 ? 1 / (1 + es) : es / (1 + es)) - ys));
+    }
+  }
+  return sum;
+}

@@ -3,6 +3,9 @@
  * matmul.wasm next to this file) and its host side: synchronous instantiation on first use, the
  * module's memory (grown as products need), operands copied in and the result copied out.
  *
+ * The same module holds the float32 row-wise log-softmax (forward and backward) and BCEWithLogits
+ * kernels used by ops/activation.ts and ops/loss.ts (see the end of this file).
+ *
  * The kernel is optional: when matmul.wasm is missing, fails to instantiate, or TORCHLET_NO_WASM=1
  * is set, `wasmAvailable()` is false and the TypeScript kernel in ops/linalg.ts runs instead.
  */
@@ -26,6 +29,10 @@ interface Exports {
   dgemm32(M: number, N: number, K: number, a: number, ars: number, acs: number, b: number, brs: number, bcs: number, c: number, ws: number): void;
   dgemm64(M: number, N: number, K: number, a: number, ars: number, acs: number, b: number, brs: number, bcs: number, c: number, ws: number): void;
   heapBase(): number;
+  logSoftmaxRows32(src: number, dst: number, rows: number, cols: number): void;
+  logSoftmaxBackwardRows32(g: number, y: number, dst: number, rows: number, cols: number): void;
+  logSoftmaxOneHotBackward32(y: number, cols: number, values: number, dst: number, rows: number, colsPerRow: number): void;
+  bceWithLogits32(x: number, y: number, n: number, storeLoss: number, storeDiff: number): number;
 }
 
 /** Indexable by position, as the library's typed arrays are. */
@@ -214,4 +221,85 @@ export function setWasmThreshold(multiplyAdds: number): number {
   const previous = threshold;
   threshold = multiplyAdds;
   return previous;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Row-wise log-softmax and BCEWithLogits on the same module (float32 data, float64 arithmetic).
+// Each copies its operands to the module's memory, runs in place there and copies the result out.
+// ---------------------------------------------------------------------------------------------
+
+/** Elementwise kernels on fewer elements than this stay in TypeScript. */
+let elementThreshold = 4096;
+
+/** For tests: the element count from which log-softmax and BCEWithLogits use wasm; 0 sends every one. */
+export function setWasmElementThreshold(elements: number): number {
+  const previous = elementThreshold;
+  elementThreshold = elements;
+  return previous;
+}
+
+/** Whether a float32 elementwise kernel over `n` elements should run on wasm (loads it if needed). */
+export function useWasmElementwise(n: number): boolean {
+  return n >= elementThreshold && n > 0 && wasmAvailable();
+}
+
+/**
+ * out = log_softmax(src) along each of `rows` contiguous rows of `cols` values. Call only when
+ * `wasmAvailable()`; returns false, computing nothing, when the data do not fit in memory.
+ */
+export function logSoftmaxRowsWasm(src: Float32Array, out: Float32Array, rows: number, cols: number): boolean {
+  const n = rows * cols;
+  const h = reserve(n);
+  if (h === null) return false;
+  h.set(src.subarray(0, n), dataAt);
+  exportsOf!.logSoftmaxRows32(dataAt * 4, dataAt * 4, rows, cols);
+  out.set(h.subarray(dataAt, dataAt + n));
+  return true;
+}
+
+/** grad = g - exp(y) * sum(g) along each row (see `logSoftmaxRowsWasm`). */
+export function logSoftmaxBackwardRowsWasm(g: Float32Array, y: Float32Array, grad: Float32Array, rows: number, cols: number): boolean {
+  const n = rows * cols;
+  const yAt = dataAt + ((n + 3) & ~3);
+  const h = reserve(yAt - dataAt + n);
+  if (h === null) return false;
+  h.set(g.subarray(0, n), dataAt);
+  h.set(y.subarray(0, n), yAt);
+  exportsOf!.logSoftmaxBackwardRows32(dataAt * 4, yAt * 4, dataAt * 4, rows, cols);
+  grad.set(h.subarray(dataAt, dataAt + n));
+  return true;
+}
+
+/** The one-hot-upstream log-softmax backward (ops/activation.ts's oneHotLogSoftmaxBackward). */
+export function logSoftmaxOneHotBackwardWasm(hotCols: Int32Array, values: Float64Array, y: Float32Array, grad: Float32Array, cols: number): boolean {
+  const rows = hotCols.length;
+  const n = rows * cols;
+  const colsAt = dataAt + ((n + 3) & ~3);
+  const valuesAt = colsAt + ((rows + 3) & ~3); // in floats, a multiple of 4
+  const h = reserve(valuesAt - dataAt + 2 * rows);
+  if (h === null) return false;
+  const buffer = exportsOf!.memory.buffer;
+  h.set(y.subarray(0, n), dataAt);
+  new Int32Array(buffer, colsAt * 4, rows).set(hotCols);
+  new Float64Array(buffer, valuesAt * 4, rows).set(values.subarray(0, rows));
+  exportsOf!.logSoftmaxOneHotBackward32(dataAt * 4, colsAt * 4, valuesAt * 4, dataAt * 4, rows, cols);
+  grad.set(h.subarray(dataAt, dataAt + n));
+  return true;
+}
+
+/**
+ * BCEWithLogits without weights: returns the float64 sum of the losses, writing the per-element
+ * losses to `losses` and sigmoid(x) - y to `diff` when given; null when the data do not fit.
+ */
+export function bceWithLogitsWasm(x: Float32Array, y: Float32Array, losses: Float32Array | null, diff: Float32Array | null): number | null {
+  const n = x.length;
+  const yAt = dataAt + ((n + 3) & ~3);
+  const h = reserve(yAt - dataAt + n);
+  if (h === null) return null;
+  h.set(x, dataAt);
+  h.set(y.subarray(0, n), yAt);
+  const sum = exportsOf!.bceWithLogits32(dataAt * 4, yAt * 4, n, losses ? 1 : 0, diff ? 1 : 0);
+  if (losses) losses.set(h.subarray(dataAt, dataAt + n));
+  if (diff) diff.set(h.subarray(yAt, yAt + n));
+  return sum;
 }

@@ -1,13 +1,15 @@
 /**
  * Activations: sigmoid, tanh, relu, softmax and log-softmax. Each kernel is a plain loop over
  * the input's row-major values, computed in doubles and stored once in the output's dtype; each
- * backward uses only the saved output, as PyTorch's do.
+ * backward uses only the saved output, as PyTorch's do. Log-softmax over the last dim of float32
+ * input of at least 4096 elements runs on the WebAssembly kernel (src/kernels) when it loads.
  */
 import { type DType, type TypedArray, allocate, floatOf, isFloating, scalarTypeName } from "../dtype";
 import { normalizeDim, numelOf } from "../shape";
 import { record } from "../autograd/node";
 import { oneHotRows } from "../autograd/sparse";
 import { Tensor } from "../tensor";
+import { logSoftmaxBackwardRowsWasm, logSoftmaxOneHotBackwardWasm, logSoftmaxRowsWasm, useWasmElementwise } from "../kernels/wasm-matmul";
 
 /** A contiguous tensor of `shape` over freshly computed values. */
 function wrap(values: TypedArray, shape: readonly number[], dtype: DType): Tensor {
@@ -150,7 +152,9 @@ export function logSoftmax(x: Tensor, dim: number): Tensor {
   const lanes = lanesOf(x, dim, "log_softmax");
   const src = x.toArray();
   const out = allocate(x.dtype, src.length);
-  logSoftmaxInto(src, out, lanes);
+  // Float32 rows (classes last) of enough elements go to the WebAssembly kernel, same arithmetic.
+  const onWasm = lanes.inner === 1 && src instanceof Float32Array && useWasmElementwise(src.length);
+  if (!(onWasm && logSoftmaxRowsWasm(src, out as Float32Array, lanes.outer, lanes.size))) logSoftmaxInto(src, out, lanes);
   const y = wrap(out, x.shape, x.dtype);
   return record("LogSoftmaxBackward0", y, [x], (g) => {
     // dx = g - exp(y) * sum(g) along the lane.
@@ -159,10 +163,16 @@ export function logSoftmax(x: Tensor, dim: number): Tensor {
     // A hook on y could have modified g in place after NLL described it: then read g itself.
     const hooked = y.gradFn !== null && y.gradFn.tensorHooks.length > 0;
     if (hot !== undefined && !hooked && lanes.inner === 1 && hot.cols.length * lanes.size === out.length) {
+      if (onWasm && logSoftmaxOneHotBackwardWasm(hot.cols, hot.values, out as Float32Array, grad as Float32Array, lanes.size)) {
+        return [wrap(grad, y.shape, x.dtype)];
+      }
       oneHotLogSoftmaxBackward(hot.cols, hot.values, out, grad, lanes.size);
       return [wrap(grad, y.shape, x.dtype)];
     }
     const gv = g.toArray();
+    if (onWasm && gv instanceof Float32Array && logSoftmaxBackwardRowsWasm(gv, out as Float32Array, grad as Float32Array, lanes.outer, lanes.size)) {
+      return [wrap(grad, y.shape, x.dtype)];
+    }
     const step = lanes.inner;
     const size = lanes.size;
     forEachLane(lanes, (base) => {

@@ -11,6 +11,7 @@ import { oneHotRows } from "../autograd/sparse";
 import { isGradEnabled } from "../autograd/grad-mode";
 import { logSoftmax, stableSigmoid } from "./activation";
 import { broadcastView, scalarTensor } from "./elementwise";
+import { bceWithLogitsWasm, useWasmElementwise } from "../kernels/wasm-matmul";
 
 export type Reduction = "none" | "mean" | "sum";
 
@@ -487,7 +488,14 @@ function unweightedBceWithLogits(input: Tensor, target: Tensor, reduction: Reduc
   const losses = reduction === "none" ? allocate(dtype, n) : null;
   const diff = isGradEnabled() && input.requiresGrad ? allocate(dtype, n) : null; // sigmoid(x) - y
   let sum = 0;
-  if (losses === null && diff !== null) {
+  // Float32 logits and targets of enough elements go to the WebAssembly kernel (the same formulas).
+  const wasmSum =
+    x instanceof Float32Array && y instanceof Float32Array && x.length === y.length && useWasmElementwise(n)
+      ? bceWithLogitsWasm(x, y, losses as Float32Array | null, diff as Float32Array | null)
+      : null;
+  if (wasmSum !== null) {
+    sum = wasmSum;
+  } else if (losses === null && diff !== null) {
     // The training case ("mean"/"sum" with a gradient to come). Only the sum of the log1p(e)
     // terms is needed, and a sum of logs is the log of a product: for e >= 2^-10 the factors
     // 1 + e (in (1, 2], rounded with an absolute error below 1.2e-16, so each term keeps 13
