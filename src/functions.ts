@@ -2,7 +2,7 @@
 import type { Tensor } from "./tensor";
 import { sizesArg } from "./shape";
 
-export { add, sub, mul, div, pow, neg, exp, log, sqrt, abs, clamp, eq } from "./ops/elementwise";
+export { add, sub, rsub, mul, div, pow, neg, exp, log, sqrt, abs, clamp, eq } from "./ops/elementwise";
 export { sigmoid, tanh, relu, softmax, logSoftmax } from "./ops/activation";
 export { sum, mean, max, logsumexp, argmax } from "./ops/reduction";
 export { matmul, mm, mv, dot, bmm } from "./ops/linalg";

@@ -188,3 +188,20 @@ describe("autograd.Function", () => {
     );
   });
 });
+
+describe("rsub", () => {
+  test("1 - p is RsubBackward1 with gradient -1; a tensor operand gives RsubBackward0", () => {
+    const p = torch.tensor([0.25, 0.5], { requiresGrad: true });
+    const q = torch.rsub(p, 1);
+    expect(q.tolist()).toEqual([0.75, 0.5]);
+    expect(q.gradFn!.name).toBe("RsubBackward1");
+    q.sum().backward();
+    expect(p.grad!.tolist()).toEqual([-1, -1]);
+    const a = torch.tensor([[1, 2]], { requiresGrad: true, dtype: "float64" });
+    const b = torch.tensor([[10], [20]], { requiresGrad: true, dtype: "float64" });
+    const r = torch.rsub(a, b, 2); // b - 2a, broadcast to (2, 2)
+    expect(r.tolist()).toEqual([[8, 6], [18, 16]]);
+    expect(r.gradFn!.name).toBe("RsubBackward0");
+    expect(torch.autograd.gradcheck((x, y) => torch.rsub(x, y, 2), [a, b])).toBe(true);
+  });
+});

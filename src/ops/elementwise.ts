@@ -86,6 +86,19 @@ export function sub(a: Tensor, b: Operand, alpha = 1): Tensor {
   });
 }
 
+/** `other - alpha * input`: what PyTorch records for `1 - p` (RsubBackward1) or `b - a` written this way. */
+export function rsub(a: Tensor, other: Operand, alpha = 1): Tensor {
+  const { shape, dtype } = resultOf(a, other, "rsub");
+  if (typeof other === "number") {
+    const out = compute(shape, dtype, addScaled, scalarTensor(other, dtype), a, -alpha);
+    return record("RsubBackward1", out, [a], (g) => [g.mul(-alpha)], { savesTensors: false });
+  }
+  const out = compute(shape, dtype, addScaled, other, a, -alpha);
+  return record("RsubBackward0", out, [a, other], (g) => [sumTo(g.mul(-alpha), a.shape), sumTo(g, other.shape)], {
+    savesTensors: false,
+  });
+}
+
 const addScaled: NdKernel = (out, a, b, alpha) => {
   ops.muls(out, b as NdArray<TypedArray>, alpha as number);
   ops.addeq(out, a as NdArray<TypedArray>);
