@@ -73,12 +73,12 @@ function dgemm(
     const nc = min(DNC, N - jc);
     for (let pc = 0; pc < K; pc += DKC) {
       const kc = min(DKC, K - pc);
-      if (wide) packBfrom64(b, brs, bcs, pc, jc, kc, nc, bp);
-      else packB64(b, brs, bcs, pc, jc, kc, nc, bp);
+      if (wide) packB<f64>(b, brs, bcs, pc, jc, kc, nc, bp);
+      else packB<f32>(b, brs, bcs, pc, jc, kc, nc, bp);
       for (let ic = 0; ic < M; ic += DMC) {
         const mc = min(DMC, M - ic);
-        if (wide) packAfrom64(a, ars, acs, ic, pc, mc, kc, ap);
-        else packA64(a, ars, acs, ic, pc, mc, kc, ap);
+        if (wide) packA<f64>(a, ars, acs, ic, pc, mc, kc, ap);
+        else packA<f32>(a, ars, acs, ic, pc, mc, kc, ap);
         for (let jr = 0; jr < nc; jr += DNR) {
           const nr = min(DNR, nc - jr);
           const bpanel = bp + (<usize>(jr * kc) << 3);
@@ -93,18 +93,27 @@ function dgemm(
   }
 }
 
-/** B[pc:pc+kc, jc:jc+nc] (float32) into float64 panels of DNR columns, k-interleaved, zero-padded. */
-function packB64(b: usize, brs: i32, bcs: i32, pc: i32, jc: i32, kc: i32, nc: i32, dst: usize): void {
+/**
+ * B[pc:pc+kc, jc:jc+nc] (element type T: f32 or f64) into float64 panels of DNR columns,
+ * k-interleaved, zero-padded. Rows of contiguous columns take a SIMD path.
+ */
+function packB<T>(b: usize, brs: i32, bcs: i32, pc: i32, jc: i32, kc: i32, nc: i32, dst: usize): void {
+  const shift = alignof<T>();
   for (let jr = 0; jr < nc; jr += DNR) {
     const nr = min(DNR, nc - jr);
     let q = dst + (<usize>(jr * kc) << 3);
     if (nr == DNR && bcs == 1) {
-      let src = b + (<usize>(pc * brs + jc + jr) << 2);
-      const step = <usize>brs << 2;
+      let src = b + (<usize>(pc * brs + jc + jr) << shift);
+      const step = <usize>brs << shift;
       for (let k = 0; k < kc; k++) {
-        const v = v128.load(src);
-        v128.store(q, f64x2.promote_low_f32x4(v));
-        v128.store(q, f64x2.promote_low_f32x4(i32x4.shuffle(v, v, 2, 3, 0, 1)), 16);
+        if (sizeof<T>() == 4) {
+          const v = v128.load(src);
+          v128.store(q, f64x2.promote_low_f32x4(v));
+          v128.store(q, f64x2.promote_low_f32x4(i32x4.shuffle(v, v, 2, 3, 0, 1)), 16);
+        } else {
+          v128.store(q, v128.load(src));
+          v128.store(q, v128.load(src, 16), 16);
+        }
         src += step;
         q += 32;
       }
@@ -112,7 +121,7 @@ function packB64(b: usize, brs: i32, bcs: i32, pc: i32, jc: i32, kc: i32, nc: i3
       for (let k = 0; k < kc; k++) {
         const row = (pc + k) * brs;
         for (let j = 0; j < DNR; j++) {
-          store<f64>(q + (<usize>j << 3), j < nr ? <f64>load<f32>(b + (<usize>(row + (jc + jr + j) * bcs) << 2)) : 0);
+          store<f64>(q + (<usize>j << 3), j < nr ? <f64>load<T>(b + (<usize>(row + (jc + jr + j) * bcs) << shift)) : 0);
         }
         q += 32;
       }
@@ -120,23 +129,24 @@ function packB64(b: usize, brs: i32, bcs: i32, pc: i32, jc: i32, kc: i32, nc: i3
   }
 }
 
-/** A[ic:ic+mc, pc:pc+kc] (float32) into float64 strips of DMR rows, k-interleaved, zero-padded. */
-function packA64(a: usize, ars: i32, acs: i32, ic: i32, pc: i32, mc: i32, kc: i32, dst: usize): void {
+/** A[ic:ic+mc, pc:pc+kc] (element type T: f32 or f64) into float64 strips of DMR rows, k-interleaved, zero-padded. */
+function packA<T>(a: usize, ars: i32, acs: i32, ic: i32, pc: i32, mc: i32, kc: i32, dst: usize): void {
+  const shift = alignof<T>();
   for (let ir = 0; ir < mc; ir += DMR) {
     const mr = min(DMR, mc - ir);
     let q = dst + (<usize>(ir * kc) << 3);
     const i0 = ic + ir;
     if (mr == DMR) {
-      const rstep = <usize>ars << 2;
-      const kstep = <usize>acs << 2;
-      let src = a + (<usize>(i0 * ars + pc * acs) << 2);
+      const rstep = <usize>ars << shift;
+      const kstep = <usize>acs << shift;
+      let src = a + (<usize>(i0 * ars + pc * acs) << shift);
       for (let k = 0; k < kc; k++) {
-        store<f64>(q, <f64>load<f32>(src));
-        store<f64>(q, <f64>load<f32>(src + rstep), 8);
-        store<f64>(q, <f64>load<f32>(src + 2 * rstep), 16);
-        store<f64>(q, <f64>load<f32>(src + 3 * rstep), 24);
-        store<f64>(q, <f64>load<f32>(src + 4 * rstep), 32);
-        store<f64>(q, <f64>load<f32>(src + 5 * rstep), 40);
+        store<f64>(q, <f64>load<T>(src));
+        store<f64>(q, <f64>load<T>(src + rstep), 8);
+        store<f64>(q, <f64>load<T>(src + 2 * rstep), 16);
+        store<f64>(q, <f64>load<T>(src + 3 * rstep), 24);
+        store<f64>(q, <f64>load<T>(src + 4 * rstep), 32);
+        store<f64>(q, <f64>load<T>(src + 5 * rstep), 40);
         src += kstep;
         q += 48;
       }
@@ -144,65 +154,7 @@ function packA64(a: usize, ars: i32, acs: i32, ic: i32, pc: i32, mc: i32, kc: i3
       for (let k = 0; k < kc; k++) {
         const col = (pc + k) * acs;
         for (let r = 0; r < DMR; r++) {
-          store<f64>(q + (<usize>r << 3), r < mr ? <f64>load<f32>(a + (<usize>((i0 + r) * ars + col) << 2)) : 0);
-        }
-        q += 48;
-      }
-    }
-  }
-}
-
-/** packB64 for float64 B. */
-function packBfrom64(b: usize, brs: i32, bcs: i32, pc: i32, jc: i32, kc: i32, nc: i32, dst: usize): void {
-  for (let jr = 0; jr < nc; jr += DNR) {
-    const nr = min(DNR, nc - jr);
-    let q = dst + (<usize>(jr * kc) << 3);
-    if (nr == DNR && bcs == 1) {
-      let src = b + (<usize>(pc * brs + jc + jr) << 3);
-      const step = <usize>brs << 3;
-      for (let k = 0; k < kc; k++) {
-        v128.store(q, v128.load(src));
-        v128.store(q, v128.load(src, 16), 16);
-        src += step;
-        q += 32;
-      }
-    } else {
-      for (let k = 0; k < kc; k++) {
-        const row = (pc + k) * brs;
-        for (let j = 0; j < DNR; j++) {
-          store<f64>(q + (<usize>j << 3), j < nr ? load<f64>(b + (<usize>(row + (jc + jr + j) * bcs) << 3)) : 0);
-        }
-        q += 32;
-      }
-    }
-  }
-}
-
-/** packA64 for float64 A. */
-function packAfrom64(a: usize, ars: i32, acs: i32, ic: i32, pc: i32, mc: i32, kc: i32, dst: usize): void {
-  for (let ir = 0; ir < mc; ir += DMR) {
-    const mr = min(DMR, mc - ir);
-    let q = dst + (<usize>(ir * kc) << 3);
-    const i0 = ic + ir;
-    if (mr == DMR) {
-      const rstep = <usize>ars << 3;
-      const kstep = <usize>acs << 3;
-      let src = a + (<usize>(i0 * ars + pc * acs) << 3);
-      for (let k = 0; k < kc; k++) {
-        store<f64>(q, load<f64>(src));
-        store<f64>(q, load<f64>(src + rstep), 8);
-        store<f64>(q, load<f64>(src + 2 * rstep), 16);
-        store<f64>(q, load<f64>(src + 3 * rstep), 24);
-        store<f64>(q, load<f64>(src + 4 * rstep), 32);
-        store<f64>(q, load<f64>(src + 5 * rstep), 40);
-        src += kstep;
-        q += 48;
-      }
-    } else {
-      for (let k = 0; k < kc; k++) {
-        const col = (pc + k) * acs;
-        for (let r = 0; r < DMR; r++) {
-          store<f64>(q + (<usize>r << 3), r < mr ? load<f64>(a + (<usize>((i0 + r) * ars + col) << 3)) : 0);
+          store<f64>(q + (<usize>r << 3), r < mr ? <f64>load<T>(a + (<usize>((i0 + r) * ars + col) << shift)) : 0);
         }
         q += 48;
       }
