@@ -285,6 +285,29 @@ const LN2LO: f64 = 1.90821492927058770002e-10;
   return v128.bitselect(f64x2.splat(Infinity), e, f64x2.gt(x, f64x2.splat(709.0)));
 }
 
+// Float32 constants of the f32x4 loops are read from memory: V8 builds a v128.const afresh at each
+// use inside a loop (three or four instructions), a splat from memory is one instruction.
+const EXP_LOG2E = memory.data<f32>([1.44269504]);
+const EXP_ROUND = memory.data<f32>([12582912.0]); // 1.5 * 2^23: adding it rounds to an integer
+const EXP_LN2_HI = memory.data<f32>([0.693359375]);
+const EXP_LN2_LO = memory.data<f32>([-2.12194440e-4]);
+const EXP_POLY = memory.data<f32>([1.9875691500e-4, 1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2, 1.6666665459e-1, 5.0000001201e-1]);
+const EXP_BIAS = memory.data<i32>([127]);
+const EXP_UNDER = memory.data<f32>([-87.0]);
+const EXP_OVER = memory.data<f32>([88.0]);
+const ONE_F32 = memory.data<f32>([1.0]);
+const INF_F32 = memory.data<f32>([Infinity]);
+const LOG1P_SQRT2_M1 = memory.data<f32>([0.41421356]);
+const LOG1P_SHIFTS = memory.data<f32>([2.0, 3.0]);
+const LOG1P_POLY = memory.data<f32>([<f32>(1.0 / 9.0), <f32>(1.0 / 7.0), <f32>(1.0 / 5.0), <f32>(1.0 / 3.0)]);
+const LN2_F32 = memory.data<f32>([0.693147182]);
+
+/** The f32 (or i32) at p in all four lanes. */
+// @ts-ignore: decorator
+@inline function splatAt(p: usize, index: i32 = 0): v128 {
+  return v128.load32_splat(p + (<usize>index << 2));
+}
+
 /**
  * exp of four float32 lanes (Cephes' expf): x = k ln2 + r with ln 2 in two parts, a degree-7
  * polynomial for exp(r) (relative error about 1e-7, an ulp), times 2^k from k's bits. Below -87
@@ -293,19 +316,19 @@ const LN2LO: f64 = 1.90821492927058770002e-10;
  */
 // @ts-ignore: decorator
 @inline function expf4(x: v128): v128 {
-  const t = f32x4.add(f32x4.mul(x, f32x4.splat(1.44269504)), f32x4.splat(12582912.0));
-  const kf = f32x4.sub(t, f32x4.splat(12582912.0));
-  const r = f32x4.sub(f32x4.sub(x, f32x4.mul(kf, f32x4.splat(0.693359375))), f32x4.mul(kf, f32x4.splat(-2.12194440e-4)));
-  let p = f32x4.splat(1.9875691500e-4);
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.3981999507e-3));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(8.3334519073e-3));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(4.1665795894e-2));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.6666665459e-1));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(5.0000001201e-1));
-  p = f32x4.add(f32x4.add(f32x4.mul(f32x4.mul(p, r), r), r), f32x4.splat(1.0));
-  const scale = i32x4.shl(i32x4.add(t, i32x4.splat(127)), 23);
-  const e = v128.andnot(f32x4.mul(p, scale), f32x4.lt(x, f32x4.splat(-87.0)));
-  return v128.bitselect(f32x4.splat(Infinity), e, f32x4.gt(x, f32x4.splat(88.0)));
+  const t = f32x4.add(f32x4.mul(x, splatAt(EXP_LOG2E)), splatAt(EXP_ROUND));
+  const kf = f32x4.sub(t, splatAt(EXP_ROUND));
+  const r = f32x4.sub(f32x4.sub(x, f32x4.mul(kf, splatAt(EXP_LN2_HI))), f32x4.mul(kf, splatAt(EXP_LN2_LO)));
+  let p = splatAt(EXP_POLY, 0);
+  p = f32x4.add(f32x4.mul(p, r), splatAt(EXP_POLY, 1));
+  p = f32x4.add(f32x4.mul(p, r), splatAt(EXP_POLY, 2));
+  p = f32x4.add(f32x4.mul(p, r), splatAt(EXP_POLY, 3));
+  p = f32x4.add(f32x4.mul(p, r), splatAt(EXP_POLY, 4));
+  p = f32x4.add(f32x4.mul(p, r), splatAt(EXP_POLY, 5));
+  p = f32x4.add(f32x4.add(f32x4.mul(f32x4.mul(p, r), r), r), splatAt(ONE_F32));
+  const scale = i32x4.shl(i32x4.add(t, splatAt(EXP_BIAS)), 23);
+  const e = v128.andnot(f32x4.mul(p, scale), f32x4.lt(x, splatAt(EXP_UNDER)));
+  return v128.bitselect(splatAt(INF_F32), e, f32x4.gt(x, splatAt(EXP_OVER)));
 }
 
 /**
@@ -314,19 +337,18 @@ const LN2LO: f64 = 1.90821492927058770002e-10;
  */
 // @ts-ignore: decorator
 @inline function log1pUnitf4(u: v128): v128 {
-  const one = f32x4.splat(1.0);
-  const big = f32x4.gt(u, f32x4.splat(0.41421356));
-  const num = v128.bitselect(f32x4.sub(u, one), u, big);
-  const den = v128.bitselect(f32x4.add(u, f32x4.splat(3.0)), f32x4.add(u, f32x4.splat(2.0)), big);
+  const big = f32x4.gt(u, splatAt(LOG1P_SQRT2_M1));
+  const num = v128.bitselect(f32x4.sub(u, splatAt(ONE_F32)), u, big);
+  const den = f32x4.add(u, v128.bitselect(splatAt(LOG1P_SHIFTS, 1), splatAt(LOG1P_SHIFTS, 0), big));
   const s = f32x4.div(num, den);
   const z = f32x4.mul(s, s);
-  let p = f32x4.splat(<f32>(1.0 / 9.0));
-  p = f32x4.add(f32x4.mul(p, z), f32x4.splat(<f32>(1.0 / 7.0)));
-  p = f32x4.add(f32x4.mul(p, z), f32x4.splat(<f32>(1.0 / 5.0)));
-  p = f32x4.add(f32x4.mul(p, z), f32x4.splat(<f32>(1.0 / 3.0)));
+  let p = splatAt(LOG1P_POLY, 0);
+  p = f32x4.add(f32x4.mul(p, z), splatAt(LOG1P_POLY, 1));
+  p = f32x4.add(f32x4.mul(p, z), splatAt(LOG1P_POLY, 2));
+  p = f32x4.add(f32x4.mul(p, z), splatAt(LOG1P_POLY, 3));
   const s2 = f32x4.add(s, s);
   const lg = f32x4.add(s2, f32x4.mul(s2, f32x4.mul(p, z)));
-  return f32x4.add(v128.and(f32x4.splat(0.693147182), big), lg);
+  return f32x4.add(v128.and(splatAt(LN2_F32), big), lg);
 }
 
 /** The upper two lanes of an f32x4 widened to f64x2. */
@@ -383,6 +405,14 @@ const LN2LO: f64 = 1.90821492927058770002e-10;
   return f64x2.replace_lane(f64x2.splat(0), 0, <f64>load<f32>(p));
 }
 
+const ONE_F64 = memory.data<f64>([1.0]);
+
+/** Two f64x2 rounded to float32 and packed into one f32x4 (lo in lanes 0, 1). */
+// @ts-ignore: decorator
+@inline function demote4(lo: v128, hi: v128): v128 {
+  return i32x4.shuffle(f32x4.demote_f64x2_zero(lo), f32x4.demote_f64x2_zero(hi), 0, 1, 4, 5);
+}
+
 /**
  * out = x - max - log(sum exp(x - max)) along each of `rows` contiguous rows of `cols` float32s
  * at `src`, written to `dst` (which may be `src`). The maximum is NaN if any value is; the sum
@@ -394,28 +424,62 @@ export function logSoftmaxRows32(src: usize, dst: usize, rows: i32, cols: i32): 
   for (let r = 0; r < rows; r++) {
     const a = src + <usize>r * rowBytes;
     const o = dst + <usize>r * rowBytes;
-    let mv = f32x4.splat(-Infinity);
-    let j = 0;
-    for (; j + 4 <= cols; j += 4) mv = f32x4.max(mv, v128.load(a + (<usize>j << 2)));
-    let m = max(max(f32x4.extract_lane(mv, 0), f32x4.extract_lane(mv, 1)), max(f32x4.extract_lane(mv, 2), f32x4.extract_lane(mv, 3)));
-    for (; j < cols; j++) m = max(m, load<f32>(a + (<usize>j << 2)));
+    const m = rowMax(a, cols);
     const md = f64x2.splat(<f64>m);
-    let acc = f64x2.splat(0);
-    j = 0;
+    // The exps in float32 lanes, summed in float64 (two sums, so that consecutive adds overlap).
+    let acc0 = f64x2.splat(0);
+    let acc1 = f64x2.splat(0);
+    let j = 0;
     const m4 = f32x4.splat(m);
-    for (; j + 4 <= cols; j += 4) {
+    for (; j + 8 <= cols; j += 8) {
+      const p = a + (<usize>j << 2);
       // x - m in float32 is exact or within an ulp of a value whose exp is tiny against the sum.
-      const e = expf4(f32x4.sub(v128.load(a + (<usize>j << 2)), m4));
-      acc = f64x2.add(acc, f64x2.add(f64x2.promote_low_f32x4(e), promoteHigh(e)));
+      const e0 = expf4(f32x4.sub(v128.load(p), m4));
+      const e1 = expf4(f32x4.sub(v128.load(p, 16), m4));
+      acc0 = f64x2.add(acc0, f64x2.add(f64x2.promote_low_f32x4(e0), promoteHigh(e0)));
+      acc1 = f64x2.add(acc1, f64x2.add(f64x2.promote_low_f32x4(e1), promoteHigh(e1)));
     }
-    for (; j < even; j += 2) acc = f64x2.add(acc, expd2(f64x2.sub(load2(a + (<usize>j << 2)), md)));
+    for (; j + 4 <= cols; j += 4) {
+      const e = expf4(f32x4.sub(v128.load(a + (<usize>j << 2)), m4));
+      acc0 = f64x2.add(acc0, f64x2.add(f64x2.promote_low_f32x4(e), promoteHigh(e)));
+    }
+    for (; j < even; j += 2) acc0 = f64x2.add(acc0, expd2(f64x2.sub(load2(a + (<usize>j << 2)), md)));
+    const acc = f64x2.add(acc0, acc1);
     let s = f64x2.extract_lane(acc, 0) + f64x2.extract_lane(acc, 1);
     if (j < cols) s += f64x2.extract_lane(expd2(f64x2.sub(load1(a + (<usize>j << 2)), md)), 0);
     const shift = f64x2.splat(Math.log(s));
     j = 0;
+    for (; j + 4 <= cols; j += 4) {
+      const q = <usize>j << 2;
+      const x4 = v128.load(a + q);
+      const lo = f64x2.sub(f64x2.sub(f64x2.promote_low_f32x4(x4), md), shift);
+      const hi = f64x2.sub(f64x2.sub(promoteHigh(x4), md), shift);
+      v128.store(o + q, demote4(lo, hi));
+    }
     for (; j < even; j += 2) store2(o + (<usize>j << 2), f64x2.sub(f64x2.sub(load2(a + (<usize>j << 2)), md), shift));
     if (j < cols) store<f32>(o + (<usize>j << 2), <f32>((<f64>load<f32>(a + (<usize>j << 2)) - <f64>m) - f64x2.extract_lane(shift, 0)));
   }
+}
+
+/** The largest of n float32s at a (NaN if any is NaN; -inf for n = 0), in four running maxima. */
+function rowMax(a: usize, n: i32): f32 {
+  let m0 = f32x4.splat(-Infinity);
+  let m1 = m0;
+  let m2 = m0;
+  let m3 = m0;
+  let j = 0;
+  for (; j + 16 <= n; j += 16) {
+    const p = a + (<usize>j << 2);
+    m0 = f32x4.max(m0, v128.load(p));
+    m1 = f32x4.max(m1, v128.load(p, 16));
+    m2 = f32x4.max(m2, v128.load(p, 32));
+    m3 = f32x4.max(m3, v128.load(p, 48));
+  }
+  for (; j + 4 <= n; j += 4) m0 = f32x4.max(m0, v128.load(a + (<usize>j << 2)));
+  const mv = f32x4.max(f32x4.max(m0, m1), f32x4.max(m2, m3));
+  let m = max(max(f32x4.extract_lane(mv, 0), f32x4.extract_lane(mv, 1)), max(f32x4.extract_lane(mv, 2), f32x4.extract_lane(mv, 3)));
+  for (; j < n; j++) m = max(m, load<f32>(a + (<usize>j << 2)));
+  return m;
 }
 
 /**
@@ -473,8 +537,9 @@ export function logSoftmaxOneHotBackward32(y: usize, colsAt: usize, valuesAt: us
     for (; j + 4 <= cols; j += 4) {
       const q = <usize>j << 2;
       const e = expf4(v128.load(yr + q));
-      store2(o + q, f64x2.sub(zero, f64x2.mul(f64x2.promote_low_f32x4(e), vv)));
-      store2(o + q + 8, f64x2.sub(zero, f64x2.mul(promoteHigh(e), vv)));
+      const lo = f64x2.sub(zero, f64x2.mul(f64x2.promote_low_f32x4(e), vv));
+      const hi = f64x2.sub(zero, f64x2.mul(promoteHigh(e), vv));
+      v128.store(o + q, demote4(lo, hi));
     }
     for (; j < even; j += 2) {
       const q = <usize>j << 2;
@@ -490,6 +555,12 @@ export function logSoftmaxOneHotBackward32(y: usize, colsAt: usize, valuesAt: us
   }
 }
 
+/** sigmoid(x) - y from en = e / (1 + e), e = exp(-|x|): (1 - y) - en for x >= 0, else en - y. */
+// @ts-ignore: decorator
+@inline function sigmoidMinusTarget2(x: v128, y: v128, en: v128, one: v128): v128 {
+  return v128.bitselect(f64x2.sub(f64x2.sub(one, y), en), f64x2.sub(en, y), f64x2.ge(x, f64x2.splat(0)));
+}
+
 /**
  * BCEWithLogits without weights over n float32 logits x and targets y: per element, with
  * e = exp(-|x|), the loss max(x, 0) - x y + log1p(e) and the gradient factor sigmoid(x) - y
@@ -498,30 +569,31 @@ export function logSoftmaxOneHotBackward32(y: usize, colsAt: usize, valuesAt: us
  */
 export function bceWithLogits32(x: usize, y: usize, n: i32, storeLoss: bool, storeDiff: bool): f64 {
   const zero = f64x2.splat(0);
-  const one = f64x2.splat(1.0);
+  const one = v128.load64_splat(ONE_F64);
   let acc = f64x2.splat(0);
   const even = n & ~1;
   let i = 0;
   for (; i + 4 <= n; i += 4) {
     // e, log1p(e) and e / (1 + e) in float32 lanes (each within about an ulp), the rest in float64:
     // sigmoid(x) - y is (1 - y) - e / (1 + e) for x >= 0 (no cancellation in 1 / (1 + e)), else e / (1 + e) - y.
-    const e4 = expf4(f32x4.neg(f32x4.abs(v128.load(x + (<usize>i << 2)))));
+    const q = <usize>i << 2;
+    const x4 = v128.load(x + q);
+    const y4 = v128.load(y + q);
+    const e4 = expf4(f32x4.neg(f32x4.abs(x4)));
     const lp4 = log1pUnitf4(e4);
-    const en4 = f32x4.div(e4, f32x4.add(f32x4.splat(1.0), e4));
-    for (let h = 0; h < 2; h++) {
-      const q = <usize>(i + 2 * h) << 2;
-      const xv = load2(x + q);
-      const yv = load2(y + q);
-      const lp = h == 0 ? f64x2.promote_low_f32x4(lp4) : promoteHigh(lp4);
-      const l = f64x2.add(f64x2.sub(f64x2.max(xv, zero), f64x2.mul(xv, yv)), lp);
-      acc = f64x2.add(acc, l);
-      if (storeLoss) store2(x + q, l);
-      if (storeDiff) {
-        const en = h == 0 ? f64x2.promote_low_f32x4(en4) : promoteHigh(en4);
-        const pos = f64x2.sub(f64x2.sub(one, yv), en);
-        const neg = f64x2.sub(en, yv);
-        store2(y + q, v128.bitselect(pos, neg, f64x2.ge(xv, zero)));
-      }
+    const xLo = f64x2.promote_low_f32x4(x4);
+    const xHi = promoteHigh(x4);
+    const yLo = f64x2.promote_low_f32x4(y4);
+    const yHi = promoteHigh(y4);
+    const lLo = f64x2.add(f64x2.sub(f64x2.pmax(xLo, zero), f64x2.mul(xLo, yLo)), f64x2.promote_low_f32x4(lp4));
+    const lHi = f64x2.add(f64x2.sub(f64x2.pmax(xHi, zero), f64x2.mul(xHi, yHi)), promoteHigh(lp4));
+    acc = f64x2.add(f64x2.add(acc, lLo), lHi);
+    if (storeLoss) v128.store(x + q, demote4(lLo, lHi));
+    if (storeDiff) {
+      const en4 = f32x4.div(e4, f32x4.add(splatAt(ONE_F32), e4));
+      const dLo = sigmoidMinusTarget2(xLo, yLo, f64x2.promote_low_f32x4(en4), one);
+      const dHi = sigmoidMinusTarget2(xHi, yHi, promoteHigh(en4), one);
+      v128.store(y + q, demote4(dLo, dHi));
     }
   }
   for (; i < even; i += 2) {
