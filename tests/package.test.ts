@@ -1,6 +1,6 @@
 /**
- * The package as a user gets it: build, `npm pack`, install the tarball into a scratch project
- * and use it from both `require` and `import`.
+ * The package as a user gets it: `npm pack` (whose "prepare" script builds), install the tarball
+ * into a scratch project and use it from both `require` and `import`.
  */
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -15,7 +15,6 @@ describe("the packed package", () => {
   let scratch: string;
 
   beforeAll(() => {
-    run("npm", ["run", "build", "--silent"], root);
     scratch = fs.mkdtempSync(path.join(os.tmpdir(), "torchlet-pack-"));
     const tarball = run("npm", ["pack", "--silent", "--pack-destination", scratch], root).trim().split("\n").pop()!;
     fs.writeFileSync(path.join(scratch, "package.json"), JSON.stringify({ name: "scratch", private: true }));
