@@ -69,3 +69,21 @@ export function record(
   out.setGradFn(new Node(name, edges, backward, options.savesTensors ?? true));
   return out;
 }
+
+/**
+ * Gradients that a backward function has just allocated and returns for one input only. The
+ * engine may keep such a tensor as a leaf's `.grad` instead of copying it, as PyTorch keeps a
+ * gradient nothing else references; JavaScript has no reference counts, so the op says so.
+ */
+const freshGradients = new WeakSet<Tensor>();
+
+/** Marks `t` as a fresh gradient (see above) and returns it. */
+export function freshGradient(t: Tensor): Tensor {
+  freshGradients.add(t);
+  return t;
+}
+
+/** Whether `t` was marked fresh and not handed out since; the mark is used up either way. */
+export function takeFreshGradient(t: Tensor): boolean {
+  return freshGradients.delete(t);
+}

@@ -564,12 +564,14 @@ export function logSoftmaxOneHotBackward32(y: usize, colsAt: usize, valuesAt: us
 /**
  * BCEWithLogits without weights over n float32 logits x and targets y: per element, with
  * e = exp(-|x|), the loss max(x, 0) - x y + log1p(e) and the gradient factor sigmoid(x) - y
- * (1 / (1 + e) for x >= 0, else e / (1 + e)). Losses are written over x when `storeLoss`, the
- * gradient factors over y when `storeDiff`; returns the float64 sum of the losses.
+ * (1 / (1 + e) for x >= 0, else e / (1 + e)). Losses are written over x when `storeLoss`; when
+ * `storeGrad`, round(scale * round(sigmoid(x) - y)) is written over y (the gradient for an
+ * upstream of 1, rounded where the TypeScript loop rounds it). Returns the float64 sum of the losses.
  */
-export function bceWithLogits32(x: usize, y: usize, n: i32, storeLoss: bool, storeDiff: bool): f64 {
+export function bceWithLogits32(x: usize, y: usize, n: i32, storeLoss: bool, storeGrad: bool, scale: f64): f64 {
   const zero = f64x2.splat(0);
   const one = v128.load64_splat(ONE_F64);
+  const scale2 = f64x2.splat(scale);
   let acc = f64x2.splat(0);
   const even = n & ~1;
   let i = 0;
@@ -589,11 +591,11 @@ export function bceWithLogits32(x: usize, y: usize, n: i32, storeLoss: bool, sto
     const lHi = f64x2.add(f64x2.sub(f64x2.pmax(xHi, zero), f64x2.mul(xHi, yHi)), promoteHigh(lp4));
     acc = f64x2.add(f64x2.add(acc, lLo), lHi);
     if (storeLoss) v128.store(x + q, demote4(lLo, lHi));
-    if (storeDiff) {
+    if (storeGrad) {
       const en4 = f32x4.div(e4, f32x4.add(splatAt(ONE_F32), e4));
       const dLo = sigmoidMinusTarget2(xLo, yLo, f64x2.promote_low_f32x4(en4), one);
       const dHi = sigmoidMinusTarget2(xHi, yHi, promoteHigh(en4), one);
-      v128.store(y + q, demote4(dLo, dHi));
+      v128.store(y + q, demote4(scaledRounded2(dLo, scale2), scaledRounded2(dHi, scale2)));
     }
   }
   for (; i < even; i += 2) {
@@ -604,9 +606,9 @@ export function bceWithLogits32(x: usize, y: usize, n: i32, storeLoss: bool, sto
     const l = f64x2.add(f64x2.sub(f64x2.max(xv, zero), f64x2.mul(xv, yv)), log1pUnit2(e));
     acc = f64x2.add(acc, l);
     if (storeLoss) store2(x + q, l);
-    if (storeDiff) {
+    if (storeGrad) {
       const num = v128.bitselect(one, e, f64x2.ge(xv, zero));
-      store2(y + q, f64x2.sub(f64x2.div(num, f64x2.add(one, e)), yv));
+      store2(y + q, scaledRounded2(f64x2.sub(f64x2.div(num, f64x2.add(one, e)), yv), scale2));
     }
   }
   let sum = f64x2.extract_lane(acc, 0) + f64x2.extract_lane(acc, 1);
@@ -619,10 +621,16 @@ export function bceWithLogits32(x: usize, y: usize, n: i32, storeLoss: bool, sto
     const l = f64x2.extract_lane(f64x2.add(f64x2.sub(f64x2.max(xv, zero), f64x2.mul(xv, f64x2.splat(ys))), log1pUnit2(e)), 0);
     sum += l;
     if (storeLoss) store<f32>(x + q, <f32>l);
-    if (storeDiff) {
+    if (storeGrad) {
       const es = f64x2.extract_lane(e, 0);
-      store<f32>(y + q, <f32>((xs >= 0 ? 1 / (1 + es) : es / (1 + es)) - ys));
+      store<f32>(y + q, <f32>(scale * <f64><f32>((xs >= 0 ? 1 / (1 + es) : es / (1 + es)) - ys)));
     }
   }
   return sum;
+}
+
+/** scale * round32(d) in both lanes (the caller rounds the product to float32 as it stores it). */
+// @ts-ignore: decorator
+@inline function scaledRounded2(d: v128, scale: v128): v128 {
+  return f64x2.mul(f64x2.promote_low_f32x4(f32x4.demote_f64x2_zero(d)), scale);
 }

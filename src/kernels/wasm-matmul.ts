@@ -32,7 +32,7 @@ interface Exports {
   logSoftmaxRows32(src: number, dst: number, rows: number, cols: number): void;
   logSoftmaxBackwardRows32(g: number, y: number, dst: number, rows: number, cols: number): void;
   logSoftmaxOneHotBackward32(y: number, cols: number, values: number, dst: number, rows: number, colsPerRow: number): void;
-  bceWithLogits32(x: number, y: number, n: number, storeLoss: number, storeDiff: number): number;
+  bceWithLogits32(x: number, y: number, n: number, storeLoss: number, storeGrad: number, scale: number): number;
 }
 
 /** Indexable by position, as the library's typed arrays are. */
@@ -289,17 +289,18 @@ export function logSoftmaxOneHotBackwardWasm(hotCols: Int32Array, values: Float6
 
 /**
  * BCEWithLogits without weights: returns the float64 sum of the losses, writing the per-element
- * losses to `losses` and sigmoid(x) - y to `diff` when given; null when the data do not fit.
+ * losses to `losses` and round(scale * round(sigmoid(x) - y)) to `grad` when given; null when the
+ * data do not fit.
  */
-export function bceWithLogitsWasm(x: Float32Array, y: Float32Array, losses: Float32Array | null, diff: Float32Array | null): number | null {
+export function bceWithLogitsWasm(x: Float32Array, y: Float32Array, losses: Float32Array | null, grad: Float32Array | null, scale: number): number | null {
   const n = x.length;
   const yAt = dataAt + ((n + 3) & ~3);
   const h = reserve(yAt - dataAt + n);
   if (h === null) return null;
   h.set(x, dataAt);
   h.set(y.subarray(0, n), yAt);
-  const sum = exportsOf!.bceWithLogits32(dataAt * 4, yAt * 4, n, losses ? 1 : 0, diff ? 1 : 0);
+  const sum = exportsOf!.bceWithLogits32(dataAt * 4, yAt * 4, n, losses ? 1 : 0, grad ? 1 : 0, scale);
   if (losses) losses.set(h.subarray(dataAt, dataAt + n));
-  if (diff) diff.set(h.subarray(yAt, yAt + n));
+  if (grad) grad.set(h.subarray(yAt, yAt + n));
   return sum;
 }

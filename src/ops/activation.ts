@@ -6,7 +6,7 @@
  */
 import { type DType, type TypedArray, allocate, floatOf, isFloating, scalarTypeName } from "../dtype";
 import { normalizeDim, numelOf } from "../shape";
-import { record } from "../autograd/node";
+import { freshGradient, record } from "../autograd/node";
 import { oneHotRows } from "../autograd/sparse";
 import { Tensor } from "../tensor";
 import { logSoftmaxBackwardRowsWasm, logSoftmaxOneHotBackwardWasm, logSoftmaxRowsWasm, useWasmElementwise } from "../kernels/wasm-matmul";
@@ -14,6 +14,11 @@ import { logSoftmaxBackwardRowsWasm, logSoftmaxOneHotBackwardWasm, logSoftmaxRow
 /** A contiguous tensor of `shape` over freshly computed values. */
 function wrap(values: TypedArray, shape: readonly number[], dtype: DType): Tensor {
   return Tensor.fromArray(values, shape, dtype);
+}
+
+/** A backward result over freshly allocated `values`, marked so that a leaf may keep it uncopied. */
+function gradientOf(values: TypedArray, shape: readonly number[], dtype: DType): Tensor {
+  return freshGradient(wrap(values, shape, dtype));
 }
 
 /** The logistic function, never taking exp of a large positive number (so ±1e30 stays finite). */
@@ -33,7 +38,7 @@ export function sigmoid(x: Tensor): Tensor {
     const gv = g.toArray();
     const grad = allocate(dtype, out.length);
     for (let i = 0; i < out.length; i++) grad[i] = gv[i] * (1 - out[i]) * out[i];
-    return [wrap(grad, y.shape, dtype)];
+    return [gradientOf(grad, y.shape, dtype)];
   });
 }
 
@@ -47,7 +52,7 @@ export function tanh(x: Tensor): Tensor {
     const gv = g.toArray();
     const grad = allocate(dtype, out.length);
     for (let i = 0; i < out.length; i++) grad[i] = gv[i] * (1 - out[i] * out[i]);
-    return [wrap(grad, y.shape, dtype)];
+    return [gradientOf(grad, y.shape, dtype)];
   });
 }
 
@@ -65,7 +70,7 @@ export function relu(x: Tensor): Tensor {
     const gv = g.toArray();
     const grad = allocate(x.dtype, out.length);
     for (let i = 0; i < out.length; i++) grad[i] = out[i] <= 0 ? 0 : gv[i];
-    return [wrap(grad, y.shape, x.dtype)];
+    return [gradientOf(grad, y.shape, x.dtype)];
   });
 }
 
@@ -140,7 +145,7 @@ export function softmax(x: Tensor, dim: number): Tensor {
       for (let j = 0, p = base; j < size; j++, p += step) dot += gv[p] * out[p];
       for (let j = 0, p = base; j < size; j++, p += step) grad[p] = out[p] * (gv[p] - dot);
     });
-    return [wrap(grad, y.shape, x.dtype)];
+    return [gradientOf(grad, y.shape, x.dtype)];
   });
 }
 
@@ -164,14 +169,14 @@ export function logSoftmax(x: Tensor, dim: number): Tensor {
     const hooked = y.gradFn !== null && y.gradFn.tensorHooks.length > 0;
     if (hot !== undefined && !hooked && lanes.inner === 1 && hot.cols.length * lanes.size === out.length) {
       if (onWasm && logSoftmaxOneHotBackwardWasm(hot.cols, hot.values, out as Float32Array, grad as Float32Array, lanes.size)) {
-        return [wrap(grad, y.shape, x.dtype)];
+        return [gradientOf(grad, y.shape, x.dtype)];
       }
       oneHotLogSoftmaxBackward(hot.cols, hot.values, out, grad, lanes.size);
-      return [wrap(grad, y.shape, x.dtype)];
+      return [gradientOf(grad, y.shape, x.dtype)];
     }
     const gv = g.toArray();
     if (onWasm && gv instanceof Float32Array && logSoftmaxBackwardRowsWasm(gv, out as Float32Array, grad as Float32Array, lanes.outer, lanes.size)) {
-      return [wrap(grad, y.shape, x.dtype)];
+      return [gradientOf(grad, y.shape, x.dtype)];
     }
     const step = lanes.inner;
     const size = lanes.size;
@@ -180,7 +185,7 @@ export function logSoftmax(x: Tensor, dim: number): Tensor {
       for (let j = 0, p = base; j < size; j++, p += step) s += gv[p];
       for (let j = 0, p = base; j < size; j++, p += step) grad[p] = gv[p] - Math.exp(out[p]) * s;
     });
-    return [wrap(grad, y.shape, x.dtype)];
+    return [gradientOf(grad, y.shape, x.dtype)];
   });
 }
 

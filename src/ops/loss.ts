@@ -5,7 +5,7 @@
  */
 import { type DType, type TypedArray, allocate, isFloating, scalarTypeName } from "../dtype";
 import { broadcastShapes, formatSize, normalizeDim, numelOf, sameShape } from "../shape";
-import { record } from "../autograd/node";
+import { freshGradient, record } from "../autograd/node";
 import { Tensor } from "../tensor";
 import { oneHotRows } from "../autograd/sparse";
 import { isGradEnabled } from "../autograd/grad-mode";
@@ -475,9 +475,13 @@ export function binaryCrossEntropyWithLogits(input: Tensor, target: Tensor, opti
  * BCEWithLogitsLoss without weight or posWeight, the common case, in one pass of two
  * transcendentals per element: e = exp(-|x|) gives both the loss, max(x, 0) - x * y + log1p(e)
  * (the same value as (1 - y) * x + softplus(-x)), and sigmoid(x), 1 / (1 + e) or e / (1 + e)
- * (exactly `stableSigmoid`). The input's gradient up to the upstream factor, sigmoid(x) - y, is
- * stored during the forward pass when it will be needed, so the backward only scales it; and
- * "mean"/"sum" allocate no per-element losses.
+ * (exactly `stableSigmoid`); "mean"/"sum" allocate no per-element losses.
+ *
+ * When the input's gradient will be needed, the same pass stores it for an upstream gradient of
+ * 1 (what `loss.backward()` sends): round(scale * round(sigmoid(x) - y)) with scale 1/n for
+ * "mean", 1 for "sum" and "none", bit for bit what the backward would compute. The backward hands
+ * that array out once as it is when the upstream is 1 (or, for "none", scales it per element);
+ * any other upstream has sigmoid(x) - y recomputed.
  */
 function unweightedBceWithLogits(input: Tensor, target: Tensor, reduction: Reduction): Tensor {
   const shape = input.shape;
@@ -486,16 +490,17 @@ function unweightedBceWithLogits(input: Tensor, target: Tensor, reduction: Reduc
   const n = x.length;
   const dtype = input.dtype;
   const losses = reduction === "none" ? allocate(dtype, n) : null;
-  const diff = isGradEnabled() && input.requiresGrad ? allocate(dtype, n) : null; // sigmoid(x) - y
+  const scale = reduction === "mean" ? 1 / n : 1;
+  let unitGrad = isGradEnabled() && input.requiresGrad ? allocate(dtype, n) : null;
   let sum = 0;
   // Float32 logits and targets of enough elements go to the WebAssembly kernel (the same formulas).
   const wasmSum =
     x instanceof Float32Array && y instanceof Float32Array && x.length === y.length && useWasmElementwise(n)
-      ? bceWithLogitsWasm(x, y, losses as Float32Array | null, diff as Float32Array | null)
+      ? bceWithLogitsWasm(x, y, losses as Float32Array | null, unitGrad as Float32Array | null, scale)
       : null;
   if (wasmSum !== null) {
     sum = wasmSum;
-  } else if (losses === null && diff !== null) {
+  } else if (losses === null && unitGrad !== null) {
     // The training case ("mean"/"sum" with a gradient to come). Only the sum of the log1p(e)
     // terms is needed, and a sum of logs is the log of a product: for e >= 2^-10 the factors
     // 1 + e (in (1, 2], rounded with an absolute error below 1.2e-16, so each term keeps 13
@@ -519,7 +524,7 @@ function unweightedBceWithLogits(input: Tensor, target: Tensor, reduction: Reduc
       } else {
         logs += Math.log1p(e);
       }
-      diff[i] = (xi >= 0 ? 1 / (1 + e) : e / (1 + e)) - yi;
+      unitGrad[i] = scale * roundTo(dtype, (xi >= 0 ? 1 / (1 + e) : e / (1 + e)) - yi);
     }
     sum += logs + Math.log(product);
   } else {
@@ -530,7 +535,7 @@ function unweightedBceWithLogits(input: Tensor, target: Tensor, reduction: Reduc
       const l = Math.max(xi, 0) - xi * yi + Math.log1p(e);
       if (losses !== null) losses[i] = l;
       sum += l;
-      if (diff !== null) diff[i] = (xi >= 0 ? 1 / (1 + e) : e / (1 + e)) - yi;
+      if (unitGrad !== null) unitGrad[i] = (xi >= 0 ? 1 / (1 + e) : e / (1 + e)) - yi;
     }
   }
   const out = losses !== null ? Tensor.fromArray(losses, shape, dtype) : reduced(dtype, sum, n, reduction);
@@ -541,17 +546,30 @@ function unweightedBceWithLogits(input: Tensor, target: Tensor, reduction: Reduc
     const common = reduction === "mean" ? gv[0] / n : gv[0];
     let gradInput: Tensor | null = null;
     if (input.requiresGrad) {
-      // Saved at forward time unless the graph was built in a way that skipped it (then recompute).
-      const d = diff ?? sigmoidMinusTarget(x, y, dtype);
-      gradInput = Tensor.fromArray(scaledBy(d, 1, perElement, common, allocate(dtype, n)), shape, dtype);
+      let values: TypedArray;
+      if (perElement !== null) {
+        // "none": sigmoid(x) - y, stored or recomputed, times each element's upstream value.
+        values = scaledBy(unitGrad ?? bceGradient(x, y, dtype, 1), 1, perElement, 1, allocate(dtype, n));
+      } else if (unitGrad !== null && gv[0] === 1) {
+        values = unitGrad;
+        unitGrad = null; // handed out once: a second backward (retainGraph) must not give the same array again
+      } else {
+        values = bceGradient(x, y, dtype, common);
+      }
+      gradInput = freshGradient(Tensor.fromArray(values, shape, dtype));
     }
     let gradTarget: Tensor | null = null;
     if (target.requiresGrad) {
       // d/dy = softplus(-x) - softplus(x) = -x.
-      gradTarget = Tensor.fromArray(scaledBy(x, -1, perElement, common, allocate(target.dtype, n)), shape, target.dtype);
+      gradTarget = freshGradient(Tensor.fromArray(scaledBy(x, -1, perElement, common, allocate(target.dtype, n)), shape, target.dtype));
     }
     return [gradInput, gradTarget];
   });
+}
+
+/** v rounded to the precision of `dtype`'s storage (float32: Math.fround). */
+function roundTo(dtype: DType, v: number): number {
+  return dtype === "float32" ? Math.fround(v) : v;
 }
 
 /**
@@ -565,8 +583,11 @@ function scaledBy(v: TypedArray, sign: number, perElement: TypedArray | null, co
   return out;
 }
 
-function sigmoidMinusTarget(x: TypedArray, y: TypedArray, dtype: DType): TypedArray {
-  const d = allocate(dtype, x.length);
-  for (let i = 0; i < x.length; i++) d[i] = stableSigmoid(x[i]) - y[i];
-  return d;
+/** round(scale * round(sigmoid(x) - y)) per element, on the kernel the forward pass uses. */
+function bceGradient(x: TypedArray, y: TypedArray, dtype: DType, scale: number): TypedArray {
+  const grad = allocate(dtype, x.length);
+  const onWasm = x instanceof Float32Array && y instanceof Float32Array && x.length === y.length && useWasmElementwise(x.length);
+  if (onWasm && bceWithLogitsWasm(x, y, null, grad as Float32Array, scale) !== null) return grad;
+  for (let i = 0; i < x.length; i++) grad[i] = scale * roundTo(dtype, stableSigmoid(x[i]) - y[i]);
+  return grad;
 }
