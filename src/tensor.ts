@@ -22,7 +22,12 @@ export type Operand = Tensor | number;
  * requires a gradient, the accumulated `grad`, and `gradFn`, the node that made it.
  */
 export class Tensor {
-  grad: Tensor | null = null;
+  private gradValue: Tensor | null = null;
+  /**
+   * A row-sparse gradient (from an embedding bag) not yet written into a dense table: `.grad`
+   * builds the table on first read. Never set together with `gradValue`.
+   */
+  private pendingRows: RowSparseGrad | null = null;
   private gradFnNode: Node | null = null;
   private requiresGradFlag = false;
   private accumulator: AccumulateGrad | null = null;
@@ -132,12 +137,53 @@ export class Tensor {
   }
 
   /**
-   * @internal Adds `g` into `.grad`, in place when a gradient is already there. Row-sparse
-   * gradients touch only their rows, and `touchedRows` keeps track of them for the optimizer.
+   * The accumulated gradient (null until a backward reaches this tensor). A pending row-sparse
+   * gradient becomes its dense tensor here, once, with its rows listed in `touchedRows`.
+   */
+  get grad(): Tensor | null {
+    if (this.pendingRows !== null) {
+      this.gradValue = denseGrad(this.pendingRows);
+      this.pendingRows = null;
+    }
+    return this.gradValue;
+  }
+
+  set grad(value: Tensor | null) {
+    this.gradValue = value;
+    this.pendingRows = null;
+  }
+
+  /** @internal Whether `.grad` is non-null, without building a pending row-sparse gradient. */
+  hasGrad(): boolean {
+    return this.gradValue !== null || this.pendingRows !== null;
+  }
+
+  /**
+   * @internal The row-sparse gradient `.grad` would build, or null when the gradient is dense or
+   * absent. Its rows are the only non-zero ones; the caller must not modify it.
+   */
+  pendingRowSparseGrad(): RowSparseGrad | null {
+    return this.pendingRows;
+  }
+
+  /** @internal Zeroes a pending row-sparse gradient: `.grad` then reads as zeros of the full shape. */
+  zeroPendingRowSparseGrad(): void {
+    const g = this.pendingRows;
+    if (g !== null && g.rows.length > 0) this.pendingRows = RowSparseGrad.zeros(g.shape, g.dtype);
+  }
+
+  /**
+   * @internal Adds `g` into `.grad`, in place when a dense gradient is already there. A row-sparse
+   * gradient stays pending (merged with one already pending) until `.grad` is read; added into a
+   * dense gradient it touches only its rows, and `touchedRows` keeps track of them.
    */
   accumulateGrad(g: Tensor | RowSparseGrad): void {
     if (!sameShape(g.shape, this.nd.shape)) {
       throw new Error(`internal: gradient of shape ${formatSize([...g.shape])} for a tensor of shape ${formatSize(this.shape)}`);
+    }
+    if (g instanceof RowSparseGrad && g.dtype === this.dtype && this.gradValue === null) {
+      this.pendingRows = this.pendingRows === null ? g : this.pendingRows.plus(g);
+      return;
     }
     const current = this.grad;
     if (g instanceof RowSparseGrad) {
@@ -145,10 +191,6 @@ export class Tensor {
         g.addInto(current.nd.data);
         const own = touchedRows.get(current);
         if (own) touchedRows.set(current, unionRows(own, g.rows));
-        return;
-      }
-      if (current === null && g.dtype === this.dtype) {
-        this.grad = denseGrad(g); // a fresh tensor: no copy needed, and its touched rows stay known
         return;
       }
       g = denseGrad(g).toDtype(this.dtype);

@@ -1,8 +1,11 @@
 /**
  * Row-sparse gradients. An embedding lookup touches a few hundred rows of a table that may have
  * millions, so its backward hands the engine only those rows (`RowSparseGrad`) instead of a
- * dense table of zeros. A leaf adds the rows into its `.grad` in place; anything else that
- * receives one (a hook, autograd.grad, a non-leaf weight) gets the dense equivalent.
+ * dense table of zeros. A leaf keeps them as they are (summing those of several backwards) until
+ * its `.grad` is read, so that a training step (backward, SGD on the rows, zeroGrad) never
+ * touches the dense table; a leaf whose `.grad` is already dense adds the rows into it in place.
+ * Anything else that receives one (a hook, autograd.grad, a non-leaf weight) gets the dense
+ * equivalent.
  *
  * `touchedRows` records, for a dense gradient, the rows outside of which it is exactly zero;
  * the optimizer and `zeroGrad` use it to visit only those rows. Whoever writes into a gradient
@@ -31,7 +34,9 @@ export const oneHotRows: WeakMap<Tensor, OneHotRows> = new WeakMap();
 export class RowSparseGrad {
   /**
    * `rows` are unique, in any order; `values` holds one row of `width` values per entry of `rows`,
-   * in the same order. `shape` is the dense gradient's shape (rows first).
+   * in the same order. `shape` is the dense gradient's shape (rows first). The values are sums
+   * started from +0, so never -0: they are exactly the dense gradient's values in those rows
+   * (0 + v == v), which lets the optimizer read them in place of the dense table.
    */
   constructor(
     readonly shape: readonly number[],
@@ -39,6 +44,28 @@ export class RowSparseGrad {
     readonly rows: Int32Array,
     readonly values: TypedArray,
   ) {}
+
+  /** The all-zero gradient of this shape: no rows. */
+  static zeros(shape: readonly number[], dtype: DType): RowSparseGrad {
+    return new RowSparseGrad(shape, dtype, new Int32Array(0), allocate(dtype, 0));
+  }
+
+  /**
+   * this + other (same shape and dtype) as a new gradient: the union of the rows (this one's
+   * first), each sum rounded to the dtype, exactly as adding both into a dense table in turn.
+   */
+  plus(other: RowSparseGrad): RowSparseGrad {
+    if (this.rows.length === 0) return other;
+    if (other.rows.length === 0) return this;
+    const width = this.width;
+    const rows = unionRows(this.rows, other.rows);
+    const values = allocate(this.dtype, rows.length * width);
+    values.set(this.values);
+    const slot = new Map<number, number>();
+    rows.forEach((r, k) => slot.set(r, k));
+    addRowsAt(other.rows, other.values as Float32Array, width, slot, values as Float32Array);
+    return new RowSparseGrad(this.shape, this.dtype, rows, values);
+  }
 
   get width(): number {
     return this.rows.length === 0 ? 0 : this.values.length / this.rows.length;
@@ -67,6 +94,14 @@ function addRows(rows: Int32Array, values: Float32Array, width: number, dense: F
   for (let k = 0, from = 0; k < rows.length; k++, from += width) {
     const base = rows[k] * width;
     for (let j = 0; j < width; j++) dense[base + j] += values[from + j];
+  }
+}
+
+/** out[slot(rows[k])] += values[k] for each compact row (the store rounds to out's dtype). */
+function addRowsAt(rows: Int32Array, values: Float32Array, width: number, slot: Map<number, number>, out: Float32Array): void {
+  for (let k = 0, from = 0; k < rows.length; k++, from += width) {
+    const base = slot.get(rows[k])! * width;
+    for (let j = 0; j < width; j++) out[base + j] += values[from + j];
   }
 }
 

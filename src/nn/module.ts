@@ -91,12 +91,17 @@ export abstract class Module {
     return this.train(false);
   }
 
-  /** Clears the gradients of every parameter: to null by default (PyTorch 2's default), or to zeros. */
+  /**
+   * Clears the gradients of every parameter: to null by default (PyTorch 2's default), or to zeros.
+   * A row-sparse gradient still pending as rows (autograd/sparse.ts) becomes an empty one, without
+   * building its dense table.
+   */
   zeroGrad(options: { setToNone?: boolean } = {}): void {
     for (const p of this.parameters()) {
-      if (p.grad === null) continue;
+      if (!p.hasGrad()) continue;
       if (options.setToNone ?? true) p.grad = null;
-      else p.grad = p.grad.detach().mul(0);
+      else if (p.pendingRowSparseGrad() !== null) p.zeroPendingRowSparseGrad();
+      else p.grad = p.grad!.detach().mul(0);
     }
   }
 

@@ -8,7 +8,7 @@
  * value is written.
  *
  * `embeddingBag`'s backward is sparse: it hands the engine only the rows the batch used (a
- * `RowSparseGrad`); a leaf adds them into its `.grad` in place, and wherever a dense gradient is
+ * `RowSparseGrad`); a leaf keeps them until its `.grad` is read, and wherever a dense gradient is
  * needed it is built with those rows listed in `touchedRows` (autograd/sparse.ts).
  */
 import { type DType, type TypedArray, allocate, isFloating, scalarTypeName } from "../dtype";

@@ -1,6 +1,7 @@
 /**
- * What the optimizer needs to know about row-sparse gradients (see autograd/sparse.ts): which
- * rows of a parameter's dense `.grad` can be non-zero, and how to zero only those.
+ * What the optimizer needs to know about a dense `.grad` built from row-sparse gradients (see
+ * autograd/sparse.ts; one still pending as rows is handled without these): which rows can be
+ * non-zero, and how to zero only those.
  */
 import ops from "ndarray-ops";
 import { sameShape } from "../shape";

@@ -111,19 +111,22 @@ export abstract class Optimizer {
 
   /**
    * Clears the gradients: to null (the default), or to zeros in place with `setToNone: false`.
-   * A row-sparse gradient (from an embedding bag) is zeroed only where it was written.
+   * A row-sparse gradient (from an embedding bag) is zeroed only where it was written, and one
+   * still pending as rows becomes an empty one, without building its dense table.
    */
   zeroGrad(options: { setToNone?: boolean } = {}): void {
     const setToNone = options.setToNone ?? true;
     for (const group of this.paramGroups) {
       for (const p of group.params) {
-        if (p.grad === null) continue;
+        if (!p.hasGrad()) continue;
         if (setToNone) {
           p.grad = null;
-          continue;
+        } else if (p.pendingRowSparseGrad() !== null) {
+          p.zeroPendingRowSparseGrad();
+        } else {
+          if (p.grad!.gradFn !== null) p.grad = p.grad!.detach();
+          zeroGradInPlace(p, p.grad!);
         }
-        if (p.grad.gradFn !== null) p.grad = p.grad.detach();
-        zeroGradInPlace(p, p.grad);
       }
     }
   }

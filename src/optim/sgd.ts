@@ -14,7 +14,10 @@
  *
  * A row-sparse gradient (from an embedding bag) with no momentum and no weight decay updates
  * only the rows it touched: the other rows' update is p - lr * 0 = p, so the result is identical.
+ * While the gradient is still pending as rows (autograd/sparse.ts), the update reads them without
+ * building the dense `.grad`.
  */
+import type { RowSparseGrad } from "../autograd/sparse";
 import { rowsOf } from "../ops/row-sparse";
 import type { Tensor } from "../tensor";
 import { Optimizer, type ParamGroup, type Params, required, withoutGrad } from "./optimizer";
@@ -48,9 +51,11 @@ export class SGD extends Optimizer {
     withoutGrad(() => {
       for (const group of this.paramGroups as SGDParamGroup[]) {
         for (const p of group.params) {
-          if (p.grad === null) continue;
+          if (!p.hasGrad()) continue;
           const state = this.state.get(p) ?? {};
-          state.momentumBuffer = updateParameter(p, p.grad, (state.momentumBuffer as Tensor | null | undefined) ?? null, group);
+          const buffer = (state.momentumBuffer as Tensor | null | undefined) ?? null;
+          const pending = group.momentum === 0 && group.weightDecay === 0 ? p.pendingRowSparseGrad() : null;
+          state.momentumBuffer = pending !== null ? updateRows(p, pending, group) : updateParameter(p, p.grad!, buffer, group);
           this.state.set(p, state);
         }
       }
@@ -66,6 +71,19 @@ function checkOptions(o: Partial<SGDOptions>): void {
   if (typeof weightDecay !== "number" || !(weightDecay >= 0)) throw new Error(`Invalid weight_decay value: ${weightDecay}`);
   if (typeof dampening !== "number" || Number.isNaN(dampening)) throw new Error(`Invalid dampening value: ${dampening}`);
   if (nesterov && (momentum <= 0 || dampening !== 0)) throw new Error("Nesterov momentum requires a momentum and zero dampening");
+}
+
+/** The step `p += step * grad` of plain SGD (no momentum, no weight decay), in p's scalar type. */
+function plainStep(p: Tensor, group: SGDParamGroup): number {
+  // Python floats become the tensor's scalar type inside PyTorch's kernels.
+  return (p.dtype === "float32" ? Math.fround(-group.lr) : -group.lr) * (group.maximize ? -1 : 1);
+}
+
+/** Plain SGD from a pending row-sparse gradient: only its rows, read from its compact values. */
+function updateRows(p: Tensor, grad: RowSparseGrad, group: SGDParamGroup): null {
+  if (!p.isContiguous()) throw new Error("SGD: parameters must be contiguous to be updated in place");
+  sgdCompactRows(p.nd.data as Float32Array, p.nd.offset, grad.values as Float32Array, grad.rows, grad.width, plainStep(p, group));
+  return null;
 }
 
 /** One SGD update of `p` in place; returns the momentum buffer (null without momentum). */
@@ -84,8 +102,7 @@ function updateParameter(p: Tensor, grad: Tensor, buffer: Tensor | null, group: 
 
   const sparseRows = group.momentum === 0 && group.weightDecay === 0 ? rowsOf(grad, p) : null;
   if (sparseRows !== null) {
-    // The typed array's store does the float32 rounding; no per-element call needed.
-    sgdRows(pd as Float32Array, po, grad.nd.data as Float32Array, sparseRows, n / p.nd.shape[0], lr * sign);
+    sgdDenseRows(pd as Float32Array, po, grad.nd.data as Float32Array, sparseRows, n / p.nd.shape[0], plainStep(p, group));
     return null;
   }
 
@@ -125,12 +142,22 @@ function updateParameter(p: Tensor, grad: Tensor, buffer: Tensor | null, group: 
   return buf;
 }
 
-/**
- * p[row] += step * grad[row] for the touched rows only (the grad is dense, zero-offset). A plain
- * function over locals so that V8 compiles one tight loop; the typed-array types are nominal
- * (float64 parameters take the same code), and the store into p's array rounds to its dtype.
+/*
+ * The two row updates below are plain functions over locals so that V8 compiles each to one tight
+ * loop; the typed-array types are nominal (float64 parameters take the same code), and the store
+ * into p's array rounds to its dtype, so no per-element Math.fround is needed.
  */
-function sgdRows(pd: Float32Array, po: number, gd: Float32Array, rows: Int32Array, width: number, step: number): void {
+
+/** p[rows[k]] += step * values[k]: a row-sparse gradient's compact values, read in order. */
+function sgdCompactRows(pd: Float32Array, po: number, values: Float32Array, rows: Int32Array, width: number, step: number): void {
+  for (let k = 0, from = 0; k < rows.length; k++, from += width) {
+    const base = po + rows[k] * width;
+    for (let j = 0; j < width; j++) pd[base + j] += step * values[from + j];
+  }
+}
+
+/** p[row] += step * grad[row] for the listed rows of a dense, zero-offset gradient (zero elsewhere). */
+function sgdDenseRows(pd: Float32Array, po: number, gd: Float32Array, rows: Int32Array, width: number, step: number): void {
   for (let k = 0; k < rows.length; k++) {
     const from = rows[k] * width;
     const base = po + from;
