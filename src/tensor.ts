@@ -175,9 +175,10 @@ export class Tensor {
   /**
    * @internal Adds `g` into `.grad`, in place when a dense gradient is already there. A row-sparse
    * gradient stays pending (merged with one already pending) until `.grad` is read; added into a
-   * dense gradient it touches only its rows, and `touchedRows` keeps track of them.
+   * dense gradient it touches only its rows, and `touchedRows` keeps track of them. `owned`: no
+   * one else holds `g`, so it may become `.grad` without a copy.
    */
-  accumulateGrad(g: Tensor | RowSparseGrad): void {
+  accumulateGrad(g: Tensor | RowSparseGrad, owned = false): void {
     if (!sameShape(g.shape, this.nd.shape)) {
       throw new Error(`internal: gradient of shape ${formatSize([...g.shape])} for a tensor of shape ${formatSize(this.shape)}`);
     }
@@ -196,7 +197,9 @@ export class Tensor {
       g = denseGrad(g).toDtype(this.dtype);
     }
     if (current === null) {
-      this.grad = g.toDtype(this.dtype).contiguous().cloneIfShared(g);
+      // A gradient the engine owns (see autograd/node.ts freshGradient) is kept as it is.
+      const value = g.toDtype(this.dtype).contiguous();
+      this.grad = owned ? value : value.cloneIfShared(g);
       return;
     }
     touchedRows.delete(current); // written densely from here on: its zero rows are no longer known

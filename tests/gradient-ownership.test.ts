@@ -128,4 +128,20 @@ describe("a leaf keeps a fresh gradient without a copy, and nothing else shares 
     a.grad!.toArray()[0] += 1;
     expect(b.grad!.toArray()[0]).not.toBe(a.grad!.toArray()[0]);
   });
+
+  test.each([true, false])("a gradient passed to two inputs is owned by neither: a hook on the other branch keeps its own copy (leaf first: %s)", (leafFirst) => {
+    const a = leaf();
+    const b = leaf();
+    const h = b.mul(1);
+    const seen: torch.Tensor[] = [];
+    h.registerHook((g) => {
+      seen.push(g);
+    });
+    const loss = F.logSoftmax(leafFirst ? a.add(h) : h.add(a), 1).mul(torch.tensor([1, -1, 2, -2])).sum();
+    loss.backward(undefined, { retainGraph: true });
+    const first = Array.from(seen[0].toArray());
+    loss.backward();
+    expect(Array.from(seen[0].toArray())).toEqual(first);
+    expect(Array.from(a.grad!.toArray())).toEqual(first.map((g) => Math.fround(g + g)));
+  });
 });

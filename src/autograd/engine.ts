@@ -1,6 +1,6 @@
 import { type Tensor, denseGrad } from "../tensor";
 import { noGrad } from "./grad-mode";
-import { AccumulateGrad, Node } from "./node";
+import { AccumulateGrad, Node, takeFreshGradient } from "./node";
 import { RowSparseGrad } from "./sparse";
 
 type Grad = Tensor | RowSparseGrad;
@@ -46,10 +46,11 @@ export function runBackward(roots: readonly Tensor[], seeds: readonly Tensor[], 
       let inputGrads: Array<Grad | null> = [];
       if (grad !== null) {
         if (node instanceof AccumulateGrad) {
-          if (!options.captureFor) node.variable.accumulateGrad(grad);
+          if (!options.captureFor) node.variable.accumulateGrad(grad, takeFreshGradient(grad));
         } else {
           inputGrads = node.apply(grad);
           if (!options.retainGraph) node.release();
+          forgetSharedFreshGradients(inputGrads);
         }
       }
       node.nextFunctions.forEach(([next, _], i) => {
@@ -90,8 +91,21 @@ function addInto(pending: Map<Node, Grad>, node: Node, grad: Grad): void {
   pending.set(node, existing ? denseGrad(existing).add(denseGrad(grad)) : grad);
 }
 
-/** Tensor hooks may replace the gradient; retainGrad stores it on the non-leaf tensor. */
+/** A fresh gradient returned for two inputs is owned by neither. */
+function forgetSharedFreshGradients(grads: ReadonlyArray<Grad | null>): void {
+  if (grads.length < 2) return;
+  grads.forEach((g, i) => {
+    if (g instanceof RowSparseGrad || g === null) return;
+    if (grads.indexOf(g) !== i) takeFreshGradient(g);
+  });
+}
+
+/**
+ * Tensor hooks may replace the gradient; retainGrad stores it on the non-leaf tensor. A hook may
+ * also keep the gradient it is shown, so that gradient is no longer fresh (autograd/node.ts).
+ */
 function applyHooks(node: Node, grad: Tensor): Tensor {
+  if (node.tensorHooks.length > 0) takeFreshGradient(grad);
   for (const hook of node.tensorHooks) {
     const replaced = hook(grad);
     if (replaced) grad = replaced;

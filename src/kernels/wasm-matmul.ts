@@ -85,9 +85,18 @@ export function setWasmEnabled(flag: boolean): boolean {
   return previous;
 }
 
+/**
+ * The log-softmax output that the forward kernel left at `dataAt`, as long as no other kernel has
+ * used the memory since: the backward that follows (cross entropy's) reads it there instead of
+ * copying 4 bytes per element in again. torchlet has no in-place ops on values; a caller writing
+ * into the output's storage by hand between forward and backward would not be seen.
+ */
+let residentOutput: Float32Array | null = null;
+
 /** A view of the module's memory holding at least `floats` floats from `dataAt`, or null if it cannot grow so far. */
 function reserve(floats: number): Float32Array | null {
   const ex = exportsOf!;
+  residentOutput = null; // whatever is at dataAt is about to be overwritten
   const needBytes = (dataAt + floats) * 4;
   const have = ex.memory.buffer.byteLength;
   if (needBytes > have) {
@@ -254,6 +263,7 @@ export function logSoftmaxRowsWasm(src: Float32Array, out: Float32Array, rows: n
   h.set(src.subarray(0, n), dataAt);
   exportsOf!.logSoftmaxRows32(dataAt * 4, dataAt * 4, rows, cols);
   out.set(h.subarray(dataAt, dataAt + n));
+  residentOutput = out;
   return true;
 }
 
@@ -276,10 +286,11 @@ export function logSoftmaxOneHotBackwardWasm(hotCols: Int32Array, values: Float6
   const n = rows * cols;
   const colsAt = dataAt + ((n + 3) & ~3);
   const valuesAt = colsAt + ((rows + 3) & ~3); // in floats, a multiple of 4
+  const resident = residentOutput === y;
   const h = reserve(valuesAt - dataAt + 2 * rows);
   if (h === null) return false;
   const buffer = exportsOf!.memory.buffer;
-  h.set(y.subarray(0, n), dataAt);
+  if (!resident) h.set(y.subarray(0, n), dataAt);
   new Int32Array(buffer, colsAt * 4, rows).set(hotCols);
   new Float64Array(buffer, valuesAt * 4, rows).set(values.subarray(0, rows));
   exportsOf!.logSoftmaxOneHotBackward32(dataAt * 4, colsAt * 4, valuesAt * 4, dataAt * 4, rows, cols);
