@@ -5,7 +5,7 @@ import { type DType, type TypedArray, allocate, isFloating } from "./dtype";
 import { contiguousStrides, formatSize, numelOf, sameShape, sizesArg } from "./shape";
 import { AccumulateGrad, type GradHook, Node } from "./autograd/node";
 import { runBackward } from "./autograd/engine";
-import { RowSparseGrad, touchedRows, unionRows } from "./autograd/sparse";
+import { OneHotRowsGrad, RowSparseGrad, touchedRows, unionRows } from "./autograd/sparse";
 import { formatTensor } from "./format";
 import * as elementwise from "./ops/elementwise";
 import * as activation from "./ops/activation";
@@ -438,8 +438,9 @@ export class Tensor {
   }
 }
 
-/** The dense tensor a row-sparse gradient stands for (its zero rows recorded in `touchedRows`). */
-export function denseGrad(g: Tensor | RowSparseGrad): Tensor {
+/** The dense tensor a compact gradient stands for (a row-sparse one with its rows recorded in `touchedRows`). */
+export function denseGrad(g: Tensor | RowSparseGrad | OneHotRowsGrad): Tensor {
+  if (g instanceof OneHotRowsGrad) return Tensor.fromArray(g.denseValues(), g.shape, g.dtype);
   if (!(g instanceof RowSparseGrad)) return g;
   const dense = Tensor.fromArray(g.denseValues(), g.shape, g.dtype);
   touchedRows.set(dense, g.rows);

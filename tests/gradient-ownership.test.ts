@@ -145,3 +145,65 @@ describe("a leaf keeps a fresh gradient without a copy, and nothing else shares 
     expect(Array.from(a.grad!.toArray())).toEqual(first.map((g) => Math.fround(g + g)));
   });
 });
+
+describe("NLL's one value per row reaches a log-softmax backward as it is, and anyone else densely", () => {
+  const [rows, cols] = [4, 6];
+  const values = Float32Array.from(rng.values(rows * cols, -4, 4));
+  const targets = torch.tensor([2, 0, -100, 5], { dtype: "int64" });
+  const leaf = () => torch.Tensor.fromArray(values.slice(), [rows, cols], "float32").requiresGrad_();
+  /** NLL's dense gradient for "mean": -1 / (kept rows) at each kept row's target. */
+  const nllGradient = () => {
+    const out = new Array<number>(rows * cols).fill(0);
+    [2, 0, -1, 5].forEach((k, r) => {
+      if (k >= 0) out[r * cols + k] = Math.fround(-1 / 3);
+    });
+    return out;
+  };
+  const crossEntropyGrad = () => {
+    const x = leaf();
+    F.crossEntropy(x, targets).backward();
+    return Array.from(x.grad!.toArray());
+  };
+
+  test("a hook on the log-probabilities sees the dense gradient, and the result is cross entropy's", () => {
+    onEachKernel(() => {
+      const x = leaf();
+      const logp = F.logSoftmax(x, 1);
+      const seen: number[][] = [];
+      logp.registerHook((g) => {
+        seen.push(Array.from(g.toArray()));
+      });
+      F.nllLoss(logp, targets).backward();
+      expect(seen).toEqual([nllGradient()]);
+      expect(Array.from(x.grad!.toArray())).toEqual(crossEntropyGrad());
+    });
+  });
+
+  test("retainGrad and autograd.grad get the dense gradient", () => {
+    const logits = F.logSoftmax(leaf(), 1);
+    const [viaGrad] = torch.autograd.grad(F.nllLoss(logits, targets), [logits]);
+    expect(Array.from(viaGrad!.toArray())).toEqual(nllGradient());
+
+    const x = leaf();
+    const logp = F.logSoftmax(x, 1).retainGrad();
+    F.nllLoss(logp, targets).backward();
+    expect(Array.from(logp.grad!.toArray())).toEqual(nllGradient());
+    expect(Array.from(x.grad!.toArray())).toEqual(crossEntropyGrad());
+  });
+
+  test("NLL on a leaf, on a (N, C, 1) input and beside another use of the log-probabilities", () => {
+    const p = leaf();
+    F.nllLoss(p, targets).backward();
+    expect(Array.from(p.grad!.toArray())).toEqual(nllGradient());
+
+    const q = torch.Tensor.fromArray(values.slice(), [rows, cols, 1], "float32").requiresGrad_();
+    F.nllLoss(q, targets.reshape([rows, 1])).backward();
+    expect(Array.from(q.grad!.toArray())).toEqual(nllGradient());
+
+    const x = leaf();
+    const logp = F.logSoftmax(x, 1);
+    F.nllLoss(logp, targets).add(logp.sum().mul(0)).backward();
+    const alone = crossEntropyGrad();
+    Array.from(x.grad!.toArray()).forEach((g, i) => expect(Math.abs(g - alone[i])).toBeLessThanOrEqual(1e-7));
+  });
+});

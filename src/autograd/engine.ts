@@ -1,9 +1,9 @@
-import { type Tensor, denseGrad } from "../tensor";
+import { Tensor, denseGrad } from "../tensor";
 import { noGrad } from "./grad-mode";
-import { AccumulateGrad, Node, takeFreshGradient } from "./node";
-import { RowSparseGrad } from "./sparse";
+import { AccumulateGrad, Node, freshGradient, takeFreshGradient } from "./node";
+import { OneHotRowsGrad, RowSparseGrad } from "./sparse";
 
-type Grad = Tensor | RowSparseGrad;
+type Grad = Tensor | RowSparseGrad | OneHotRowsGrad;
 
 export interface RunOptions {
   retainGraph?: boolean;
@@ -32,18 +32,24 @@ export function runBackward(roots: readonly Tensor[], seeds: readonly Tensor[], 
       const node = ready.pop()!;
       let grad: Grad | null = pending.get(node) ?? null;
       pending.delete(node);
-      // Only a leaf's own accumulation takes rows as they are; everything else sees them dense.
-      const sparseOk = node instanceof AccumulateGrad && !options.captureFor && node.tensorHooks.length === 0;
-      if (grad instanceof RowSparseGrad && !sparseOk) grad = denseGrad(grad);
+      // Compact gradients go as they are only where nothing else can see them: a leaf's own
+      // accumulation takes rows, a log-softmax backward one-hot rows; everything else gets them dense.
+      const unseen = !options.captureFor && node.tensorHooks.length === 0 && node.retainedTensor === null;
+      const compactOk = unseen && (grad instanceof RowSparseGrad ? node instanceof AccumulateGrad : node.takesOneHotRows());
+      if ((grad instanceof RowSparseGrad || grad instanceof OneHotRowsGrad) && !compactOk) grad = freshGradient(denseGrad(grad));
+      let inputGrads: Array<Grad | null> = [];
       if (grad instanceof RowSparseGrad) {
         (node as AccumulateGrad).variable.accumulateGrad(grad);
+        grad = null;
+      } else if (grad instanceof OneHotRowsGrad) {
+        inputGrads = node.applyOneHot(grad);
+        if (!options.retainGraph) node.release();
         grad = null;
       } else if (grad !== null) grad = applyHooks(node, grad);
 
       const slot = capture.get(node);
       if (slot !== undefined && grad !== null) captured[slot] = grad;
 
-      let inputGrads: Array<Grad | null> = [];
       if (grad !== null) {
         if (node instanceof AccumulateGrad) {
           if (!options.captureFor) node.variable.accumulateGrad(grad, takeFreshGradient(grad));
@@ -95,7 +101,7 @@ function addInto(pending: Map<Node, Grad>, node: Node, grad: Grad): void {
 function forgetSharedFreshGradients(grads: ReadonlyArray<Grad | null>): void {
   if (grads.length < 2) return;
   grads.forEach((g, i) => {
-    if (g instanceof RowSparseGrad || g === null) return;
+    if (!(g instanceof Tensor)) return;
     if (grads.indexOf(g) !== i) takeFreshGradient(g);
   });
 }

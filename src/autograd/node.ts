@@ -1,11 +1,16 @@
 import type { Tensor } from "../tensor";
 import { isGradEnabled } from "./grad-mode";
-import type { RowSparseGrad } from "./sparse";
+import type { OneHotRowsGrad, RowSparseGrad } from "./sparse";
 
 /** An edge of the graph: the node that receives a gradient and which of its outputs it is (always 0 here). */
 export type Edge = [Node | null, number];
-/** One gradient per input: a tensor, rows of one (for embedding tables), or null for none. */
-export type BackwardFn = (gradOutput: Tensor) => Array<Tensor | RowSparseGrad | null>;
+/**
+ * One gradient per input: a tensor, a compact form of one (rows of an embedding table, NLL's one
+ * value per row; autograd/sparse.ts), or null for none.
+ */
+export type BackwardFn = (gradOutput: Tensor) => Array<Tensor | RowSparseGrad | OneHotRowsGrad | null>;
+/** A backward that takes NLL's one-hot rows in place of the dense gradient they stand for. */
+export type OneHotBackwardFn = (gradOutput: OneHotRowsGrad) => Array<Tensor | null>;
 export type GradHook = (grad: Tensor) => Tensor | void | undefined;
 
 const FREED_MESSAGE =
@@ -29,16 +34,29 @@ export class Node {
     private backwardFn: BackwardFn | null,
     /** Nodes that saved nothing (add, sum, views) can be run again after a backward, as in PyTorch. */
     private readonly savesTensors = true,
+    private oneHotBackwardFn: OneHotBackwardFn | null = null,
   ) {}
 
-  apply(gradOutput: Tensor): Array<Tensor | RowSparseGrad | null> {
+  apply(gradOutput: Tensor): ReturnType<BackwardFn> {
     if (this.backwardFn === null) throw new Error(FREED_MESSAGE);
     return this.backwardFn(gradOutput);
   }
 
-  /** Drops the closure and, with it, every tensor it saved. */
+  /** Whether the engine may hand this node NLL's one-hot rows instead of their dense tensor. */
+  takesOneHotRows(): boolean {
+    return this.oneHotBackwardFn !== null;
+  }
+
+  applyOneHot(gradOutput: OneHotRowsGrad): Array<Tensor | null> {
+    if (this.backwardFn === null || this.oneHotBackwardFn === null) throw new Error(FREED_MESSAGE);
+    return this.oneHotBackwardFn(gradOutput);
+  }
+
+  /** Drops the closures and, with them, every tensor they saved. */
   release(): void {
-    if (this.savesTensors) this.backwardFn = null;
+    if (!this.savesTensors) return;
+    this.backwardFn = null;
+    this.oneHotBackwardFn = null;
   }
 
   toString(): string {
@@ -62,11 +80,11 @@ export function record(
   out: Tensor,
   inputs: ReadonlyArray<Tensor | null | undefined>,
   backward: BackwardFn,
-  options: { savesTensors?: boolean } = {},
+  options: { savesTensors?: boolean; oneHotBackward?: OneHotBackwardFn } = {},
 ): Tensor {
   if (!isGradEnabled() || !inputs.some((t) => t?.requiresGrad)) return out;
   const edges: Edge[] = inputs.map((t) => (t?.requiresGrad ? [t.gradEdge(), 0] : [null, 0]));
-  out.setGradFn(new Node(name, edges, backward, options.savesTensors ?? true));
+  out.setGradFn(new Node(name, edges, backward, options.savesTensors ?? true, options.oneHotBackward ?? null));
   return out;
 }
 

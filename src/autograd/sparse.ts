@@ -17,19 +17,32 @@ import type { Tensor } from "../tensor";
 export const touchedRows: WeakMap<Tensor, Int32Array> = new WeakMap();
 
 /**
- * NLL's gradient over (N, C) log-probabilities has at most one non-zero per row: row s is zero
- * except column `cols[s]`, which holds `values[s]` (`cols[s] < 0`: the whole row is zero).
- * NLL's backward still returns the full dense tensor (a hook or `autograd.grad` may read it), but
- * records this description of it here, so that the log-softmax backward that normally follows
- * can skip reading the N * C mostly-zero values. The tensor is fresh and owned by the engine;
- * a consumer must ignore the entry when a hook could have replaced or modified the gradient.
+ * NLL's gradient over (N, C) log-probabilities (or (N, C, 1, ...)) has at most one non-zero per row: row s is zero
+ * except column `cols[s]`, which holds `values[s]` (already rounded to `dtype`; `cols[s] < 0`: the
+ * whole row is zero). NLL's backward returns this instead of N * C mostly-zero values; the
+ * engine passes it as it is to a log-softmax backward (the cross entropy pair) and the dense
+ * tensor to anything else (a hook, a retained gradient, autograd.grad, any other op).
  */
-export interface OneHotRows {
-  cols: Int32Array;
-  values: Float64Array;
-}
+export class OneHotRowsGrad {
+  constructor(
+    readonly shape: readonly number[],
+    readonly dtype: DType,
+    readonly cols: Int32Array,
+    readonly values: Float64Array,
+  ) {}
 
-export const oneHotRows: WeakMap<Tensor, OneHotRows> = new WeakMap();
+  /** The dense values: zeros except one value per row. */
+  denseValues(): TypedArray {
+    let n = 1;
+    for (const size of this.shape) n *= size;
+    const out = allocate(this.dtype, n);
+    const width = n / Math.max(this.cols.length, 1); // classes per row (trailing dims of size 1 included)
+    this.cols.forEach((c, s) => {
+      if (c >= 0) out[s * width + c] = this.values[s];
+    });
+    return out;
+  }
+}
 
 export class RowSparseGrad {
   /**

@@ -7,8 +7,8 @@
 import { type DType, type TypedArray, allocate, floatOf, isFloating, scalarTypeName } from "../dtype";
 import { normalizeDim, numelOf } from "../shape";
 import { freshGradient, record } from "../autograd/node";
-import { oneHotRows } from "../autograd/sparse";
-import { Tensor } from "../tensor";
+import type { OneHotRowsGrad } from "../autograd/sparse";
+import { Tensor, denseGrad } from "../tensor";
 import { logSoftmaxBackwardRowsWasm, logSoftmaxOneHotBackwardWasm, logSoftmaxRowsWasm, useWasmElementwise } from "../kernels/wasm-matmul";
 
 /** A contiguous tensor of `shape` over freshly computed values. */
@@ -161,19 +161,9 @@ export function logSoftmax(x: Tensor, dim: number): Tensor {
   const onWasm = lanes.inner === 1 && src instanceof Float32Array && useWasmElementwise(src.length);
   if (!(onWasm && logSoftmaxRowsWasm(src, out as Float32Array, lanes.outer, lanes.size))) logSoftmaxInto(src, out, lanes);
   const y = wrap(out, x.shape, x.dtype);
-  return record("LogSoftmaxBackward0", y, [x], (g) => {
+  const backward = (g: Tensor): Tensor[] => {
     // dx = g - exp(y) * sum(g) along the lane.
     const grad = allocate(x.dtype, out.length);
-    const hot = oneHotRows.get(g);
-    // A hook on y could have modified g in place after NLL described it: then read g itself.
-    const hooked = y.gradFn !== null && y.gradFn.tensorHooks.length > 0;
-    if (hot !== undefined && !hooked && lanes.inner === 1 && hot.cols.length * lanes.size === out.length) {
-      if (onWasm && logSoftmaxOneHotBackwardWasm(hot.cols, hot.values, out as Float32Array, grad as Float32Array, lanes.size)) {
-        return [gradientOf(grad, y.shape, x.dtype)];
-      }
-      oneHotLogSoftmaxBackward(hot.cols, hot.values, out, grad, lanes.size);
-      return [gradientOf(grad, y.shape, x.dtype)];
-    }
     const gv = g.toArray();
     if (onWasm && gv instanceof Float32Array && logSoftmaxBackwardRowsWasm(gv, out as Float32Array, grad as Float32Array, lanes.outer, lanes.size)) {
       return [gradientOf(grad, y.shape, x.dtype)];
@@ -186,12 +176,22 @@ export function logSoftmax(x: Tensor, dim: number): Tensor {
       for (let j = 0, p = base; j < size; j++, p += step) grad[p] = gv[p] - Math.exp(out[p]) * s;
     });
     return [gradientOf(grad, y.shape, x.dtype)];
-  });
+  };
+  // Cross entropy: NLL's gradient arrives as one value per row (when nothing else looks at it).
+  const oneHotBackward = (hot: OneHotRowsGrad): Tensor[] => {
+    if (lanes.inner !== 1 || hot.cols.length * lanes.size !== out.length) return backward(denseGrad(hot));
+    const grad = allocate(x.dtype, out.length);
+    if (!(onWasm && logSoftmaxOneHotBackwardWasm(hot.cols, hot.values, out as Float32Array, grad as Float32Array, lanes.size))) {
+      oneHotLogSoftmaxBackward(hot.cols, hot.values, out, grad, lanes.size);
+    }
+    return [gradientOf(grad, y.shape, x.dtype)];
+  };
+  return record("LogSoftmaxBackward0", y, [x], backward, { oneHotBackward });
 }
 
 /**
  * The log-softmax backward when the upstream gradient comes from NLL: row r of g is zero except
- * v = values[r] at column cols[r] (`oneHotRows`), so sum(g) = v and the row is 0 - exp(y) * v,
+ * v = values[r] at column cols[r] (`OneHotRowsGrad`), so sum(g) = v and the row is 0 - exp(y) * v,
  * plus v at that column: the same arithmetic as the dense loop, without reading the N * C zeros.
  * Rows NLL ignored (cols[r] < 0) get 0 - exp(y) * 0, so that a NaN row stays NaN as before.
  */

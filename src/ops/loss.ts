@@ -7,7 +7,7 @@ import { type DType, type TypedArray, allocate, isFloating, scalarTypeName } fro
 import { broadcastShapes, formatSize, normalizeDim, numelOf, sameShape } from "../shape";
 import { freshGradient, record } from "../autograd/node";
 import { Tensor } from "../tensor";
-import { oneHotRows } from "../autograd/sparse";
+import { OneHotRowsGrad } from "../autograd/sparse";
 import { isGradEnabled } from "../autograd/grad-mode";
 import { logSoftmax, stableSigmoid } from "./activation";
 import { broadcastView, scalarTensor } from "./elementwise";
@@ -167,27 +167,26 @@ function nllChecked(input: Tensor, layout: ClassLayout, weight: Tensor | null, i
     // d loss / d x[t] = -w[t] * g (divided by the total weight for "mean"); zero elsewhere.
     const gv = g.toArray();
     const scale = reduction === "mean" ? gv[0] / totalWeight : gv[0];
-    const grad = allocate(dtype, size);
-    for (let s = 0; s < n; s++) {
-      for (let p = 0; p < d; p++) {
-        const k = targets[s * d + p];
-        if (k === ignoreIndex) continue;
-        grad[(s * c + k) * d + p] = -(w ? w[k] : 1) * (losses ? gv[s * d + p] : scale);
-      }
-    }
-    const result = Tensor.fromArray(grad, inputShape, dtype);
+    const valueAt = (s: number, p: number, k: number) => -(w ? w[k] : 1) * (losses ? gv[s * d + p] : scale);
     if (d === 1) {
-      // Rows of classes: describe the one non-zero per row for the log-softmax backward (sparse.ts).
+      // Rows of classes: one non-zero per row, handed over as such (autograd/sparse.ts).
       const cols = new Int32Array(n);
       const values = new Float64Array(n);
       for (let s = 0; s < n; s++) {
         const k = targets[s];
         cols[s] = k === ignoreIndex ? -1 : k;
-        values[s] = k === ignoreIndex ? 0 : grad[s * c + k];
+        values[s] = k === ignoreIndex ? 0 : roundTo(dtype, valueAt(s, 0, k));
       }
-      oneHotRows.set(result, { cols, values });
+      return [new OneHotRowsGrad(inputShape, dtype, cols, values)];
     }
-    return [result];
+    const grad = allocate(dtype, size);
+    for (let s = 0; s < n; s++) {
+      for (let p = 0; p < d; p++) {
+        const k = targets[s * d + p];
+        if (k !== ignoreIndex) grad[(s * c + k) * d + p] = valueAt(s, p, k);
+      }
+    }
+    return [freshGradient(Tensor.fromArray(grad, inputShape, dtype))];
   });
   return layout.viewBack ? recorded.view(layout.outShape) : recorded;
 }
