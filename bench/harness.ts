@@ -164,6 +164,50 @@ export function time(fn: () => void, options: TimeOptions): Timing {
   return { median: median(samples), samples };
 }
 
+export interface Side {
+  fn: () => void;
+  setup?: () => void;
+}
+
+/**
+ * Times `torchlet` and `peer` in alternation (warm-ups, then torchlet, peer, torchlet, ...), each
+ * with its own setup. On a shared machine the load comes and goes within a run, and two medians
+ * taken a minute apart carry it into their ratio; taken side by side, both see the same machine.
+ */
+export function timeAlternating(torchlet: Side, peer: Side, options: { warmup: number; runs: number }): { torchlet: Timing; peer: Timing } {
+  const once = (side: Side): number => {
+    side.setup?.();
+    const started = performance.now();
+    side.fn();
+    return performance.now() - started;
+  };
+  for (let i = 0; i < options.warmup; i++) {
+    once(torchlet);
+    once(peer);
+  }
+  const mine: number[] = [];
+  const theirs: number[] = [];
+  for (let i = 0; i < options.runs; i++) {
+    mine.push(once(torchlet));
+    theirs.push(once(peer));
+  }
+  return { torchlet: { median: median(mine), samples: mine }, peer: { median: median(theirs), samples: theirs } };
+}
+
+/**
+ * A peer's median on a row. tfjs-wasm, the peer the targets are set against, is timed in
+ * alternation with torchlet's `mine` (when torchlet ran), and the row's torchlet figures become
+ * those side-by-side ones; other peers are timed alone.
+ */
+export function timePeer(row: Row, peer: PeerName, mine: Side | null, theirs: Side, options: { warmup: number; runs: number }): number {
+  if (peer !== "tfjs-wasm" || mine === null) return time(theirs.fn, { ...options, setup: theirs.setup }).median;
+  const both = timeAlternating(mine, theirs, options);
+  row.torchlet = both.torchlet.median;
+  row.torchletSamples = both.torchlet.samples;
+  row.timedAlternatingWith = peer;
+  return both.peer.median;
+}
+
 // ---- agreement --------------------------------------------------------------------------
 
 export const AGREEMENT = 1e-3;

@@ -5,7 +5,7 @@
  * one-hot, built once outside the timing.
  */
 import * as torch from "torchlet";
-import { type Context, Rng, type Row, errorText, expectAgreement, oneHot, runsFor, time } from "./harness";
+import { type Context, Rng, type Row, type Side, errorText, expectAgreement, oneHot, runsFor, time, timePeer } from "./harness";
 import type * as tfjs from "@tensorflow/tfjs-core";
 
 export async function crossEntropyWorkload(ctx: Context): Promise<Row[]> {
@@ -30,6 +30,7 @@ export async function crossEntropyWorkload(ctx: Context): Promise<Row[]> {
   // torchlet: the reference values, then the timing.
   let lossValue = NaN;
   let gradValues: Float32Array | null = null;
+  let mine: Side | null = null;
   try {
     const x = torch.Tensor.fromArray(logits.slice(), [N, C], "float32").requiresGrad_();
     const y = torch.Tensor.fromArray(targets, [N], "int64");
@@ -40,7 +41,8 @@ export async function crossEntropyWorkload(ctx: Context): Promise<Row[]> {
     };
     lossValue = step();
     gradValues = Float32Array.from(x.grad!.toArray());
-    const t = time(step, { ...runsFor(ctx, "torchlet", { torchlet: 11, peer: 11 }), setup: () => (x.grad = null) });
+    mine = { fn: step, setup: () => (x.grad = null) };
+    const t = time(step, { ...runsFor(ctx, "torchlet", { torchlet: 11, peer: 11 }), setup: mine.setup });
     row.torchlet = t.median;
     row.torchletSamples = t.samples;
   } catch (e) {
@@ -62,11 +64,11 @@ export async function crossEntropyWorkload(ctx: Context): Promise<Row[]> {
           gradient: expectAgreement(`${peer.name} gradient`, first.grad.dataSync(), gradValues),
         };
         tf.dispose([first.value, first.grad]);
-        const t = time(() => {
+        const theirs = () => {
           const { value, grad } = f(x);
           tf.dispose([value, grad]);
-        }, runsFor(ctx, peer.name, { torchlet: 11, peer: 11 }));
-        row.peers[peer.name] = t.median;
+        };
+        row.peers[peer.name] = timePeer(row, peer.name, mine, { fn: theirs }, runsFor(ctx, peer.name, { torchlet: 11, peer: 11 }));
       } finally {
         tf.dispose([x, labels]);
       }

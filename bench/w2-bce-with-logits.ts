@@ -6,7 +6,7 @@
  * same mean.
  */
 import * as torch from "torchlet";
-import { AGREEMENT, type Context, Rng, type Row, errorText, expectAgreement, relativeError, runsFor, time } from "./harness";
+import { AGREEMENT, type Context, errorText, expectAgreement, relativeError, Rng, type Row, runsFor, type Side, time, timePeer } from "./harness";
 import type * as tfjs from "@tensorflow/tfjs-core";
 
 export async function bceWithLogitsWorkload(ctx: Context): Promise<Row[]> {
@@ -32,6 +32,7 @@ export async function bceWithLogitsWorkload(ctx: Context): Promise<Row[]> {
   let lossValue = NaN;
   let gradValues: Float32Array | null = null;
   let elementwise: Float32Array | null = null;
+  let mine: Side | null = null;
   try {
     const x = torch.Tensor.fromArray(logits.slice(), [N, C], "float32").requiresGrad_();
     const t = torch.Tensor.fromArray(multiHot, [N, C], "float32");
@@ -43,7 +44,8 @@ export async function bceWithLogitsWorkload(ctx: Context): Promise<Row[]> {
     lossValue = step();
     gradValues = Float32Array.from(x.grad!.toArray());
     elementwise = Float32Array.from(torch.nn.functional.binaryCrossEntropyWithLogits(x.detach(), t, { reduction: "none" }).toArray());
-    const timing = time(step, { ...runsFor(ctx, "torchlet", { torchlet: 11, peer: 11 }), setup: () => (x.grad = null) });
+    mine = { fn: step, setup: () => (x.grad = null) };
+    const timing = time(step, { ...runsFor(ctx, "torchlet", { torchlet: 11, peer: 11 }), setup: mine.setup });
     row.torchlet = timing.median;
     row.torchletSamples = timing.samples;
   } catch (e) {
@@ -74,11 +76,11 @@ export async function bceWithLogitsWorkload(ctx: Context): Promise<Row[]> {
         }
         (row.agreement as Record<string, unknown>)[peer.name] = agreement;
         tf.dispose([first.value, first.grad]);
-        const timing = time(() => {
+        const theirs = () => {
           const { value, grad } = f(x);
           tf.dispose([value, grad]);
-        }, runsFor(ctx, peer.name, { torchlet: 11, peer: 11 }));
-        row.peers[peer.name] = timing.median;
+        };
+        row.peers[peer.name] = timePeer(row, peer.name, mine, { fn: theirs }, runsFor(ctx, peer.name, { torchlet: 11, peer: 11 }));
       } finally {
         tf.dispose([x, labels]);
       }

@@ -13,7 +13,7 @@
  * backward with explicit `tf.transpose` first (`tfjsWasmExplicitTransposeMs`), which tf.grads does not do.
  */
 import * as torch from "torchlet";
-import { type Context, Rng, type Row, errorText, expectAgreement, runsFor, time } from "./harness";
+import { type Context, Rng, type Row, type Side, errorText, expectAgreement, runsFor, time, timePeer } from "./harness";
 import type * as tfjs from "@tensorflow/tfjs-core";
 import type { PeerName } from "./peers";
 
@@ -48,11 +48,14 @@ export async function matmulWorkload(ctx: Context): Promise<Row[]> {
   let C: Float32Array | null = null;
   let dA: Float32Array | null = null;
   let dB: Float32Array | null = null;
+  let mineForward: Side | null = null;
+  let mineBackward: Side | null = null;
   try {
     const a = torch.Tensor.fromArray(A, [n, n], "float32");
     const b = torch.Tensor.fromArray(B, [n, n], "float32");
     C = Float32Array.from(torch.noGrad(() => torch.matmul(a, b)).toArray());
-    const t = time(() => torch.noGrad(() => torch.matmul(a, b)), runsFor(ctx, "torchlet", runs));
+    mineForward = { fn: () => torch.noGrad(() => torch.matmul(a, b)) };
+    const t = time(mineForward.fn, runsFor(ctx, "torchlet", runs));
     fwd.torchlet = t.median;
     fwd.torchletSamples = t.samples;
   } catch (e) {
@@ -71,6 +74,7 @@ export async function matmulWorkload(ctx: Context): Promise<Row[]> {
     backward();
     dA = Float32Array.from(a.grad!.toArray());
     dB = Float32Array.from(b.grad!.toArray());
+    mineBackward = { fn: backward, setup: reset };
     const t = time(backward, { ...runsFor(ctx, "torchlet", runs), setup: reset });
     bwd.torchlet = t.median;
     bwd.torchletSamples = t.samples;
@@ -93,7 +97,7 @@ export async function matmulWorkload(ctx: Context): Promise<Row[]> {
           const c = tf.matMul(a, b);
           (fwd.agreement as Record<string, unknown>)[name] = { product: expectAgreement(`${name} product`, c.dataSync(), C) };
           c.dispose();
-          fwd.peers[name] = time(() => tf.matMul(a, b).dispose(), peerRuns(name)).median;
+          fwd.peers[name] = timePeer(fwd, name, mineForward, { fn: () => tf.matMul(a, b).dispose() }, peerRuns(name));
         } catch (e) {
           fwd.errors![name] = errorText(e);
         }
@@ -106,11 +110,11 @@ export async function matmulWorkload(ctx: Context): Promise<Row[]> {
             dB: expectAgreement(`${name} dB`, gb.dataSync(), dB),
           };
           tf.dispose([ga, gb]);
-          const t = time(() => {
+          const theirs = () => {
             tf.matMul(dy, b, false, true).dispose();
             tf.matMul(a, dy, true, false).dispose();
-          }, peerRuns(name));
-          bwd.peers[name] = t.median;
+          };
+          bwd.peers[name] = timePeer(bwd, name, mineBackward, { fn: theirs }, peerRuns(name));
           if (name === "tfjs-wasm") {
             // For the record: tfjs-wasm's kernel is only fast without transposed operands, and its
             // gradient passes transposed ones. Transposing explicitly first (not what tf.grads does):
