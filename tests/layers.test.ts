@@ -66,6 +66,19 @@ describe("Module features on nested models", () => {
     expect(net.parameters().every((p) => p.grad === null)).toBe(true);
   });
 
+  test("zeroGrad({ setToNone: false }) zeroes in place, as PyTorch's zero_(): +0 everywhere, the same tensor kept", () => {
+    const net = new Net();
+    const weight = net.head.weight;
+    const grad = torch.tensor([[-3, Number.NaN]]);
+    weight.grad = grad;
+    net.zeroGrad({ setToNone: false });
+    expect(weight.grad).toBe(grad);
+    expect(Array.from(grad.toArray()).map((v) => Object.is(v, 0))).toEqual([true, true]);
+    weight.grad = torch.tensor([[Number.NEGATIVE_INFINITY, -0]]);
+    new optim.SGD([weight], { lr: 1 }).zeroGrad({ setToNone: false });
+    expect(Array.from(weight.grad!.toArray()).map((v) => Object.is(v, 0))).toEqual([true, true]);
+  });
+
   test("stateDict shares storage with the parameters", () => {
     const net = new Net();
     const sd = net.stateDict();

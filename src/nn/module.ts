@@ -5,6 +5,7 @@
 import { formatSize, sameShape } from "../shape";
 import { noGrad } from "../autograd/grad-mode";
 import { Tensor } from "../tensor";
+import { zeroGradOf } from "../ops/row-sparse";
 
 /** A leaf tensor that requires grad and that `parameters()` finds when assigned to a module field. */
 export class Parameter extends Tensor {
@@ -97,12 +98,7 @@ export abstract class Module {
    * building its dense table.
    */
   zeroGrad(options: { setToNone?: boolean } = {}): void {
-    for (const p of this.parameters()) {
-      if (!p.hasGrad()) continue;
-      if (options.setToNone ?? true) p.grad = null;
-      else if (p.pendingRowSparseGrad() !== null) p.zeroPendingRowSparseGrad();
-      else p.grad = p.grad!.detach().mul(0);
-    }
+    for (const p of this.parameters()) zeroGradOf(p, options.setToNone ?? true);
   }
 
   /** Parameters and buffers by dotted name; the tensors share storage with the module's. */

@@ -23,6 +23,23 @@ export function rowsOf(grad: Tensor | null, param: Tensor): Int32Array | null {
   return rows;
 }
 
+/**
+ * `zeroGrad` for one parameter, as Module and Optimizer do it in PyTorch: drop the gradient
+ * (`setToNone`), or detach it and zero it in place (`zero_()`: +0 everywhere, NaN and inf
+ * included, and the same tensor stays `.grad`). A pending row-sparse gradient just loses its rows.
+ */
+export function zeroGradOf(p: Tensor, setToNone: boolean): void {
+  if (!p.hasGrad()) return;
+  if (setToNone) {
+    p.grad = null;
+  } else if (p.pendingRowSparseGrad() !== null) {
+    p.zeroPendingRowSparseGrad();
+  } else {
+    if (p.grad!.gradFn !== null) p.grad = p.grad!.detach();
+    zeroGradInPlace(p, p.grad!);
+  }
+}
+
 /** Zeroes a gradient in place, row by row when only some rows can be non-zero. */
 export function zeroGradInPlace(param: Tensor, grad: Tensor): void {
   const rows = rowsOf(grad, param);

@@ -5,7 +5,7 @@
  */
 import { enableGrad, noGrad } from "../autograd/grad-mode";
 import { scalarTypeName } from "../dtype";
-import { zeroGradInPlace } from "../ops/row-sparse";
+import { zeroGradOf } from "../ops/row-sparse";
 import { Tensor } from "../tensor";
 
 /** A group of parameters sharing options; schedulers read and write `lr` (and `initialLr`). */
@@ -116,20 +116,9 @@ export abstract class Optimizer {
    */
   zeroGrad(options: { setToNone?: boolean } = {}): void {
     const setToNone = options.setToNone ?? true;
-    for (const group of this.paramGroups) {
-      for (const p of group.params) {
-        if (!p.hasGrad()) continue;
-        if (setToNone) {
-          p.grad = null;
-        } else if (p.pendingRowSparseGrad() !== null) {
-          p.zeroPendingRowSparseGrad();
-        } else {
-          if (p.grad!.gradFn !== null) p.grad = p.grad!.detach();
-          zeroGradInPlace(p, p.grad!);
-        }
-      }
-    }
+    for (const group of this.paramGroups) for (const p of group.params) zeroGradOf(p, setToNone);
   }
+
 
   /** Performs one update; `closure` (re-evaluating the loss) runs with grad mode on and its value is returned. */
   abstract step(closure?: () => Tensor | number): Tensor | number | undefined;
