@@ -29,7 +29,7 @@ export class FocalLoss extends torch.nn.Module {
     // log p of each sample's target class: (N, C) -> gather along the classes -> (N,)
     const logp = logits.logSoftmax(1).gather(1, target.unsqueeze(1)).squeeze(1);
     const p = logp.exp();
-    const weight = p.neg().add(1).pow(this.gamma); // (1 - p)^gamma
+    const weight = torch.rsub(p, 1).pow(this.gamma); // (1 - p)^gamma, recorded as RsubBackward1 as in PyTorch
     return weight.mul(logp.neg()).mean();
   }
 
