@@ -31,6 +31,16 @@ export function checkDtype(dtype: unknown): DType {
   throw new TypeError(`Unknown dtype ${JSON.stringify(dtype)}: expected one of ${DTYPES.join(", ")}`);
 }
 
+const asIs = (v: number): number => v;
+
+/**
+ * Rounds a double to the precision a floating tensor of `dtype` stores: Math.fround for
+ * float32, nothing for float64. Where PyTorch computes in float32, torchlet rounds here.
+ */
+export function rounderFor(dtype: DType): (v: number) => number {
+  return dtype === "float32" ? Math.fround : asIs;
+}
+
 export function isFloating(dtype: DType): boolean {
   return dtype === "float32" || dtype === "float64";
 }

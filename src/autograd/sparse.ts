@@ -12,6 +12,7 @@
  * densely must drop its entry.
  */
 import { type DType, type TypedArray, allocate } from "../dtype";
+import { numelOf } from "../shape";
 import type { Tensor } from "../tensor";
 
 export const touchedRows: WeakMap<Tensor, Int32Array> = new WeakMap();
@@ -33,10 +34,8 @@ export class OneHotRowsGrad {
 
   /** The dense values: zeros except one value per row. */
   denseValues(): TypedArray {
-    let n = 1;
-    for (const size of this.shape) n *= size;
-    const out = allocate(this.dtype, n);
-    const width = n / Math.max(this.cols.length, 1); // classes per row (trailing dims of size 1 included)
+    const out = allocate(this.dtype, numelOf(this.shape));
+    const width = out.length / Math.max(this.cols.length, 1); // classes per row (trailing dims of size 1 included)
     this.cols.forEach((c, s) => {
       if (c >= 0) out[s * width + c] = this.values[s];
     });
@@ -91,9 +90,7 @@ export class RowSparseGrad {
 
   /** The dense values: zeros except the touched rows. */
   denseValues(): TypedArray {
-    let n = 1;
-    for (const s of this.shape) n *= s;
-    const out = allocate(this.dtype, n);
+    const out = allocate(this.dtype, numelOf(this.shape));
     this.addInto(out);
     return out;
   }

@@ -5,7 +5,7 @@
  */
 import ndarray, { type NdArray } from "ndarray";
 import ops from "ndarray-ops";
-import { type DType, type TypedArray, allocate, floatOf, isFloating, promoteTypes, promoteWithScalar } from "../dtype";
+import { type DType, type TypedArray, allocate, floatOf, isFloating, promoteTypes, promoteWithScalar, rounderFor } from "../dtype";
 import { broadcastShapes, broadcastStrides, numelOf, sameShape } from "../shape";
 import { record } from "../autograd/node";
 import { Tensor, type Operand } from "../tensor";
@@ -197,7 +197,7 @@ export function clamp(x: Tensor, min?: number | null, max?: number | null): Tens
   if ((min ?? null) === null && (max ?? null) === null) throw new Error("torch.clamp: At least one of 'min' or 'max' must not be None");
   const dtype = [min, max].some((b) => b !== null && b !== undefined && !Number.isInteger(b)) ? floatOf(x.dtype) : x.dtype;
   // PyTorch casts the bounds to the computation's dtype first: in float32, 0.3 is 0.30000001192...
-  const cast = (b: number | null | undefined): number | null => (b === null || b === undefined ? null : dtype === "float32" ? Math.fround(b) : b);
+  const cast = (b: number | null | undefined): number | null => (b === null || b === undefined ? null : rounderFor(dtype)(b));
   const lo = cast(min);
   const hi = cast(max);
   const out = mapUnary(x, dtype, (v) => {

@@ -3,7 +3,7 @@
  * arrays with its backward beside it; cross entropy is log-softmax then NLL, two nodes, as in
  * PyTorch. Every argument is checked, in PyTorch's order and words, before anything is computed.
  */
-import { type DType, type TypedArray, allocate, isFloating, scalarTypeName } from "../dtype";
+import { type DType, type TypedArray, allocate, isFloating, rounderFor, scalarTypeName } from "../dtype";
 import { broadcastShapes, formatSize, normalizeDim, numelOf, sameShape } from "../shape";
 import { freshGradient, record } from "../autograd/node";
 import { Tensor } from "../tensor";
@@ -172,10 +172,11 @@ function nllChecked(input: Tensor, layout: ClassLayout, weight: Tensor | null, i
       // Rows of classes: one non-zero per row, handed over as such (autograd/sparse.ts).
       const cols = new Int32Array(n);
       const values = new Float64Array(n);
+      const round = rounderFor(dtype);
       for (let s = 0; s < n; s++) {
         const k = targets[s];
         cols[s] = k === ignoreIndex ? -1 : k;
-        values[s] = k === ignoreIndex ? 0 : roundTo(dtype, valueAt(s, 0, k));
+        values[s] = k === ignoreIndex ? 0 : round(valueAt(s, 0, k));
       }
       return [new OneHotRowsGrad(inputShape, dtype, cols, values)];
     }
@@ -490,6 +491,7 @@ function unweightedBceWithLogits(input: Tensor, target: Tensor, reduction: Reduc
   const dtype = input.dtype;
   const losses = reduction === "none" ? allocate(dtype, n) : null;
   const scale = reduction === "mean" ? 1 / n : 1;
+  const round = rounderFor(dtype);
   let unitGrad = isGradEnabled() && input.requiresGrad ? allocate(dtype, n) : null;
   let sum = 0;
   // Float32 logits and targets of enough elements go to the WebAssembly kernel (the same formulas).
@@ -523,7 +525,7 @@ function unweightedBceWithLogits(input: Tensor, target: Tensor, reduction: Reduc
       } else {
         logs += Math.log1p(e);
       }
-      unitGrad[i] = scale * roundTo(dtype, (xi >= 0 ? 1 / (1 + e) : e / (1 + e)) - yi);
+      unitGrad[i] = scale * round((xi >= 0 ? 1 / (1 + e) : e / (1 + e)) - yi);
     }
     sum += logs + Math.log(product);
   } else {
@@ -566,11 +568,6 @@ function unweightedBceWithLogits(input: Tensor, target: Tensor, reduction: Reduc
   });
 }
 
-/** v rounded to the precision of `dtype`'s storage (float32: Math.fround). */
-function roundTo(dtype: DType, v: number): number {
-  return dtype === "float32" ? Math.fround(v) : v;
-}
-
 /**
  * out[i] = upstream(i) * (sign * v[i]), upstream(i) being perElement[i] or else common: one tight
  * loop per case (a per-element closure would cost several times the arithmetic on 4M elements).
@@ -587,6 +584,7 @@ function bceGradient(x: TypedArray, y: TypedArray, dtype: DType, scale: number):
   const grad = allocate(dtype, x.length);
   const onWasm = x instanceof Float32Array && y instanceof Float32Array && x.length === y.length && useWasmElementwise(x.length);
   if (onWasm && bceWithLogitsWasm(x, y, null, grad as Float32Array, scale) !== null) return grad;
-  for (let i = 0; i < x.length; i++) grad[i] = scale * roundTo(dtype, stableSigmoid(x[i]) - y[i]);
+  const round = rounderFor(dtype);
+  for (let i = 0; i < x.length; i++) grad[i] = scale * round(stableSigmoid(x[i]) - y[i]);
   return grad;
 }

@@ -17,6 +17,7 @@
  * While the gradient is still pending as rows (autograd/sparse.ts), the update reads them without
  * building the dense `.grad`.
  */
+import { rounderFor } from "../dtype";
 import type { RowSparseGrad } from "../autograd/sparse";
 import { rowsOf } from "../ops/row-sparse";
 import type { Tensor } from "../tensor";
@@ -33,7 +34,6 @@ export interface SGDOptions {
 
 export type SGDParamGroup = ParamGroup & Required<SGDOptions>;
 
-const identity = (x: number): number => x;
 
 export class SGD extends Optimizer {
   constructor(params: Params, options: SGDOptions) {
@@ -76,7 +76,7 @@ function checkOptions(o: Partial<SGDOptions>): void {
 /** The step `p += step * grad` of plain SGD (no momentum, no weight decay), in p's scalar type. */
 function plainStep(p: Tensor, group: SGDParamGroup): number {
   // Python floats become the tensor's scalar type inside PyTorch's kernels.
-  return (p.dtype === "float32" ? Math.fround(-group.lr) : -group.lr) * (group.maximize ? -1 : 1);
+  return rounderFor(p.dtype)(-group.lr) * (group.maximize ? -1 : 1);
 }
 
 /** Plain SGD from a pending row-sparse gradient: only its rows, read from its compact values. */
@@ -89,8 +89,7 @@ function updateRows(p: Tensor, grad: RowSparseGrad, group: SGDParamGroup): null 
 /** One SGD update of `p` in place; returns the momentum buffer (null without momentum). */
 function updateParameter(p: Tensor, grad: Tensor, buffer: Tensor | null, group: SGDParamGroup): Tensor | null {
   if (!p.isContiguous()) throw new Error("SGD: parameters must be contiguous to be updated in place");
-  const isF32 = p.dtype === "float32";
-  const round = isF32 ? Math.fround : identity;
+  const round = rounderFor(p.dtype);
   // Python floats become the tensor's scalar type inside PyTorch's kernels.
   const lr = round(-group.lr);
   const momentum = round(group.momentum);
