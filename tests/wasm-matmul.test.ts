@@ -6,7 +6,7 @@
  * their small products), and the matmul golden cases with wasm turned off.
  */
 import * as torch from "torchlet";
-import { setWasmEnabled, setWasmThreshold, sgemmWasm, wasmAvailable } from "../src/kernels/wasm-matmul";
+import { setWasmEnabled, setWasmThreshold, gemmWasm, wasmAvailable } from "../src/kernels/wasm-matmul";
 import { gemmRowMajor } from "../src/ops/linalg";
 import { linear } from "../src/ops/linear";
 import { expectClose, loadCases, toTensor } from "./helpers/golden";
@@ -76,7 +76,7 @@ describeWasm("the wasm kernel", () => {
     const b = randomArray(K * N);
     const want = reference(M, N, K, a, 0, K, 1, b, 0, N, 1);
     const out = new Float32Array(M * N);
-    expect(sgemmWasm(M, N, K, a, 0, K, 1, b, 0, N, 1, out, 0, N, 1)).toBe(true);
+    expect(gemmWasm(M, N, K, a, 0, K, 1, b, 0, N, 1, out, 0, N, 1)).toBe(true);
     expectNear(out, want, K, 0, N, 1, M, N);
   });
 
@@ -86,14 +86,14 @@ describeWasm("the wasm kernel", () => {
     const b = randomArray(5 + K * (N + 3));
     const want = reference(M, N, K, a, 3, 1, M, b, 5, N + 3, 1);
     const out = new Float32Array(2 + M * N).fill(NaN);
-    sgemmWasm(M, N, K, a, 3, 1, M, b, 5, N + 3, 1, out, 2, 1, M);
+    gemmWasm(M, N, K, a, 3, 1, M, b, 5, N + 3, 1, out, 2, 1, M);
     expectNear(out, want, K, 2, 1, M, M, N);
     // A gathered from a stride-2 view, B transposed.
     const a2 = randomArray(2 * M * K);
     const b2 = randomArray(K * N);
     const want2 = reference(M, N, K, a2, 0, 2 * K, 2, b2, 0, 1, K);
     const out2 = new Float32Array(M * N);
-    sgemmWasm(M, N, K, a2, 0, 2 * K, 2, b2, 0, 1, K, out2, 0, N, 1);
+    gemmWasm(M, N, K, a2, 0, 2 * K, 2, b2, 0, 1, K, out2, 0, N, 1);
     expectNear(out2, want2, K, 0, N, 1, M, N);
   });
 

@@ -155,38 +155,20 @@ function footprint(rows: number, cols: number, rs: number, cs: number): number {
 }
 
 /**
- * out[oOff + i * ors + j * ocs] = sum_k A(i, k) * B(k, j) for float32 strided operands
- * A(i, k) = a[aOff + i * ars + k * acs] and B(k, j) = b[bOff + k * brs + j * bcs]. The sums run
- * over k in order in float64 (each product of two floats is exact there) and are rounded to
- * float32 once, as the TypeScript kernel does. Call only when `wasmAvailable()`. Returns false,
- * computing nothing, when the operands do not fit in the module's memory.
+ * out[oOff + i * ors + j * ocs] = sum_k A(i, k) * B(k, j) for strided operands
+ * A(i, k) = a[aOff + i * ars + k * acs] and B(k, j) = b[bOff + k * brs + j * bcs], both
+ * float32 or both float64 (a's type decides). The sums run over k in order in float64 (a
+ * product of two floats is exact there), with the TypeScript kernel's blocks; a float32 `out`
+ * gets each rounded once, a float64 one gets them as they are. Call only when
+ * `wasmAvailable()`. Returns false, computing nothing, when the operands do not fit in memory.
  */
-export function sgemmWasm(
+export function gemmWasm(
   M: number, N: number, K: number,
   a: Strided, aOff: number, ars: number, acs: number,
   b: Strided, bOff: number, brs: number, bcs: number,
   out: Strided, oOff: number, ors: number, ocs: number,
 ): boolean {
-  return gemmOnWasm(false, M, N, K, a, aOff, ars, acs, b, bOff, brs, bcs, out, oOff, ors, ocs);
-}
-
-/** `sgemmWasm` for float64 operands (the same blocks and k order as the TypeScript kernel). */
-export function dgemmWasm(
-  M: number, N: number, K: number,
-  a: Strided, aOff: number, ars: number, acs: number,
-  b: Strided, bOff: number, brs: number, bcs: number,
-  out: Strided, oOff: number, ors: number, ocs: number,
-): boolean {
-  return gemmOnWasm(true, M, N, K, a, aOff, ars, acs, b, bOff, brs, bcs, out, oOff, ors, ocs);
-}
-
-function gemmOnWasm(
-  wide: boolean,
-  M: number, N: number, K: number,
-  a: Strided, aOff: number, ars: number, acs: number,
-  b: Strided, bOff: number, brs: number, bcs: number,
-  out: Strided, oOff: number, ors: number, ocs: number,
-): boolean {
+  const wide = a instanceof Float64Array;
   const ex = exportsOf!;
   // Operand sizes in elements, rounded to 16 bytes' worth of floats.
   const aLen = (footprint(M, K, ars, acs) + 3) & ~3;

@@ -25,7 +25,7 @@ import { broadcastShapes, broadcastStrides, numelOf } from "../shape";
 import { record } from "../autograd/node";
 import { Tensor } from "../tensor";
 import { sumTo } from "./elementwise";
-import { dgemmWasm, sgemmWasm, wasmAvailable, wasmThreshold } from "../kernels/wasm-matmul";
+import { gemmWasm, wasmAvailable, wasmThreshold } from "../kernels/wasm-matmul";
 
 // ---- the kernel -------------------------------------------------------------------------
 
@@ -74,11 +74,8 @@ function gemm(M: number, N: number, K: number, A: Mat, B: Mat, out: TypedArray, 
   }
   if (M * N * K >= wasmThreshold() && wasmAvailable()) {
     // Products of some size run on the WebAssembly SIMD kernel (the same double sums, in order).
-    if (out instanceof Float32Array && A.data instanceof Float32Array && B.data instanceof Float32Array) {
-      if (sgemmWasm(M, N, K, A.data, A.off, A.rs, A.cs, B.data, B.off, B.rs, B.cs, out, oOff, ors, ocs)) return;
-    } else if (out instanceof Float64Array && A.data instanceof Float64Array && B.data instanceof Float64Array) {
-      if (dgemmWasm(M, N, K, A.data, A.off, A.rs, A.cs, B.data, B.off, B.rs, B.cs, out, oOff, ors, ocs)) return;
-    }
+    const allOf = (type: typeof Float32Array | typeof Float64Array) => out instanceof type && A.data instanceof type && B.data instanceof type;
+    if ((allOf(Float32Array) || allOf(Float64Array)) && gemmWasm(M, N, K, A.data, A.off, A.rs, A.cs, B.data, B.off, B.rs, B.cs, out, oOff, ors, ocs)) return;
   }
   if (M * N * K <= SMALL) {
     gemmSmall(M, N, K, A, B, out, oOff, ors, ocs);

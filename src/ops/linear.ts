@@ -8,7 +8,7 @@
 import { type TypedArray, allocate, isFloating, scalarTypeName } from "../dtype";
 import { record } from "../autograd/node";
 import { Tensor } from "../tensor";
-import { sgemmWasm, wasmAvailable, wasmThreshold } from "../kernels/wasm-matmul";
+import { gemmWasm, wasmAvailable, wasmThreshold } from "../kernels/wasm-matmul";
 
 /** Whether a dense float32 product of `madds` multiply-adds over these arrays runs on the wasm kernel. */
 function onWasm(madds: number, ...arrays: TypedArray[]): boolean {
@@ -74,7 +74,7 @@ function addmm(x: Tensor, weight: Tensor, bias: Tensor | null): Tensor {
   // unless w is infinite or NaN, so a weight with such values takes the dense loop, as BLAS would.
   const sparse = outF > 1 && nonZeroCount(xs) * 4 < xs.length && allFinite(ws) ? csrOf(xs, n, inF) : null;
   const acc = !sparse && onWasm(n * inF * outF, xs, ws, out) ? new Float64Array(n * outF) : null;
-  if (acc && sgemmWasm(n, outF, inF, xs, 0, inF, 1, ws, 0, 1, inF, acc, 0, outF, 1)) {
+  if (acc && gemmWasm(n, outF, inF, xs, 0, inF, 1, ws, 0, 1, inF, acc, 0, outF, 1)) {
     // x @ weight^T ran on the wasm kernel, summed in doubles; the bias is added before rounding once.
     if (bs) {
       for (let r = 0; r < n; r++) for (let o = 0, p = r * outF; o < outF; o++, p++) out[p] = bs[o] + acc[p];
@@ -121,7 +121,7 @@ function expandBias(bias: Tensor, outF: number): TypedArray {
 /** g (N,O) @ weight (O,I). */
 function gradInput(gs: TypedArray, ws: TypedArray, n: number, inF: number, outF: number, dtype: Tensor["dtype"]): Tensor {
   const out = allocate(dtype, n * inF);
-  if (onWasm(n * inF * outF, gs, ws, out) && sgemmWasm(n, inF, outF, gs, 0, outF, 1, ws, 0, inF, 1, out, 0, inF, 1)) {
+  if (onWasm(n * inF * outF, gs, ws, out) && gemmWasm(n, inF, outF, gs, 0, outF, 1, ws, 0, inF, 1, out, 0, inF, 1)) {
     return Tensor.fromArray(out, [n, inF], dtype);
   }
   const acc = new Float64Array(inF);
@@ -145,7 +145,7 @@ function gradWeight(gs: TypedArray, xs: TypedArray, n: number, inF: number, outF
   if (
     nonZeroCount(xs) * 4 >= xs.length &&
     onWasm(n * inF * outF, gs, xs, out) &&
-    sgemmWasm(outF, inF, n, gs, 0, 1, outF, xs, 0, inF, 1, out, 0, inF, 1)
+    gemmWasm(outF, inF, n, gs, 0, 1, outF, xs, 0, inF, 1, out, 0, inF, 1)
   ) {
     // A dense x: g^T @ x ran on the wasm kernel (g read through transposed strides).
     return Tensor.fromArray(out, [outF, inF], dtype);
