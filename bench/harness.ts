@@ -7,7 +7,7 @@
 import * as v8 from "node:v8";
 import * as vm from "node:vm";
 import type { Peer, PeerName } from "./peers";
-import { Generator } from "torchlet";
+import { Generator, type Tensor } from "torchlet";
 
 // ---- settings and results -------------------------------------------------------------
 
@@ -206,6 +206,49 @@ export function timePeer(row: Row, peer: PeerName, mine: Side | null, theirs: Si
   row.torchletSamples = both.torchlet.samples;
   row.timedAlternatingWith = peer;
   return both.peer.median;
+}
+
+// ---- the loss workloads (W1, W2) ------------------------------------------------------------
+
+/** The row of a loss's forward + backward, in ms, with its ≥ 3× target. */
+export function lossRow(name: string, reference: string): Row {
+  return {
+    name,
+    unit: "ms",
+    better: "lower",
+    torchlet: null,
+    peers: {},
+    targetRatio: 3,
+    target: "≥ 3× faster than tfjs-wasm",
+    reference,
+    errors: {},
+    agreement: {},
+  };
+}
+
+/**
+ * torchlet's side of a loss workload: `loss()` and its backward into the leaf `x`, run once for
+ * the values the peers must agree with, then timed alone (`.grad` reset before each run). Returns
+ * null, with the error in the row, if it fails.
+ */
+export function timeTorchletLoss(ctx: Context, row: Row, x: Tensor, loss: () => Tensor): { loss: number; grad: Float32Array; side: Side } | null {
+  try {
+    const step = (): number => {
+      const value = loss();
+      value.backward();
+      return value.item();
+    };
+    const value = step();
+    const grad = Float32Array.from(x.grad!.toArray());
+    const side: Side = { fn: step, setup: () => (x.grad = null) };
+    const timing = time(step, { ...runsFor(ctx, "torchlet", { torchlet: 11, peer: 11 }), setup: side.setup });
+    row.torchlet = timing.median;
+    row.torchletSamples = timing.samples;
+    return { loss: value, grad, side };
+  } catch (e) {
+    row.errors!.torchlet = errorText(e);
+    return null;
+  }
 }
 
 // ---- agreement --------------------------------------------------------------------------

@@ -5,7 +5,7 @@
  * one-hot, built once outside the timing.
  */
 import * as torch from "torchlet";
-import { type Context, Rng, type Row, type Side, errorText, expectAgreement, oneHot, runsFor, time, timePeer } from "./harness";
+import { type Context, Rng, type Row, errorText, expectAgreement, lossRow, oneHot, runsFor, timePeer, timeTorchletLoss } from "./harness";
 import type * as tfjs from "@tensorflow/tfjs-core";
 
 export async function crossEntropyWorkload(ctx: Context): Promise<Row[]> {
@@ -14,43 +14,13 @@ export async function crossEntropyWorkload(ctx: Context): Promise<Row[]> {
   const rng = new Rng(1);
   const logits = rng.normalArray(N * C, 2);
   const targets = rng.intArray(N, C);
-  const row: Row = {
-    name: `W1 CrossEntropy fwd+bwd (${N}, ${C})`,
-    unit: "ms",
-    better: "lower",
-    torchlet: null,
-    peers: {},
-    targetRatio: 3,
-    target: "≥ 3× faster than tfjs-wasm",
-    reference: "tfjs-wasm 112 ms, tfjs-cpu 2,289 ms, PyTorch 1 thread 12-50 ms (spec, 2-core machine)",
-    errors: {},
-    agreement: {},
-  };
-
-  // torchlet: the reference values, then the timing.
-  let lossValue = NaN;
-  let gradValues: Float32Array | null = null;
-  let mine: Side | null = null;
-  try {
-    const x = torch.Tensor.fromArray(logits.slice(), [N, C], "float32").requiresGrad_();
-    const y = torch.Tensor.fromArray(targets, [N], "int64");
-    const step = (): number => {
-      const loss = torch.nn.functional.crossEntropy(x, y);
-      loss.backward();
-      return loss.item();
-    };
-    lossValue = step();
-    gradValues = Float32Array.from(x.grad!.toArray());
-    mine = { fn: step, setup: () => (x.grad = null) };
-    const t = time(step, { ...runsFor(ctx, "torchlet", { torchlet: 11, peer: 11 }), setup: mine.setup });
-    row.torchlet = t.median;
-    row.torchletSamples = t.samples;
-  } catch (e) {
-    row.errors!.torchlet = errorText(e);
-  }
+  const row = lossRow(`W1 CrossEntropy fwd+bwd (${N}, ${C})`, "tfjs-wasm 112 ms, tfjs-cpu 2,289 ms, PyTorch 1 thread 12-50 ms (spec, 2-core machine)");
+  const input = torch.Tensor.fromArray(logits.slice(), [N, C], "float32").requiresGrad_();
+  const classes = torch.Tensor.fromArray(targets, [N], "int64");
+  const mine = timeTorchletLoss(ctx, row, input, () => torch.nn.functional.crossEntropy(input, classes));
 
   for (const peer of ctx.peers) {
-    if (gradValues === null) break;
+    if (mine === null) break;
     try {
       await peer.use();
       const tf = peer.tf;
@@ -60,15 +30,15 @@ export async function crossEntropyWorkload(ctx: Context): Promise<Row[]> {
       try {
         const first = f(x);
         (row.agreement as Record<string, unknown>)[peer.name] = {
-          loss: expectAgreement(`${peer.name} loss`, first.value.dataSync()[0], lossValue),
-          gradient: expectAgreement(`${peer.name} gradient`, first.grad.dataSync(), gradValues),
+          loss: expectAgreement(`${peer.name} loss`, first.value.dataSync()[0], mine.loss),
+          gradient: expectAgreement(`${peer.name} gradient`, first.grad.dataSync(), mine.grad),
         };
         tf.dispose([first.value, first.grad]);
         const theirs = () => {
           const { value, grad } = f(x);
           tf.dispose([value, grad]);
         };
-        row.peers[peer.name] = timePeer(row, peer.name, mine, { fn: theirs }, runsFor(ctx, peer.name, { torchlet: 11, peer: 11 }));
+        row.peers[peer.name] = timePeer(row, peer.name, mine.side, { fn: theirs }, runsFor(ctx, peer.name, { torchlet: 11, peer: 11 }));
       } finally {
         tf.dispose([x, labels]);
       }
@@ -76,6 +46,6 @@ export async function crossEntropyWorkload(ctx: Context): Promise<Row[]> {
       row.errors![peer.name] = errorText(e);
     }
   }
-  row.lossValue = lossValue;
+  row.lossValue = mine?.loss ?? NaN;
   return [row];
 }
