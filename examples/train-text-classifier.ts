@@ -10,7 +10,8 @@ import * as torch from "torchlet";
 /**
  * The training settings of `npm start` (and of the benchmark's W5). 2^18 bigram buckets give the
  * same test accuracy here as fastText's 2M or 2^20 (0.9926, and 0.9860 and 0.9851 with seeds 1
- * and 2) with a table a quarter the size: faster to train (fewer cache misses) and a 13 MB model.
+ * and 2) with a table a quarter the size: faster to train (fewer cache misses), and a model file
+ * of 14.5 MB instead of 46 MB.
  */
 export const spamFilterOptions = { lr: 32, wordNgrams: 2, buckets: 2 ** 18, dim: 10 };
 
