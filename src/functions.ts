@@ -7,7 +7,7 @@ export { sigmoid, tanh, relu, softmax, logSoftmax } from "./ops/activation";
 export { sum, mean, max, logsumexp, argmax } from "./ops/reduction";
 export { matmul, mm, mv, dot, bmm } from "./ops/linalg";
 export { transpose, t, unsqueeze, squeeze, flatten, clone } from "./ops/shape";
-export { gather, scatter, scatterAdd, indexSelect, indexAdd, embeddingBag, touchedRows } from "./ops/indexing";
+export { gather, scatter, scatterAdd, indexSelect, indexAdd, embeddingBag } from "./ops/indexing";
 export type { EmbeddingBagOptions } from "./ops/indexing";
 
 export function reshape(x: Tensor, ...sizes: Array<number | number[]>): Tensor {

@@ -1,9 +1,10 @@
-import { Tensor, denseGrad } from "../tensor";
+import { Tensor } from "../tensor-core";
+import { add } from "../ops/elementwise";
 import { noGrad } from "./grad-mode";
-import { AccumulateGrad, Node, freshGradient, takeFreshGradient } from "./node";
-import { OneHotRowsGrad, RowSparseGrad } from "./sparse";
-
-type Grad = Tensor | RowSparseGrad | OneHotRowsGrad;
+import { gradSlotOf } from "./grad-slot";
+import { AccumulateGrad, type Grad, type Node, gradEdge } from "./node";
+import { disown, freshGradient, withOwnership } from "./ownership";
+import { RowSparseGrad, isCompact } from "./sparse";
 
 export interface RunOptions {
   retainGraph?: boolean;
@@ -12,64 +13,70 @@ export interface RunOptions {
 }
 
 /**
- * Runs the graph backward from `roots`, seeded with `seeds`. Nodes are visited once each, in a
- * topological order (Kahn's algorithm over dependency counts), iteratively so that chains of any
- * length fit on the stack. Returns the captured gradients when `captureFor` is given.
+ * Runs the graph backward from `roots`, seeded with `seeds`: each node once, in a topological
+ * order (Kahn's algorithm over dependency counts, iterative, so chains of any length fit on the
+ * stack), summing what reaches a node before applying it. Returns the captured gradients when
+ * `captureFor` is given.
  */
 export function runBackward(roots: readonly Tensor[], seeds: readonly Tensor[], options: RunOptions = {}): Array<Tensor | null> {
   const capture = new Map<Node, number>();
-  options.captureFor?.forEach((t, i) => capture.set(t.gradEdge(), i));
+  options.captureFor?.forEach((t, i) => capture.set(gradEdge(t), i));
   const captured: Array<Tensor | null> = (options.captureFor ?? []).map(() => null);
+  const capturing = options.captureFor !== undefined;
 
-  const rootNodes = roots.map((t) => t.gradEdge());
+  const rootNodes = roots.map(gradEdge);
   const dependencies = countDependencies(rootNodes);
   const pending = new Map<Node, Grad>();
-  roots.forEach((_, i) => addInto(pending, rootNodes[i], seeds[i]));
+  const ready = [...new Set(rootNodes)].filter((n) => !dependencies.get(n));
 
-  const ready: Node[] = [...new Set(rootNodes)].filter((n) => !dependencies.get(n));
-  noGrad(() => {
-    while (ready.length > 0) {
-      const node = ready.pop()!;
-      let grad: Grad | null = pending.get(node) ?? null;
-      pending.delete(node);
-      // Compact gradients go as they are only where nothing else can see them: a leaf's own
-      // accumulation takes rows, a log-softmax backward one-hot rows; everything else gets them dense.
-      const unseen = !options.captureFor && node.tensorHooks.length === 0 && node.retainedTensor === null;
-      const compactOk = unseen && (grad instanceof RowSparseGrad ? node instanceof AccumulateGrad : node.takesOneHotRows());
-      if ((grad instanceof RowSparseGrad || grad instanceof OneHotRowsGrad) && !compactOk) grad = freshGradient(denseGrad(grad));
-      let inputGrads: Array<Grad | null> = [];
-      if (grad instanceof RowSparseGrad) {
-        (node as AccumulateGrad).variable.accumulateGrad(grad);
-        grad = null;
-      } else if (grad instanceof OneHotRowsGrad) {
-        inputGrads = node.applyOneHot(grad);
-        if (!options.retainGraph) node.release();
-        grad = null;
-      } else if (grad !== null) grad = applyHooks(node, grad);
-
-      const slot = capture.get(node);
-      if (slot !== undefined && grad !== null) captured[slot] = grad;
-
-      if (grad !== null) {
-        if (node instanceof AccumulateGrad) {
-          if (!options.captureFor) node.variable.accumulateGrad(grad, takeFreshGradient(grad));
-        } else {
-          inputGrads = node.apply(grad);
-          if (!options.retainGraph) node.release();
-          forgetSharedFreshGradients(inputGrads);
+  withOwnership(() =>
+    noGrad(() => {
+      rootNodes.forEach((node, i) => addInto(pending, node, seeds[i]));
+      while (ready.length > 0) {
+        const node = ready.pop()!;
+        let grad = pending.get(node);
+        pending.delete(node);
+        let inputGrads: Array<Grad | null> = [];
+        if (grad !== undefined) {
+          if (node.tensorHooks.length > 0 || node.retainedTensor !== null || capture.has(node)) {
+            grad = showToUser(node, grad);
+            const at = capture.get(node);
+            if (at !== undefined) captured[at] = grad;
+          }
+          // autograd.grad leaves every `.grad` alone.
+          if (!(capturing && node instanceof AccumulateGrad)) {
+            inputGrads = node.apply(grad);
+            if (!options.retainGraph) node.release();
+            disownShared(inputGrads);
+          }
         }
+        node.nextFunctions.forEach(([next], i) => {
+          if (next === null) return;
+          const g = inputGrads[i];
+          if (g) addInto(pending, next, g);
+          const left = dependencies.get(next)! - 1;
+          dependencies.set(next, left);
+          if (left === 0) ready.push(next);
+        });
       }
-      node.nextFunctions.forEach(([next, _], i) => {
-        if (next === null) return;
-        const g = inputGrads[i];
-        if (g) addInto(pending, next, g);
-        const left = dependencies.get(next)! - 1;
-        dependencies.set(next, left);
-        if (left === 0) ready.push(next);
-      });
-    }
-  });
+    }),
+  );
   return captured;
+}
+
+/**
+ * User code is about to see the gradient reaching `node` (its hooks, retainGrad, an autograd.grad
+ * result): it sees the dense tensor, which the run no longer owns. Hooks may replace it.
+ */
+function showToUser(node: Node, grad: Grad): Tensor {
+  let seen = isCompact(grad) ? grad.dense() : grad;
+  disown(seen);
+  for (const hook of node.tensorHooks) {
+    const replaced = hook(seen);
+    if (replaced) seen = replaced;
+  }
+  if (node.retainedTensor) gradSlotOf(node.retainedTensor).accumulate(seen);
+  return seen;
 }
 
 /** For each node reachable from the roots, how many edges point at it. */
@@ -92,30 +99,22 @@ function countDependencies(roots: readonly Node[]): Map<Node, number> {
   return counts;
 }
 
+/** Sums the gradients reaching one node: row-sparse ones stay compact, anything else becomes dense. */
 function addInto(pending: Map<Node, Grad>, node: Node, grad: Grad): void {
   const existing = pending.get(node);
-  pending.set(node, existing ? denseGrad(existing).add(denseGrad(grad)) : grad);
+  if (existing === undefined) pending.set(node, grad);
+  else if (existing instanceof RowSparseGrad && grad instanceof RowSparseGrad && existing.dtype === grad.dtype) pending.set(node, existing.plus(grad));
+  else pending.set(node, freshGradient(add(asDense(existing), asDense(grad))));
 }
 
-/** A fresh gradient returned for two inputs is owned by neither. */
-function forgetSharedFreshGradients(grads: ReadonlyArray<Grad | null>): void {
+function asDense(g: Grad): Tensor {
+  return isCompact(g) ? g.dense() : g;
+}
+
+/** A gradient returned for two inputs would be kept by both: the run owns it for neither. */
+function disownShared(grads: ReadonlyArray<Grad | null>): void {
   if (grads.length < 2) return;
   grads.forEach((g, i) => {
-    if (!(g instanceof Tensor)) return;
-    if (grads.indexOf(g) !== i) takeFreshGradient(g);
+    if (g instanceof Tensor && grads.indexOf(g) !== i) disown(g);
   });
-}
-
-/**
- * Tensor hooks may replace the gradient; retainGrad stores it on the non-leaf tensor. A hook may
- * also keep the gradient it is shown, so that gradient is no longer fresh (autograd/node.ts).
- */
-function applyHooks(node: Node, grad: Tensor): Tensor {
-  if (node.tensorHooks.length > 0) takeFreshGradient(grad);
-  for (const hook of node.tensorHooks) {
-    const replaced = hook(grad);
-    if (replaced) grad = replaced;
-  }
-  if (node.retainedTensor) node.retainedTensor.accumulateGrad(grad);
-  return grad;
 }

@@ -1,10 +1,13 @@
 /** `autograd.grad`, `autograd.gradcheck` and `autograd.Function` for ops with a hand-written backward. */
 import { allocate } from "../dtype";
 import { formatSize, sameShape } from "../shape";
-import { Tensor } from "../tensor";
+import { Tensor } from "../tensor-core";
+import { toDtype } from "../ops/elementwise";
+import { clone } from "../ops/shape";
 import { runBackward } from "./engine";
 import { noGrad } from "./grad-mode";
 import { record } from "./node";
+import { disown } from "./ownership";
 
 type OneOrMany = Tensor | readonly Tensor[];
 const list = (x: OneOrMany): Tensor[] => (x instanceof Tensor ? [x] : [...x]);
@@ -61,12 +64,12 @@ export function gradcheck(fn: (...inputs: Tensor[]) => Tensor | Tensor[], inputs
   const eps = options.eps ?? 1e-6;
   const atol = options.atol ?? 1e-5;
   const rtol = options.rtol ?? 1e-3;
-  const xs = inputs.map((t) => (t.requiresGrad ? t.detach().to("float64").clone().detach().requiresGrad_(true) : t));
+  const xs = inputs.map((t) => (t.requiresGrad ? clone(toDtype(t.detach(), "float64")).detach().requiresGrad_(true) : t));
   const differentiable = xs.map((_, i) => i).filter((i) => xs[i].requiresGrad);
   if (differentiable.length === 0) throw new Error("gradcheck expects at least one input tensor to require gradient");
 
   const outputs = list(fn(...xs));
-  const evaluate = () => noGrad(() => list(fn(...xs)).map((o) => o.to("float64").toArray().slice()));
+  const evaluate = () => noGrad(() => list(fn(...xs)).map((o) => toDtype(o, "float64").toArray().slice()));
 
   outputs.forEach((out, o) => {
     const n = out.numel();
@@ -79,7 +82,7 @@ export function gradcheck(fn: (...inputs: Tensor[]) => Tensor | Tensor[], inputs
         const seed = Tensor.fromArray(allocate(out.dtype, n), out.shape, out.dtype);
         seed.nd.data[k] = 1;
         const [g] = grad([out], [x], { gradOutputs: [seed], retainGraph: true, allowUnused: true });
-        return g ? g.to("float64").toArray() : new Float64Array(m);
+        return g ? toDtype(g, "float64").toArray() : new Float64Array(m);
       });
       const data = x.nd.data;
       for (let j = 0; j < m; j++) {
@@ -141,6 +144,7 @@ export class Function {
     const result = out.detach();
     const name = `${this.name}Backward`;
     return record(name, result, tensorArgs, (g) => {
+      disown(g); // the user's backward may keep it, or return it as an input's gradient
       const returned = this.backward(ctx, g);
       const grads = Array.isArray(returned) ? returned : [returned];
       if (grads.length !== args.length) {

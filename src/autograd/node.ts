@@ -1,17 +1,26 @@
-import type { Tensor } from "../tensor";
+import type { Tensor } from "../tensor-core";
 import { isGradEnabled } from "./grad-mode";
-import type { OneHotRowsGrad, RowSparseGrad } from "./sparse";
+import { gradSlotOf } from "./grad-slot";
+import { freshGradient, isOwned } from "./ownership";
+import { type CompactGrad, type CompactKind, type OneHotRowsGrad, isCompact } from "./sparse";
 
+export { freshGradient } from "./ownership";
+
+/** A gradient as it travels the graph: a tensor, or a compact form of one (autograd/sparse.ts). */
+export type Grad = Tensor | CompactGrad;
 /** An edge of the graph: the node that receives a gradient and which of its outputs it is (always 0 here). */
 export type Edge = [Node | null, number];
-/**
- * One gradient per input: a tensor, a compact form of one (rows of an embedding table, NLL's one
- * value per row; autograd/sparse.ts), or null for none.
- */
-export type BackwardFn = (gradOutput: Tensor) => Array<Tensor | RowSparseGrad | OneHotRowsGrad | null>;
+/** One gradient per input: a tensor, a compact form of one, or null for none. */
+export type BackwardFn = (gradOutput: Tensor) => Array<Grad | null>;
 /** A backward that takes NLL's one-hot rows in place of the dense gradient they stand for. */
-export type OneHotBackwardFn = (gradOutput: OneHotRowsGrad) => Array<Tensor | null>;
+export type OneHotBackwardFn = (gradOutput: OneHotRowsGrad) => Array<Grad | null>;
 export type GradHook = (grad: Tensor) => Tensor | void | undefined;
+
+/** The compact gradients a node takes as they are, and the backward that reads them. */
+interface CompactBackward {
+  kind: CompactKind;
+  backward: (gradOutput: CompactGrad) => Array<Grad | null>;
+}
 
 const FREED_MESSAGE =
   "Trying to backward through the graph a second time (or directly access saved tensors after they have already been freed). " +
@@ -34,29 +43,26 @@ export class Node {
     private backwardFn: BackwardFn | null,
     /** Nodes that saved nothing (add, sum, views) can be run again after a backward, as in PyTorch. */
     private readonly savesTensors = true,
-    private oneHotBackwardFn: OneHotBackwardFn | null = null,
+    private compact: CompactBackward | null = null,
   ) {}
 
-  apply(gradOutput: Tensor): ReturnType<BackwardFn> {
+  /** Whether this node takes `grad` as it is; the engine gives it the dense tensor otherwise. */
+  accepts(grad: CompactGrad): boolean {
+    return this.compact !== null && this.compact.kind === grad.kind;
+  }
+
+  apply(gradOutput: Grad): Array<Grad | null> {
     if (this.backwardFn === null) throw new Error(FREED_MESSAGE);
-    return this.backwardFn(gradOutput);
-  }
-
-  /** Whether the engine may hand this node NLL's one-hot rows instead of their dense tensor. */
-  takesOneHotRows(): boolean {
-    return this.oneHotBackwardFn !== null;
-  }
-
-  applyOneHot(gradOutput: OneHotRowsGrad): Array<Tensor | null> {
-    if (this.backwardFn === null || this.oneHotBackwardFn === null) throw new Error(FREED_MESSAGE);
-    return this.oneHotBackwardFn(gradOutput);
+    if (!isCompact(gradOutput)) return this.backwardFn(gradOutput);
+    if (!this.accepts(gradOutput)) return this.backwardFn(freshGradient(gradOutput.dense()));
+    return this.compact!.backward(gradOutput);
   }
 
   /** Drops the closures and, with them, every tensor they saved. */
   release(): void {
     if (!this.savesTensors) return;
     this.backwardFn = null;
-    this.oneHotBackwardFn = null;
+    this.compact = null;
   }
 
   toString(): string {
@@ -64,16 +70,35 @@ export class Node {
   }
 }
 
-/** The sink for a leaf that requires grad: sums what arrives into `variable.grad`. */
+/**
+ * The sink for a leaf that requires grad: adds what arrives into the leaf's gradient slot, which
+ * keeps row-sparse gradients compact, and keeps a gradient the run owns without copying it.
+ */
 export class AccumulateGrad extends Node {
   constructor(readonly variable: Tensor) {
-    super("AccumulateGrad", [], () => [], false);
+    super("AccumulateGrad", [], (g) => accumulate(variable, g, isOwned(g)), false, {
+      kind: "rowSparse",
+      backward: (g) => accumulate(variable, g, true),
+    });
   }
+}
+
+function accumulate(variable: Tensor, grad: Grad, owned: boolean): [] {
+  gradSlotOf(variable).accumulate(grad, owned);
+  return [];
+}
+
+/** The node that receives `t`'s gradient: its gradFn, or for a leaf its AccumulateGrad. */
+export function gradEdge(t: Tensor): Node {
+  if (t.gradFn) return t.gradFn;
+  if (!t.requiresGrad) throw new Error("One of the differentiated Tensors does not require grad");
+  return (t.accumulator ??= new AccumulateGrad(t));
 }
 
 /**
  * Attaches a node to `out` when grad mode is on and any input requires a gradient. `backward`
  * receives the gradient of `out` and returns one gradient (or null) per input, in order.
+ * `oneHotBackward`, when given, takes NLL's one-hot rows instead of their dense tensor.
  */
 export function record(
   name: string,
@@ -83,25 +108,9 @@ export function record(
   options: { savesTensors?: boolean; oneHotBackward?: OneHotBackwardFn } = {},
 ): Tensor {
   if (!isGradEnabled() || !inputs.some((t) => t?.requiresGrad)) return out;
-  const edges: Edge[] = inputs.map((t) => (t?.requiresGrad ? [t.gradEdge(), 0] : [null, 0]));
-  out.setGradFn(new Node(name, edges, backward, options.savesTensors ?? true, options.oneHotBackward ?? null));
+  const edges: Edge[] = inputs.map((t) => (t?.requiresGrad ? [gradEdge(t), 0] : [null, 0]));
+  const oneHot = options.oneHotBackward;
+  const compact: CompactBackward | null = oneHot ? { kind: "oneHotRows", backward: (g) => oneHot(g as OneHotRowsGrad) } : null;
+  out.setGradFn(new Node(name, edges, backward, options.savesTensors ?? true, compact));
   return out;
-}
-
-/**
- * Gradients that a backward function has just allocated and returns for one input only. The
- * engine may keep such a tensor as a leaf's `.grad` instead of copying it, as PyTorch keeps a
- * gradient nothing else references; JavaScript has no reference counts, so the op says so.
- */
-const freshGradients = new WeakSet<Tensor>();
-
-/** Marks `t` as a fresh gradient (see above) and returns it. */
-export function freshGradient(t: Tensor): Tensor {
-  freshGradients.add(t);
-  return t;
-}
-
-/** Whether `t` was marked fresh and not handed out since; the mark is used up either way. */
-export function takeFreshGradient(t: Tensor): boolean {
-  return freshGradients.delete(t);
 }

@@ -1,21 +1,25 @@
 /**
- * Row-sparse gradients. An embedding lookup touches a few hundred rows of a table that may have
- * millions, so its backward hands the engine only those rows (`RowSparseGrad`) instead of a
- * dense table of zeros. A leaf keeps them as they are (summing those of several backwards) until
- * its `.grad` is read, so that a training step (backward, SGD on the rows, zeroGrad) never
- * touches the dense table; a leaf whose `.grad` is already dense adds the rows into it in place.
- * Anything else that receives one (a hook, autograd.grad, a non-leaf weight) gets the dense
- * equivalent.
+ * Compact gradients: what a backward may return in place of a dense tensor that is mostly zeros.
  *
- * `touchedRows` records, for a dense gradient, the rows outside of which it is exactly zero;
- * the optimizer and `zeroGrad` use it to visit only those rows. Whoever writes into a gradient
- * densely must drop its entry.
+ * - `RowSparseGrad`: an embedding lookup touches a few hundred rows of a table that may have
+ *   millions, so its backward returns only those rows. A leaf's gradient slot keeps them as rows
+ *   (autograd/grad-slot.ts).
+ * - `OneHotRowsGrad`: NLL's gradient, one value per row, which cross entropy's log-softmax
+ *   backward takes as it is.
+ *
+ * A node says which compact gradients it takes; the engine gives every other receiver (and any
+ * user code: hooks, retainGrad, autograd.grad) the dense tensor, `dense()`.
  */
 import { type DType, type TypedArray, allocate } from "../dtype";
 import { numelOf } from "../shape";
-import type { Tensor } from "../tensor";
+import { Tensor } from "../tensor-core";
 
-export const touchedRows: WeakMap<Tensor, Int32Array> = new WeakMap();
+export type CompactGrad = RowSparseGrad | OneHotRowsGrad;
+export type CompactKind = CompactGrad["kind"];
+
+export function isCompact(g: unknown): g is CompactGrad {
+  return g instanceof RowSparseGrad || g instanceof OneHotRowsGrad;
+}
 
 /**
  * NLL's gradient over (N, C) log-probabilities (or (N, C, 1, ...)) has at most one non-zero per row: row s is zero
@@ -25,12 +29,19 @@ export const touchedRows: WeakMap<Tensor, Int32Array> = new WeakMap();
  * tensor to anything else (a hook, a retained gradient, autograd.grad, any other op).
  */
 export class OneHotRowsGrad {
+  readonly kind = "oneHotRows";
+
   constructor(
     readonly shape: readonly number[],
     readonly dtype: DType,
     readonly cols: Int32Array,
     readonly values: Float64Array,
   ) {}
+
+  /** The dense tensor this stands for. */
+  dense(): Tensor {
+    return Tensor.fromArray(this.denseValues(), this.shape, this.dtype);
+  }
 
   /** The dense values: zeros except one value per row. */
   denseValues(): TypedArray {
@@ -44,6 +55,8 @@ export class OneHotRowsGrad {
 }
 
 export class RowSparseGrad {
+  readonly kind = "rowSparse";
+
   /**
    * `rows` are unique, in any order; `values` holds one row of `width` values per entry of `rows`,
    * in the same order. `shape` is the dense gradient's shape (rows first). The values are sums
@@ -83,9 +96,14 @@ export class RowSparseGrad {
     return this.rows.length === 0 ? 0 : this.values.length / this.rows.length;
   }
 
-  /** Adds the rows into a dense, contiguous, zero-offset array of the full shape. */
-  addInto(dense: TypedArray): void {
-    addRows(this.rows, this.values as Float32Array, this.width, dense as Float32Array);
+  /** Adds the rows into a dense, contiguous array of the full shape that starts at `offset`. */
+  addInto(dense: TypedArray, offset = 0): void {
+    addRows(this.rows, this.values as Float32Array, this.width, dense as Float32Array, offset);
+  }
+
+  /** The dense tensor this stands for. */
+  dense(): Tensor {
+    return Tensor.fromArray(this.denseValues(), this.shape, this.dtype);
   }
 
   /** The dense values: zeros except the touched rows. */
@@ -100,9 +118,9 @@ export class RowSparseGrad {
  * dense[rows[k]] += values[k] for each compact row. A plain function over locals (not a method
  * reading `this.rows`/`this.values` in the loop) so that V8 keeps the arrays in registers.
  */
-function addRows(rows: Int32Array, values: Float32Array, width: number, dense: Float32Array): void {
+function addRows(rows: Int32Array, values: Float32Array, width: number, dense: Float32Array, offset: number): void {
   for (let k = 0, from = 0; k < rows.length; k++, from += width) {
-    const base = rows[k] * width;
+    const base = offset + rows[k] * width;
     for (let j = 0; j < width; j++) dense[base + j] += values[from + j];
   }
 }

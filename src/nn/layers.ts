@@ -158,19 +158,22 @@ export class EmbeddingBag extends Module {
   }
 }
 
-/** Runs its modules in order, each one's output the next one's input. Children are named "0", "1", ... */
-export class Sequential extends Module {
-  constructor(...modules: Module[] | [Record<string, Module>]) {
+/**
+ * Runs its modules in order, each one's output the next one's input. Children are named "0", "1", ...
+ * Every module it is given takes one tensor and returns one, so the chain's result is a tensor too.
+ */
+export class Sequential extends Module<[Tensor], Tensor> {
+  constructor(...modules: Array<Module<[Tensor], Tensor>> | [Record<string, Module<[Tensor], Tensor>>]) {
     super();
-    const named: Array<[string, Module]> =
+    const named: Array<[string, Module<[Tensor], Tensor>]> =
       modules.length === 1 && !(modules[0] instanceof Module)
-        ? Object.entries(modules[0] as Record<string, Module>)
-        : (modules as Module[]).map((m, i) => [String(i), m]);
+        ? Object.entries(modules[0] as Record<string, Module<[Tensor], Tensor>>)
+        : (modules as Array<Module<[Tensor], Tensor>>).map((m, i) => [String(i), m]);
     for (const [name, m] of named) this.addModule(name, m);
   }
 
   /** Registers `module` under `name` (PyTorch's `add_module`). */
-  addModule(name: string, module: Module): void {
+  addModule(name: string, module: Module<[Tensor], Tensor>): void {
     if (!(module instanceof Module)) throw new TypeError(`${String(module)} is not a Module subclass`);
     if (name === "" || name.includes(".")) throw new Error(`module name can't contain ".", got: ${name}`);
     if (name in this && !((this as Record<string, unknown>)[name] instanceof Module)) {
@@ -180,7 +183,7 @@ export class Sequential extends Module {
   }
 
   /** Appends a module at the end, named by its position. */
-  append(module: Module): this {
+  append(module: Module<[Tensor], Tensor>): this {
     this.addModule(String(this.length), module);
     return this;
   }
@@ -201,9 +204,10 @@ export class Sequential extends Module {
     return this.children()[Symbol.iterator]();
   }
 
-  forward(input: any): any {
+  forward(input: Tensor): Tensor {
     let x = input;
-    for (const m of this.children()) x = m.forward(x);
+    // Children arrive only through addModule, which takes Tensor-to-Tensor modules.
+    for (const m of this.children() as Array<Module<[Tensor], Tensor>>) x = m.forward(x);
     return x;
   }
 }

@@ -5,7 +5,7 @@
 import { formatSize, sameShape } from "../shape";
 import { noGrad } from "../autograd/grad-mode";
 import { Tensor } from "../tensor";
-import { zeroGradOf } from "../ops/row-sparse";
+import { zeroGradOf } from "../autograd/grad-slot";
 
 /** A leaf tensor that requires grad and that `parameters()` finds when assigned to a module field. */
 export class Parameter extends Tensor {
@@ -17,11 +17,17 @@ export class Parameter extends Tensor {
 
 export type StateDict = Record<string, Tensor>;
 
-export abstract class Module {
+/**
+ * `In` and `Out` are the types of `forward`'s arguments and result. A subclass may leave them at
+ * their defaults and simply declare its own `forward`: callers see that declaration. They matter
+ * where only `Module` is known (a child, a Sequential's member): there a result is `unknown`
+ * rather than `any`, and `Module<[Tensor], Tensor>` says "takes a tensor, returns a tensor".
+ */
+export abstract class Module<In extends unknown[] = unknown[], Out = unknown> {
   training = true;
   private readonly bufferNames = new Set<string>();
 
-  abstract forward(...inputs: any[]): any;
+  abstract forward(...inputs: In): Out;
 
   /** `[name, value]` for each own field that holds a parameter, module, or an array of them. */
   private fields(): Array<[string, unknown]> {
@@ -92,11 +98,7 @@ export abstract class Module {
     return this.train(false);
   }
 
-  /**
-   * Clears the gradients of every parameter: to null by default (PyTorch 2's default), or to zeros.
-   * A row-sparse gradient still pending as rows (autograd/sparse.ts) becomes an empty one, without
-   * building its dense table.
-   */
+  /** Clears the gradients of every parameter: to null by default (PyTorch 2's default), or to zeros in place. */
   zeroGrad(options: { setToNone?: boolean } = {}): void {
     for (const p of this.parameters()) zeroGradOf(p, options.setToNone ?? true);
   }

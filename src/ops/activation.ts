@@ -8,7 +8,7 @@ import { type DType, type TypedArray, allocate, floatOf, isFloating, scalarTypeN
 import { normalizeDim, numelOf } from "../shape";
 import { freshGradient, record } from "../autograd/node";
 import type { OneHotRowsGrad } from "../autograd/sparse";
-import { Tensor, denseGrad } from "../tensor";
+import { Tensor } from "../tensor-core";
 import { logSoftmaxBackwardRowsWasm, logSoftmaxOneHotBackwardWasm, logSoftmaxRowsWasm, useWasmElementwise } from "../kernels/wasm-matmul";
 
 /** A contiguous tensor of `shape` over freshly computed values. */
@@ -179,7 +179,7 @@ export function logSoftmax(x: Tensor, dim: number): Tensor {
   };
   // Cross entropy: NLL's gradient arrives as one value per row (when nothing else looks at it).
   const oneHotBackward = (hot: OneHotRowsGrad): Tensor[] => {
-    if (lanes.inner !== 1 || hot.cols.length * lanes.size !== out.length) return backward(denseGrad(hot));
+    if (lanes.inner !== 1 || hot.cols.length * lanes.size !== out.length) return backward(hot.dense());
     const grad = allocate(x.dtype, out.length);
     if (!(onWasm && logSoftmaxOneHotBackwardWasm(hot.cols, hot.values, out as Float32Array, grad as Float32Array, lanes.size))) {
       oneHotLogSoftmaxBackward(hot.cols, hot.values, out, grad, lanes.size);

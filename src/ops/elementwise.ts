@@ -8,7 +8,8 @@ import ops from "ndarray-ops";
 import { type DType, type TypedArray, allocate, floatOf, isFloating, promoteTypes, promoteWithScalar, rounderFor } from "../dtype";
 import { broadcastShapes, broadcastStrides, numelOf, sameShape } from "../shape";
 import { record } from "../autograd/node";
-import { Tensor, type Operand } from "../tensor";
+import { Tensor } from "../tensor-core";
+import type { Operand } from "../tensor";
 import { sum } from "./reduction";
 
 type NdKernel = (out: NdArray<TypedArray>, ...args: Array<NdArray<TypedArray> | number>) => void;

@@ -14,10 +14,8 @@
 import { type DType, type TypedArray, allocate, isFloating, scalarTypeName } from "../dtype";
 import { contiguousStrides, normalizeDim, numelOf } from "../shape";
 import { record } from "../autograd/node";
-import { RowSparseGrad, touchedRows } from "../autograd/sparse";
-import { Tensor } from "../tensor";
-
-export { touchedRows };
+import { RowSparseGrad } from "../autograd/sparse";
+import { Tensor } from "../tensor-core";
 
 // ---- shared checks ------------------------------------------------------------------------
 

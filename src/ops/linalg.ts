@@ -23,7 +23,7 @@
 import { type DType, type TypedArray, allocate, scalarTypeName } from "../dtype";
 import { broadcastShapes, broadcastStrides, numelOf } from "../shape";
 import { record } from "../autograd/node";
-import { Tensor } from "../tensor";
+import { Tensor } from "../tensor-core";
 import { sumTo } from "./elementwise";
 import { gemmWasm, wasmAvailable, wasmThreshold } from "../kernels/wasm-matmul";
 

@@ -7,7 +7,7 @@
  */
 import { type TypedArray, allocate, isFloating, scalarTypeName } from "../dtype";
 import { record } from "../autograd/node";
-import { Tensor } from "../tensor";
+import { Tensor } from "../tensor-core";
 import { gemmWasm, wasmAvailable, wasmThreshold } from "../kernels/wasm-matmul";
 
 /** Whether a dense float32 product of `madds` multiply-adds over these arrays runs on the wasm kernel. */

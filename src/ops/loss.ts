@@ -6,7 +6,7 @@
 import { type DType, type TypedArray, allocate, isFloating, rounderFor, scalarTypeName } from "../dtype";
 import { broadcastShapes, formatSize, normalizeDim, numelOf, sameShape } from "../shape";
 import { freshGradient, record } from "../autograd/node";
-import { Tensor } from "../tensor";
+import { Tensor } from "../tensor-core";
 import { OneHotRowsGrad } from "../autograd/sparse";
 import { isGradEnabled } from "../autograd/grad-mode";
 import { logSoftmax, stableSigmoid } from "./activation";

@@ -5,7 +5,7 @@
 import { type DType, type TypedArray, allocate, isFloating, scalarTypeName } from "../dtype";
 import { normalizeDim, normalizeDims, numelOf, reducedShape } from "../shape";
 import { record } from "../autograd/node";
-import { Tensor } from "../tensor";
+import { Tensor } from "../tensor-core";
 import { permutedValues } from "./shape";
 
 type Dims = number | readonly number[] | null | undefined;

@@ -8,7 +8,7 @@ import ops from "ndarray-ops";
 import { type TypedArray, allocate } from "../dtype";
 import { broadcastStrides, contiguousStrides, inferShape, normalizeDim, numelOf } from "../shape";
 import { record } from "../autograd/node";
-import { Tensor } from "../tensor";
+import { Tensor } from "../tensor-core";
 import { sumTo } from "./elementwise";
 
 /** A tensor over the same storage with another shape and strides. */

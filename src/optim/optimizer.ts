@@ -5,7 +5,7 @@
  */
 import { enableGrad, noGrad } from "../autograd/grad-mode";
 import { scalarTypeName } from "../dtype";
-import { zeroGradOf } from "../ops/row-sparse";
+import { zeroGradOf } from "../autograd/grad-slot";
 import { Tensor } from "../tensor";
 
 /** A group of parameters sharing options; schedulers read and write `lr` (and `initialLr`). */
@@ -110,9 +110,8 @@ export abstract class Optimizer {
   protected checkGroup(_group: Record<string, unknown>): void {}
 
   /**
-   * Clears the gradients: to null (the default), or to zeros in place with `setToNone: false`.
-   * A row-sparse gradient (from an embedding bag) is zeroed only where it was written, and one
-   * still pending as rows becomes an empty one, without building its dense table.
+   * Clears the gradients: to null (the default), or to zeros in place with `setToNone: false`
+   * (the gradient slot zeroes only the rows a row-sparse gradient wrote).
    */
   zeroGrad(options: { setToNone?: boolean } = {}): void {
     const setToNone = options.setToNone ?? true;

@@ -12,14 +12,12 @@
  * float32 parameter) at the same place PyTorch rounds it; `a + alpha * b` is PyTorch's fused
  * multiply-add. The parameters' own typed arrays are updated in place.
  *
- * A row-sparse gradient (from an embedding bag) with no momentum and no weight decay updates
- * only the rows it touched: the other rows' update is p - lr * 0 = p, so the result is identical.
- * While the gradient is still pending as rows (autograd/sparse.ts), the update reads them without
- * building the dense `.grad`.
+ * Plain SGD (no momentum, no weight decay) updates only the rows the gradient slot says may be
+ * non-zero (the rows an embedding lookup touched): every other row's update is p - lr * 0 = p, so
+ * the result is identical, and a row-sparse gradient is read as rows, never made dense.
  */
 import { rounderFor } from "../dtype";
-import type { RowSparseGrad } from "../autograd/sparse";
-import { rowsOf } from "../ops/row-sparse";
+import type { GradSlot } from "../autograd/grad-slot";
 import type { Tensor } from "../tensor";
 import { Optimizer, type ParamGroup, type Params, required, withoutGrad } from "./optimizer";
 
@@ -51,11 +49,12 @@ export class SGD extends Optimizer {
     withoutGrad(() => {
       for (const group of this.paramGroups as SGDParamGroup[]) {
         for (const p of group.params) {
-          if (!p.hasGrad()) continue;
+          const slot = p.gradSlot;
+          if (slot === null || slot.isEmpty()) continue;
           const state = this.state.get(p) ?? {};
           const buffer = (state.momentumBuffer as Tensor | null | undefined) ?? null;
-          const pending = group.momentum === 0 && group.weightDecay === 0 ? p.pendingRowSparseGrad() : null;
-          state.momentumBuffer = pending !== null ? updateRows(p, pending, group) : updateParameter(p, p.grad!, buffer, group);
+          const plain = group.momentum === 0 && group.weightDecay === 0;
+          state.momentumBuffer = plain ? plainUpdate(p, slot, group) : updateParameter(p, slot.dense()!, buffer, group);
           this.state.set(p, state);
         }
       }
@@ -73,16 +72,13 @@ function checkOptions(o: Partial<SGDOptions>): void {
   if (nesterov && (momentum <= 0 || dampening !== 0)) throw new Error("Nesterov momentum requires a momentum and zero dampening");
 }
 
-/** The step `p += step * grad` of plain SGD (no momentum, no weight decay), in p's scalar type. */
-function plainStep(p: Tensor, group: SGDParamGroup): number {
-  // Python floats become the tensor's scalar type inside PyTorch's kernels.
-  return rounderFor(p.dtype)(-group.lr) * (group.maximize ? -1 : 1);
-}
-
-/** Plain SGD from a pending row-sparse gradient: only its rows, read from its compact values. */
-function updateRows(p: Tensor, grad: RowSparseGrad, group: SGDParamGroup): null {
+/** Plain SGD, p += -lr * grad, over the parts of the gradient that may be non-zero; no momentum buffer. */
+function plainUpdate(p: Tensor, slot: GradSlot, group: SGDParamGroup): null {
   if (!p.isContiguous()) throw new Error("SGD: parameters must be contiguous to be updated in place");
-  sgdCompactRows(p.nd.data as Float32Array, p.nd.offset, grad.values as Float32Array, grad.rows, grad.width, plainStep(p, group));
+  // Python floats become the tensor's scalar type inside PyTorch's kernels.
+  const step = rounderFor(p.dtype)(-group.lr) * (group.maximize ? -1 : 1);
+  const { data, offset } = p.nd;
+  slot.forEachRow((at, values, from, length) => axpy(data as Float32Array, offset + at, values as Float32Array, from, length, step));
   return null;
 }
 
@@ -98,12 +94,6 @@ function updateParameter(p: Tensor, grad: Tensor, buffer: Tensor | null, group: 
   const sign = group.maximize ? -1 : 1;
   const { data: pd, offset: po } = p.nd;
   const n = p.numel();
-
-  const sparseRows = group.momentum === 0 && group.weightDecay === 0 ? rowsOf(grad, p) : null;
-  if (sparseRows !== null) {
-    sgdDenseRows(pd as Float32Array, po, grad.nd.data as Float32Array, sparseRows, n / p.nd.shape[0], plainStep(p, group));
-    return null;
-  }
 
   const gd = (grad.dtype === p.dtype ? grad : grad.to(p.dtype)).toArray();
   if (gd.length !== n) throw new Error(`SGD: gradient of shape [${grad.shape}] for a parameter of shape [${p.shape}]`);
@@ -141,25 +131,11 @@ function updateParameter(p: Tensor, grad: Tensor, buffer: Tensor | null, group: 
   return buf;
 }
 
-/*
- * The two row updates below are plain functions over locals so that V8 compiles each to one tight
- * loop; the typed-array types are nominal (float64 parameters take the same code), and the store
- * into p's array rounds to its dtype, so no per-element Math.fround is needed.
+/**
+ * p[at + j] += step * values[from + j] for j < length: a plain function over locals so that V8
+ * compiles it to one tight loop. The typed-array types are nominal (float64 parameters take the
+ * same code), and the store into p's array rounds to its dtype, so no Math.fround is needed.
  */
-
-/** p[rows[k]] += step * values[k]: a row-sparse gradient's compact values, read in order. */
-function sgdCompactRows(pd: Float32Array, po: number, values: Float32Array, rows: Int32Array, width: number, step: number): void {
-  for (let k = 0, from = 0; k < rows.length; k++, from += width) {
-    const base = po + rows[k] * width;
-    for (let j = 0; j < width; j++) pd[base + j] += step * values[from + j];
-  }
-}
-
-/** p[row] += step * grad[row] for the listed rows of a dense, zero-offset gradient (zero elsewhere). */
-function sgdDenseRows(pd: Float32Array, po: number, gd: Float32Array, rows: Int32Array, width: number, step: number): void {
-  for (let k = 0; k < rows.length; k++) {
-    const from = rows[k] * width;
-    const base = po + from;
-    for (let j = 0; j < width; j++) pd[base + j] += step * gd[from + j];
-  }
+function axpy(pd: Float32Array, at: number, values: Float32Array, from: number, length: number, step: number): void {
+  for (let j = 0; j < length; j++) pd[at + j] += step * values[from + j];
 }
