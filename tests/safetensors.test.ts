@@ -18,7 +18,8 @@ function bytesOf(a: ArrayBufferView): Buffer {
 }
 
 /** Splits an encoded file into its parts. */
-function parts(file: Buffer): { n: number; headerText: string; header: Record<string, any>; data: Buffer } {
+function parts(bytes: Uint8Array): { n: number; headerText: string; header: Record<string, any>; data: Buffer } {
+  const file = bytesOf(bytes);
   const n = Number(file.readBigUInt64LE(0));
   const headerText = file.subarray(8, 8 + n).toString("utf8");
   return { n, headerText, header: JSON.parse(headerText), data: file.subarray(8 + n) };
@@ -226,7 +227,7 @@ describe("byte layout", () => {
       { format: "pt", epoch: "3" },
     );
     const { n, headerText, header, data } = parts(file);
-    expect(file.readBigUInt64LE(0)).toBe(BigInt(n));
+    expect(bytesOf(file).readBigUInt64LE(0)).toBe(BigInt(n));
     expect(n % 8).toBe(0);
     expect(headerText.startsWith('{"__metadata__":{"epoch":"3","format":"pt"},')).toBe(true);
     expect(headerText.trimEnd().endsWith("}")).toBe(true);

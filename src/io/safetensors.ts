@@ -22,7 +22,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { randomBytes } from "crypto";
-import { TextDecoder } from "util";
+import { TextDecoder, TextEncoder } from "util";
 
 export type SafeDtype = "F32" | "F64" | "I64" | "I32" | "BOOL" | "U8";
 
@@ -113,6 +113,15 @@ function setOwn<T>(obj: Record<string, T>, key: string, value: T): void {
   Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
 }
 
+const utf8 = new TextEncoder();
+
+/** Byte-wise order, a prefix first: how Rust orders UTF-8 strings, and so the reference's names. */
+function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return a[i] - b[i];
+  return a.length - b.length;
+}
+
 function product(shape: readonly number[]): number {
   let n = 1;
   for (const d of shape) n *= d;
@@ -124,7 +133,7 @@ function product(shape: readonly number[]): number {
 
 interface Planned {
   name: string;
-  nameBytes: Buffer;
+  nameBytes: Uint8Array;
   tensor: RawTensor;
   numel: number;
 }
@@ -160,7 +169,7 @@ function checkTensorForWrite(name: string, tensor: unknown): Planned {
       if (bytes[i] > 1) throw new SafetensorsError(`${where}: BOOL data holds ${bytes[i]} at flat index ${i}; expected 0 or 1`);
     }
   }
-  return { name, nameBytes: Buffer.from(name, "utf8"), tensor: { dtype, shape: shape.slice(), data: typed }, numel };
+  return { name, nameBytes: utf8.encode(name), tensor: { dtype, shape: shape.slice(), data: typed }, numel };
 }
 
 function checkMetadataForWrite(metadata: unknown): Array<[string, string]> {
@@ -176,20 +185,20 @@ function checkMetadataForWrite(metadata: unknown): Array<[string, string]> {
     entries.push([key, value]);
   }
   // Sorted for byte-for-byte reproducible files (the reference writes a hash map's order).
-  entries.sort((a, b) => Buffer.compare(Buffer.from(a[0], "utf8"), Buffer.from(b[0], "utf8")));
+  entries.sort((a, b) => compareBytes(utf8.encode(a[0]), utf8.encode(b[0])));
   return entries;
 }
 
-/** Copies one tensor's elements, little-endian, into `out` at `offset`. */
-function writeData(out: Buffer, offset: number, t: RawTensor): void {
+/** Copies one tensor's elements, little-endian, into `out` (seen through `view`) at `offset`. */
+function writeData(out: Uint8Array, view: DataView, offset: number, t: RawTensor): void {
   const { dtype, data } = t;
   if (dtype === "I64" && typedArrayName(data) === "Int32Array") {
     // Widen int32 to int64: low word, then the sign extension as the high word.
     const src = data as Int32Array;
     for (let i = 0; i < src.length; i++) {
       const v = src[i];
-      out.writeInt32LE(v, offset + 8 * i);
-      out.writeInt32LE(v < 0 ? -1 : 0, offset + 8 * i + 4);
+      view.setInt32(offset + 8 * i, v, true);
+      view.setInt32(offset + 8 * i + 4, v < 0 ? -1 : 0, true);
     }
     return;
   }
@@ -197,7 +206,6 @@ function writeData(out: Buffer, offset: number, t: RawTensor): void {
     out.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), offset);
     return;
   }
-  const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
   for (let i = 0; i < data.length; i++) {
     const at = offset + i * DTYPES[dtype].size;
     if (dtype === "F32") view.setFloat32(at, (data as Float32Array)[i], true);
@@ -212,13 +220,13 @@ function writeData(out: Buffer, offset: number, t: RawTensor): void {
  * Throws a SafetensorsError, before producing anything, if a tensor's dtype, shape and data
  * disagree or a metadata value is not a string.
  */
-export function encodeSafetensors(tensors: Record<string, RawTensor>, metadata?: Record<string, string>): Buffer {
+export function encodeSafetensors(tensors: Record<string, RawTensor>, metadata?: Record<string, string>): Uint8Array {
   if (!isPlainObject(tensors)) throw new SafetensorsError(`tensors must be an object of {dtype, shape, data}, got ${show(tensors)}`);
   const planned = Object.keys(tensors).map((name) => checkTensorForWrite(name, tensors[name]));
   const meta = metadata === undefined ? undefined : checkMetadataForWrite(metadata);
 
   planned.sort(
-    (a, b) => DTYPES[b.tensor.dtype].rank - DTYPES[a.tensor.dtype].rank || Buffer.compare(a.nameBytes, b.nameBytes),
+    (a, b) => DTYPES[b.tensor.dtype].rank - DTYPES[a.tensor.dtype].rank || compareBytes(a.nameBytes, b.nameBytes),
   );
 
   // The JSON is assembled by hand so that key order is ours (an object would move "0" first).
@@ -236,18 +244,20 @@ export function encodeSafetensors(tensors: Record<string, RawTensor>, metadata?:
     begins.push(offset);
     offset = end;
   }
-  const json = Buffer.from(`{${parts.join(",")}}`, "utf8");
+  const json = utf8.encode(`{${parts.join(",")}}`);
   const headerLength = Math.ceil(json.length / 8) * 8;
   if (headerLength > MAX_HEADER_BYTES) {
     throw new SafetensorsError(`header would be ${headerLength} bytes, over the ${MAX_HEADER_BYTES}-byte limit readers accept`);
   }
 
-  const out = Buffer.alloc(8 + headerLength + offset);
-  out.writeBigUInt64LE(BigInt(headerLength), 0);
-  json.copy(out, 8);
+  // A plain Uint8Array, not a Buffer: callers get what the signature says, in any runtime.
+  const out = new Uint8Array(8 + headerLength + offset);
+  const view = new DataView(out.buffer);
+  view.setBigUint64(0, BigInt(headerLength), true);
+  out.set(json, 8);
   out.fill(0x20, 8 + json.length, 8 + headerLength);
   const dataStart = 8 + headerLength;
-  planned.forEach((p, i) => writeData(out, dataStart + begins[i], p.tensor));
+  planned.forEach((p, i) => writeData(out, view, dataStart + begins[i], p.tensor));
   return out;
 }
 
@@ -442,7 +452,7 @@ function writeAll(fd: number, bytes: Uint8Array): void {
  * directories.
  */
 export function saveSafetensors(file: string, tensors: Record<string, RawTensor>, metadata?: Record<string, string>): void {
-  let bytes: Buffer;
+  let bytes: Uint8Array;
   try {
     bytes = encodeSafetensors(tensors, metadata);
   } catch (err) {
