@@ -11,6 +11,7 @@ import { Module } from "../nn/module";
 import { EmbeddingBag, Linear } from "../nn/layers";
 import { uniform_, zeros_ } from "../nn/init";
 import { BCEWithLogitsLoss, CrossEntropyLoss } from "../nn/loss";
+import type { Reduction } from "../ops/loss";
 import { SGD } from "../optim/sgd";
 import { LinearLR } from "../optim/lr-scheduler";
 import { Generator, defaultGenerator } from "../random";
@@ -93,6 +94,12 @@ export interface Evaluation {
   yPred: Int32Array | null;
   /** Multi-label: micro-F1 over all labels at the threshold. */
   microF1?: number;
+  /**
+   * The training loss (same function, same options) at the current weights, averaged the way
+   * training's "mean" averages: over the scored examples for cross-entropy, over their logits
+   * for BCEWithLogits. A single-label example whose label the model does not know has no loss and
+   * is left out; a multi-label example just has no column for such a label. 0 when nothing is scored.
+   */
   loss: number;
 }
 
@@ -160,15 +167,23 @@ export class TextClassifier {
   logits(docs: readonly Int32Array[], batchSize = 512): Float32Array {
     const outputs = this.net.output.outFeatures;
     const out = new Float32Array(docs.length * outputs);
+    this.forwardBatches(docs, batchSize, (y, start) => out.set(y.toArray() as Float32Array, start * outputs));
+    return out;
+  }
+
+  /**
+   * Runs the network on `docs` in batches of `batchSize` under `noGrad`, handing each batch's
+   * (B, outputs) logits and the index of its first document to `each` (still under `noGrad`, so
+   * a loss computed there records no graph either).
+   */
+  private forwardBatches(docs: readonly Int32Array[], batchSize: number, each: (y: Tensor, start: number) => void): void {
     noGrad(() => {
       for (let start = 0; start < docs.length; start += batchSize) {
         const rows = Int32Array.from({ length: Math.min(batchSize, docs.length - start) }, (_, i) => start + i);
         const { indices, offsets } = toBagBatch(docs, rows);
-        const y = this.net.forward(int64(indices), int64(offsets));
-        out.set(y.toArray() as Float32Array, start * outputs);
+        each(this.net.forward(int64(indices), int64(offsets)), start);
       }
     });
-    return out;
   }
 
   /**
@@ -215,14 +230,58 @@ export class TextClassifier {
     );
   }
 
-  /** Accuracy (and micro-F1 for multi-label) on labelled examples; unknown labels count as wrong. */
-  evaluate(examples: readonly Example[], threshold = 0.5): Evaluation {
+  /**
+   * Accuracy (and micro-F1 for multi-label) on labelled examples; unknown labels count as wrong.
+   * The loss is the training criterion itself (`lossFor`, same options) on the targets training
+   * would build, so on the training set it is the value training minimises.
+   */
+  evaluate(examples: readonly Example[], threshold = 0.5, batchSize = 512): Evaluation {
+    const { task, loss } = this.config;
     const docs = examples.map((e) => this.encode(e.text));
-    const logits = this.logits(docs);
     const outputs = this.net.output.outFeatures;
     const C = this.labelSet.size;
+    const known = (label: string | undefined) => label !== undefined && this.labelSet.indexOf(label) >= 0;
+
+    // The examples that have a loss, and their labels as training would see them: a single-label
+    // example needs a known class; a multi-label one keeps its known labels (unknown ones have
+    // no output to be scored against). buildTargets then makes exactly training's targets.
+    const scored: number[] = [];
+    const scoredExamples: Example[] = [];
+    examples.forEach((e, i) => {
+      if (task === "multilabel") {
+        scored.push(i);
+        scoredExamples.push({ text: e.text, labels: e.labels.filter(known) });
+      } else if (known(e.labels[0])) {
+        scored.push(i);
+        scoredExamples.push(e);
+      }
+    });
+    const targets = buildTargets(scoredExamples, this.labelSet, task, loss, outputs);
+    // Batches are summed ("sum") and divided once at the end, not averaged per batch: batches
+    // differ in size (the last one, and in how many of their rows are scored), and one division
+    // by the whole count is what "mean" over the whole set would be.
+    const criterion = lossFor(this.config, outputs, "sum");
+    const logits = new Float32Array(docs.length * outputs);
     let lossSum = 0;
-    if (this.config.task === "multilabel") {
+    let next = 0; // the first entry of `scored` not yet in a batch (both run in document order)
+    this.forwardBatches(docs, batchSize, (y, start) => {
+      const size = y.shape[0];
+      logits.set(y.toArray() as Float32Array, start * outputs);
+      const first = next;
+      while (next < scored.length && scored[next] < start + size) next++;
+      if (next === first) return;
+      // Usually every row is scored and the batch's logits go to the loss as they are; else
+      // only the scored rows are selected.
+      const input = next - first === size ? y : y.indexSelect(0, int64(Int32Array.from(scored.slice(first, next), (i) => i - start)));
+      const positions = Int32Array.from({ length: next - first }, (_, k) => first + k);
+      lossSum += criterion.forward(input, targets.batch(positions)).item();
+    });
+    // What "mean" divides by: cross-entropy (no class weight) by the number of targets,
+    // BCEWithLogits by the number of elements, one per logit.
+    const divisor = scored.length * (loss === "cross-entropy" ? 1 : outputs);
+    const meanLoss = divisor === 0 ? 0 : lossSum / divisor;
+
+    if (task === "multilabel") {
       let exact = 0;
       let tp = 0;
       let fp = 0;
@@ -231,20 +290,18 @@ export class TextClassifier {
         const truth = new Set(e.labels.map((l) => this.labelSet.indexOf(l)));
         let allRight = e.labels.every((l) => this.labelSet.indexOf(l) >= 0);
         for (let c = 0; c < C; c++) {
-          const x = logits[i * outputs + c];
-          const y = truth.has(c) ? 1 : 0;
-          lossSum += bceWithLogits(x, y) / C;
-          const predicted = sigmoid(x) >= threshold;
+          const y = truth.has(c);
+          const predicted = sigmoid(logits[i * outputs + c]) >= threshold;
           if (predicted && y) tp++;
           else if (predicted) fp++;
           else if (y) fn++;
-          if (predicted !== (y === 1)) allRight = false;
+          if (predicted !== y) allRight = false;
         }
         fn += e.labels.filter((l) => this.labelSet.indexOf(l) < 0).length;
         if (allRight) exact++;
       });
       const microF1 = tp === 0 ? 0 : (2 * tp) / (2 * tp + fp + fn);
-      return { accuracy: exact / Math.max(examples.length, 1), yTrue: null, yPred: null, microF1, loss: lossSum / Math.max(examples.length, 1) };
+      return { accuracy: exact / Math.max(examples.length, 1), yTrue: null, yPred: null, microF1, loss: meanLoss };
     }
     const yTrue = Int32Array.from(examples, (e) => this.labelSet.indexOf(e.labels[0]));
     const yPred = new Int32Array(examples.length);
@@ -253,9 +310,8 @@ export class TextClassifier {
       const row = logits.subarray(i * outputs, (i + 1) * outputs);
       yPred[i] = outputs === 1 ? (row[0] > 0 ? 1 : 0) : argmax(row);
       if (yPred[i] === yTrue[i]) correct++;
-      if (yTrue[i] >= 0) lossSum += outputs === 1 ? bceWithLogits(row[0], yTrue[i]) : crossEntropyRow(row, yTrue[i]);
     });
-    return { accuracy: correct / Math.max(examples.length, 1), yTrue, yPred, loss: lossSum / Math.max(examples.length, 1) };
+    return { accuracy: correct / Math.max(examples.length, 1), yTrue, yPred, loss: meanLoss };
   }
 
   /**
@@ -323,10 +379,7 @@ export function trainTextClassifier(train: readonly Example[], options: TrainOpt
   const classifier = new TextClassifier(net, vocab, config);
 
   const targets = buildTargets(train, labelSet, task, loss, outputs);
-  const criterion =
-    loss === "cross-entropy"
-      ? new CrossEntropyLoss(config.labelSmoothing !== undefined ? { labelSmoothing: config.labelSmoothing } : {})
-      : new BCEWithLogitsLoss(config.posWeight !== undefined ? { posWeight: Tensor.fromArray(new Float32Array(outputs).fill(config.posWeight), [outputs], "float32") } : {});
+  const criterion = lossFor(config, outputs, "mean");
 
   const loader = new DataLoader(docs.length, { batchSize, shuffle: true, generator });
   const optimizer = new SGD(net.parameters(), { lr });
@@ -382,6 +435,20 @@ export function trainTextClassifier(train: readonly Example[], options: TrainOpt
   return classifier;
 }
 
+/**
+ * The criterion of a model with this config. Training and `evaluate()` both build theirs here,
+ * so they cannot drift apart in the loss or its options; only the reduction differs (training
+ * averages each batch, `evaluate()` sums its batches and divides once).
+ */
+function lossFor(config: ClassifierConfig, outputs: number, reduction: Reduction): CrossEntropyLoss | BCEWithLogitsLoss {
+  if (config.loss === "cross-entropy") {
+    return new CrossEntropyLoss({ reduction, ...(config.labelSmoothing !== undefined ? { labelSmoothing: config.labelSmoothing } : {}) });
+  }
+  // One positive weight per output, the same for every label, as the single option gives it.
+  const posWeight = config.posWeight !== undefined ? Tensor.fromArray(new Float32Array(outputs).fill(config.posWeight), [outputs], "float32") : null;
+  return new BCEWithLogitsLoss({ reduction, posWeight });
+}
+
 /** Targets of every training example in the form the loss wants, sliced per batch. */
 function buildTargets(examples: readonly Example[], labels: LabelSet, task: Task, loss: LossName, outputs: number) {
   if (loss === "cross-entropy") {
@@ -430,16 +497,4 @@ function argmax(row: ArrayLike<number>): number {
 
 function sigmoid(x: number): number {
   return x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x));
-}
-
-function bceWithLogits(x: number, y: number): number {
-  return Math.max(x, 0) - x * y + Math.log1p(Math.exp(-Math.abs(x)));
-}
-
-function crossEntropyRow(row: ArrayLike<number>, target: number): number {
-  let max = -Infinity;
-  for (let c = 0; c < row.length; c++) max = Math.max(max, row[c]);
-  let sum = 0;
-  for (let c = 0; c < row.length; c++) sum += Math.exp(row[c] - max);
-  return max + Math.log(sum) - row[target];
 }
