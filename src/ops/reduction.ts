@@ -2,11 +2,12 @@
  * Reductions over a dim, a list of dims, or everything. Each one moves the reduced dims last
  * (`rowsOf`) so that the kernel is a plain loop over contiguous rows.
  */
+import ndarray from "ndarray";
+import ops from "ndarray-ops";
 import { type DType, type TypedArray, allocate, isFloating, scalarTypeName } from "../dtype";
 import { normalizeDim, normalizeDims, numelOf, reducedShape } from "../shape";
 import { record } from "../autograd/node";
 import { Tensor } from "../tensor-core";
-import { permutedValues } from "./shape";
 
 type Dims = number | readonly number[] | null | undefined;
 
@@ -192,4 +193,18 @@ export function argmax(x: Tensor, dim?: number | null, keepdim = false): Tensor 
   const r = rowsOf(x, x.ndim ? [d] : [], keepdim);
   checkNonEmpty(x, r, "argmax");
   return Tensor.fromArray(argmaxRows(r), r.shape, "int64");
+}
+
+/**
+ * The values of `x` with its dims reordered so that `order` lists the new dims, in
+ * row-major order (no graph), for reading only: reductions use it to put the reduced dims last.
+ * When nothing moves, this is the tensor's own storage, not a copy.
+ */
+export function permutedValues(x: Tensor, order: readonly number[]): TypedArray {
+  if (order.every((d, i) => d === i)) return x.toArray();
+  const out = allocate(x.dtype, x.numel());
+  if (out.length === 0) return out;
+  const view = ndarray(x.nd.data, order.map((d) => x.nd.shape[d]), order.map((d) => x.nd.stride[d]), x.nd.offset);
+  ops.assign(ndarray(out, view.shape.slice()), view);
+  return out;
 }

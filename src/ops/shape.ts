@@ -4,8 +4,6 @@
  * gradient back, and expand's sums it over the broadcast dims.
  */
 import ndarray from "ndarray";
-import ops from "ndarray-ops";
-import { type TypedArray, allocate } from "../dtype";
 import { broadcastStrides, contiguousStrides, inferShape, normalizeDim, numelOf } from "../shape";
 import { record } from "../autograd/node";
 import { Tensor } from "../tensor-core";
@@ -128,18 +126,4 @@ export function expand(x: Tensor, sizes: number[]): Tensor {
   const inputShape = x.shape;
   const out = aliasOf(x, shape, broadcastStrides(x.nd.shape, x.nd.stride, shape));
   return record("ExpandBackward0", out, [x], (g) => [sumTo(g, inputShape)], { savesTensors: false });
-}
-
-/**
- * @internal The values of `x` with its dims reordered so that `order` lists the new dims, in
- * row-major order (no graph), for reading only: reductions use it to put the reduced dims last.
- * When nothing moves, this is the tensor's own storage, not a copy.
- */
-export function permutedValues(x: Tensor, order: readonly number[]): TypedArray {
-  if (order.every((d, i) => d === i)) return x.toArray();
-  const out = allocate(x.dtype, x.numel());
-  if (out.length === 0) return out;
-  const view = ndarray(x.nd.data, order.map((d) => x.nd.shape[d]), order.map((d) => x.nd.stride[d]), x.nd.offset);
-  ops.assign(ndarray(out, view.shape.slice()), view);
-  return out;
 }
