@@ -47,4 +47,13 @@ describe("the packed package", () => {
   test("the package ships its type declarations", () => {
     expect(fs.existsSync(path.join(scratch, "node_modules", "torchlet", "dist", "src", "index.d.ts"))).toBe(true);
   });
+
+  test("a strict TypeScript project without Node's types or the DOM compiles against the installed package", () => {
+    // tests/consumer/app.ts uses tensors, losses, nn, optim and safetensors bytes (tests/public-types.test.ts).
+    fs.copyFileSync(path.join(__dirname, "consumer", "app.ts"), path.join(scratch, "app.ts"));
+    const compilerOptions = { strict: true, types: [], lib: ["ES2022"], skipLibCheck: false, target: "ES2022", module: "node16", moduleResolution: "node16", noEmit: true };
+    fs.writeFileSync(path.join(scratch, "tsconfig.json"), JSON.stringify({ compilerOptions, files: ["app.ts"] }));
+    const tsc = require.resolve("typescript/bin/tsc", { paths: [root] });
+    expect(run("node", [tsc, "-p", "tsconfig.json", "--pretty", "false"], scratch)).toBe("");
+  });
 });

@@ -17,8 +17,15 @@ function bytesOf(a: ArrayBufferView): Buffer {
   return Buffer.from(a.buffer, a.byteOffset, a.byteLength);
 }
 
+/** One tensor's entry in a safetensors header (the `__metadata__` entry is a map of strings instead). */
+interface HeaderEntry {
+  dtype: string;
+  shape: number[];
+  data_offsets: [number, number];
+}
+
 /** Splits an encoded file into its parts. */
-function parts(bytes: Uint8Array): { n: number; headerText: string; header: Record<string, any>; data: Buffer } {
+function parts(bytes: Uint8Array): { n: number; headerText: string; header: Record<string, HeaderEntry>; data: Buffer } {
   const file = bytesOf(bytes);
   const n = Number(file.readBigUInt64LE(0));
   const headerText = file.subarray(8, 8 + n).toString("utf8");

@@ -126,7 +126,7 @@ export class FunctionCtx {
  * The node is named `${ClassName}Backward`, as PyTorch names custom functions.
  */
 export class Function {
-  static forward(_ctx: FunctionCtx, ..._args: any[]): Tensor {
+  static forward(_ctx: FunctionCtx, ..._args: unknown[]): Tensor {
     throw new Error("You must implement the forward function for custom autograd.Function.");
   }
 
@@ -134,7 +134,7 @@ export class Function {
     throw new Error("You must implement either the backward or vjp method for your custom autograd.Function to use it with backward mode AD.");
   }
 
-  static apply(...args: any[]): Tensor {
+  static apply(...args: unknown[]): Tensor {
     const ctx = new FunctionCtx();
     const tensorArgs = args.map((a) => (a instanceof Tensor ? a : null));
     ctx.needsInputGrad = tensorArgs.map((t) => !!t?.requiresGrad);

@@ -1,7 +1,7 @@
 // The part of ndarray-ops that torchlet uses (the package ships no types).
 declare module "ndarray-ops" {
   import type { NdArray } from "ndarray";
-  type A = NdArray<any>;
+  type A = NdArray<ArrayLike<number> & { [index: number]: number }>;
   type Binary = (out: A, a: A, b: A) => void;
   type WithScalar = (out: A, a: A, s: number) => void;
   type Unary = (out: A, a: A) => void;
