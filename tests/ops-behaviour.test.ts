@@ -4,6 +4,7 @@
  * cross the kernel's blocks, grad_fn names, and embeddingBag's semantics and row-sparse gradient.
  */
 import * as torch from "torchlet";
+import { visitedRows } from "./helpers/grad-rows";
 
 type Tensor = torch.Tensor;
 
@@ -339,15 +340,6 @@ describe("gather, scatter, indexSelect", () => {
   });
 });
 
-/** The rows that a leaf's gradient slot says may be non-zero (autograd/grad-slot.ts), sorted. */
-function rowsOf(leaf: Tensor): number[] {
-  const rows: number[] = [];
-  const width = leaf.numel() / leaf.shape[0];
-  leaf.gradSlot!.forEachRow((at, _values, _from, length) => {
-    for (let r = at / width; r < (at + length) / width; r++) rows.push(r);
-  });
-  return rows.sort((a, b) => a - b);
-}
 
 describe("embeddingBag", () => {
   const weight = () => torch.arange(0, 12, { dtype: "float32" }).reshape([6, 2]).detach().requiresGrad_(true);
@@ -394,19 +386,19 @@ describe("embeddingBag", () => {
     const [grad] = torch.autograd.grad([out], [w], { gradOutputs: [torch.tensor([[3, 6], [1, 1]])], retainGraph: true });
     expect(grad!.tolist()).toEqual([[1, 1], [1, 2], [0, 0], [0, 0], [2, 4], [0, 0]]);
     out.backward(torch.tensor([[3, 6], [1, 1]]));
-    expect(rowsOf(w)).toEqual([0, 1, 4]);
+    expect(visitedRows(w)).toEqual([0, 1, 4]);
     expect(w.grad!.tolist()).toEqual(grad!.tolist());
 
     const w2 = weight();
     const [grad2] = torch.autograd.grad([torch.embeddingBag(w2, int64([2, 2, 5]), int64([0, 1, 3]), { mode: "max" }).sum()], [w2]);
     torch.embeddingBag(w2, int64([2, 2, 5]), int64([0, 1, 3]), { mode: "max" }).sum().backward();
-    expect(rowsOf(w2)).toEqual([2, 5]);
+    expect(visitedRows(w2)).toEqual([2, 5]);
     expect(grad2!.tolist()).toEqual([[0, 0], [0, 0], [1, 1], [0, 0], [0, 0], [1, 1]]); // bags [2], [2, 5], []
 
     // Only those rows are non-zero in the leaf's .grad.
     const w3 = weight();
     torch.embeddingBag(w3, int64([3, 1, 3]), int64([0, 1]), { mode: "sum" }).sum().backward();
-    expect(rowsOf(w3)).toEqual([1, 3]);
+    expect(visitedRows(w3)).toEqual([1, 3]);
     expect(w3.grad!.tolist()).toEqual([[0, 0], [1, 1], [0, 0], [2, 2], [0, 0], [0, 0]]);
   });
 

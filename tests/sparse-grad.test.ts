@@ -8,6 +8,7 @@
  * handed its gradient as a dense tensor, so it accumulates (and SGD reads) it densely.
  */
 import * as torch from "torchlet";
+import { visitedRows } from "./helpers/grad-rows";
 
 const { nn, optim } = torch;
 type Tensor = torch.Tensor;
@@ -43,16 +44,6 @@ function lossOf(w: Tensor, i: number, mode: "sum" | "mean" = "mean"): Tensor {
 }
 
 const bits = (t: Tensor): number[] => Array.from(t.toArray());
-
-/** The rows that the gradient slot of `t` says may be non-zero (what SGD and zeroGrad visit), sorted. */
-function visitedRows(t: Tensor): number[] {
-  const rows: number[] = [];
-  const width = t.numel() / t.shape[0];
-  t.gradSlot!.forEachRow((at, _values, _from, length) => {
-    for (let r = at / width; r < (at + length) / width; r++) rows.push(r);
-  });
-  return rows.sort((a, b) => a - b);
-}
 
 describe("reading .grad after an embedding bag's backward", () => {
   test("gives the dense gradient, bit for bit, built once; until then only the touched rows are visited", () => {
