@@ -1,8 +1,10 @@
+import { scalarTypeName } from "../dtype";
+import { sameShape } from "../shape";
 import { Tensor } from "../tensor-core";
 import { add } from "../ops/elementwise";
 import { noGrad } from "./grad-mode";
 import { gradSlotOf } from "./grad-slot";
-import { AccumulateGrad, type Grad, type Node, gradEdge } from "./node";
+import { AccumulateGrad, type Grad, type GradHook, type Node, gradEdge } from "./node";
 import { disown, freshGradient, withOwnership } from "./ownership";
 import { RowSparseGrad, isCompact } from "./sparse";
 
@@ -72,11 +74,33 @@ function showToUser(node: Node, grad: Grad): Tensor {
   let seen = isCompact(grad) ? grad.dense() : grad;
   disown(seen);
   for (const hook of node.tensorHooks) {
-    const replaced = hook(seen);
-    if (replaced) seen = replaced;
+    const replaced: unknown = hook(seen);
+    if (replaced !== undefined && replaced !== null) seen = checkedHookResult(hook, seen, replaced);
   }
   if (node.retainedTensor) gradSlotOf(node.retainedTensor).accumulate(seen);
   return seen;
+}
+
+/** A hook's replacement gradient must be a tensor of the gradient's dtype and shape (PyTorch's checks and words). */
+function checkedHookResult(hook: GradHook, original: Tensor, result: unknown): Tensor {
+  if (!(result instanceof Tensor)) throw new TypeError(`expected Variable, but hook returned '${pythonTypeName(result)}'`);
+  const name = hook.name || "<lambda>"; // an anonymous JavaScript function is Python's lambda
+  if (result.dtype !== original.dtype) {
+    throw new Error(
+      `hook '${name}' has changed the type of value (was torch.${scalarTypeName(original.dtype)}Tensor got torch.${scalarTypeName(result.dtype)}Tensor)`,
+    );
+  }
+  if (!sameShape(result.shape, original.shape)) throw new Error(`hook '${name}' has changed the size of value`);
+  return result;
+}
+
+/** What Python would call the type of a value a hook returned. */
+function pythonTypeName(value: unknown): string {
+  if (typeof value === "number") return Number.isInteger(value) ? "int" : "float";
+  if (typeof value === "string") return "str";
+  if (typeof value === "boolean") return "bool";
+  if (Array.isArray(value)) return "list";
+  return typeof value === "object" ? "dict" : typeof value;
 }
 
 /** For each node reachable from the roots, how many edges point at it. */
