@@ -10,7 +10,7 @@ const { execSync } = require("node:child_process");
 const root = path.join(__dirname, "..");
 const inputs = ["src", "examples", "bench", "scripts", "package.json", "tsconfig.json", "tsconfig.build.json"];
 const outputs = ["dist/examples/train-text-classifier.js", "dist/src/index.mjs"];
-if (fs.existsSync(path.join(root, "src/kernels/matmul.as.ts"))) outputs.push("dist/src/kernels/matmul.wasm");
+if (fs.existsSync(path.join(root, "src/kernels/assembly/kernels.as.ts"))) outputs.push("dist/src/kernels/kernels.wasm");
 
 /** The latest modification time of a file, or of any file below a directory (0 if absent). */
 function newest(p) {

@@ -6,7 +6,7 @@
  * repeated backwards (retainGraph) and with hooks that keep the gradient they are shown.
  */
 import * as torch from "torchlet";
-import { setWasmElementThreshold, setWasmEnabled } from "../src/kernels/wasm-matmul";
+import { setWasmElementThreshold, setWasmEnabled } from "../src/kernels/wasm";
 import { Rng } from "./helpers/random-cases";
 
 const F = torch.nn.functional;

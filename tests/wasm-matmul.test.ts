@@ -1,13 +1,13 @@
 /**
- * The WebAssembly SIMD float32 matrix product (src/kernels) against the TypeScript kernel and a
- * plain float64 triple loop, on shapes that are and are not multiples of its 6 x 8 tile and of
- * its cache blocks, transposed and strided operands and batches; then the golden PyTorch cases
- * with every float32 product sent to wasm (the suites' own runs use the TypeScript kernel for
- * their small products), and the matmul golden cases with wasm turned off.
+ * The WebAssembly SIMD matrix product (src/kernels/matmul.ts's `gemmOnWasm`) against the
+ * TypeScript kernel and a plain float64 triple loop, on shapes that are and are not multiples of
+ * its 6 x 4 tile and of its cache blocks, transposed and strided operands and batches; then the
+ * golden PyTorch cases with every float32 product sent to wasm (the suites' own runs use the
+ * TypeScript kernel for their small products), and the matmul golden cases with wasm turned off.
  */
 import * as torch from "torchlet";
-import { setWasmEnabled, setWasmThreshold, gemmWasm, wasmAvailable } from "../src/kernels/wasm-matmul";
-import { gemmRowMajor } from "../src/ops/linalg";
+import { setWasmEnabled, setWasmThreshold, wasmAvailable } from "../src/kernels/wasm";
+import { gemmOnWasm, gemmRowMajor } from "../src/kernels/matmul";
 import { linear } from "../src/ops/linear";
 import { expectClose, loadCases, toTensor } from "./helpers/golden";
 import { Rng } from "./helpers/random-cases";
@@ -67,7 +67,7 @@ const SHAPES: Array<[number, number, number]> = [
 const describeWasm = process.env.TORCHLET_NO_WASM === "1" ? describe.skip : describe;
 
 describeWasm("the wasm kernel", () => {
-  test("loads (matmul.wasm is built by `npm run build:wasm`, which `npm test` runs first)", () => {
+  test("loads (kernels.wasm is built by `npm run build:wasm`, which `npm test` runs first)", () => {
     expect(wasmAvailable()).toBe(true);
   });
 
@@ -76,7 +76,7 @@ describeWasm("the wasm kernel", () => {
     const b = randomArray(K * N);
     const want = reference(M, N, K, a, 0, K, 1, b, 0, N, 1);
     const out = new Float32Array(M * N);
-    expect(gemmWasm(M, N, K, a, 0, K, 1, b, 0, N, 1, out, 0, N, 1)).toBe(true);
+    expect(gemmOnWasm(M, N, K, { data: a, off: 0, rs: K, cs: 1 }, { data: b, off: 0, rs: N, cs: 1 }, out, 0, N, 1)).toBe(true);
     expectNear(out, want, K, 0, N, 1, M, N);
   });
 
@@ -86,14 +86,14 @@ describeWasm("the wasm kernel", () => {
     const b = randomArray(5 + K * (N + 3));
     const want = reference(M, N, K, a, 3, 1, M, b, 5, N + 3, 1);
     const out = new Float32Array(2 + M * N).fill(NaN);
-    gemmWasm(M, N, K, a, 3, 1, M, b, 5, N + 3, 1, out, 2, 1, M);
+    expect(gemmOnWasm(M, N, K, { data: a, off: 3, rs: 1, cs: M }, { data: b, off: 5, rs: N + 3, cs: 1 }, out, 2, 1, M)).toBe(true);
     expectNear(out, want, K, 2, 1, M, M, N);
     // A gathered from a stride-2 view, B transposed.
     const a2 = randomArray(2 * M * K);
     const b2 = randomArray(K * N);
     const want2 = reference(M, N, K, a2, 0, 2 * K, 2, b2, 0, 1, K);
     const out2 = new Float32Array(M * N);
-    gemmWasm(M, N, K, a2, 0, 2 * K, 2, b2, 0, 1, K, out2, 0, N, 1);
+    expect(gemmOnWasm(M, N, K, { data: a2, off: 0, rs: 2 * K, cs: 2 }, { data: b2, off: 0, rs: 1, cs: K }, out2, 0, N, 1)).toBe(true);
     expectNear(out2, want2, K, 0, N, 1, M, N);
   });
 
@@ -245,7 +245,7 @@ describe("falling back to the TypeScript kernel", () => {
     let result = { available: true, product: [] as number[] };
     jest.isolateModules(() => {
       setup();
-      const kernel = require("../src/kernels/wasm-matmul") as typeof import("../src/kernels/wasm-matmul");
+      const kernel = require("../src/kernels/wasm") as typeof import("../src/kernels/wasm");
       const t = require("torchlet") as typeof torch;
       const a = t.tensor(values).reshape([n, n]);
       result = { available: kernel.wasmAvailable(), product: Array.from(a.matmul(a.t()).toArray()) };
@@ -267,14 +267,14 @@ describe("falling back to the TypeScript kernel", () => {
     }
   });
 
-  test("a missing matmul.wasm leaves products on the TypeScript kernel", () => {
+  test("a missing kernels.wasm leaves products on the TypeScript kernel", () => {
     const { available, product } = isolated(() => {
       jest.doMock("node:fs", () => {
         const real = jest.requireActual("node:fs");
         return {
           ...real,
           readFileSync: (file: string, ...rest: unknown[]) => {
-            if (String(file).endsWith("matmul.wasm")) throw Object.assign(new Error("ENOENT: no such file"), { code: "ENOENT" });
+            if (String(file).endsWith("kernels.wasm")) throw Object.assign(new Error("ENOENT: no such file"), { code: "ENOENT" });
             return real.readFileSync(file, ...rest);
           },
         };

@@ -1,21 +1,22 @@
 /**
  * Indexing ops: `gather`, `scatter` (tensor source or a value), `scatterAdd`, `indexSelect`,
- * `indexAdd`, and the `embeddingBag` kernel.
+ * `indexAdd`, and `embeddingBag`.
  *
  * Index tensors are int64 (held in an Int32Array). Every kernel walks the index tensor in
  * row-major order and reads or writes the data through strides, so a non-contiguous input is
  * never copied just to be indexed. Out-of-range indices fail with PyTorch's messages before any
  * value is written.
  *
- * `embeddingBag`'s backward is sparse: it hands the engine only the rows the batch used (a
- * `RowSparseGrad`); a leaf keeps them until its `.grad` is read, and wherever a dense gradient is
- * needed it is built with those rows listed in `touchedRows` (autograd/sparse.ts).
+ * `embeddingBag` runs on kernels/embedding-bag.ts. Its backward is sparse: it hands the engine
+ * only the rows the batch used (a `RowSparseGrad`, autograd/sparse.ts), which a leaf's gradient
+ * slot keeps as rows.
  */
 import { type DType, type TypedArray, allocate, isFloating, scalarTypeName } from "../dtype";
 import { contiguousStrides, normalizeDim, numelOf } from "../shape";
 import { record } from "../autograd/node";
 import { RowSparseGrad } from "../autograd/sparse";
 import { Tensor } from "../tensor-core";
+import { type Bags, embeddingBagForward, embeddingBagWeightGrad, perSampleWeightGrad } from "../kernels/embedding-bag";
 
 // ---- shared checks ------------------------------------------------------------------------
 
@@ -211,7 +212,7 @@ function positionAlong(pos: number, index: Tensor, d: number): number {
   return Math.floor(pos / inner) % shape[d];
 }
 
-function scatterSource(source: ScatterSource, x: Tensor): Tensor | number {
+function scatterSource(source: ScatterSource): Tensor | number {
   if (source instanceof Tensor) return source;
   if (typeof source === "number" || typeof source === "boolean") return Number(source);
   if (source && typeof source === "object" && "value" in source) return Number(source.value);
@@ -226,7 +227,7 @@ export function scatter(x: Tensor, dim: number, index: Tensor, source: ScatterSo
   checkTensorArg(x, "scatter", "input", 1);
   checkTensorArg(index, "scatter", "index", 3);
   const d = normalizeDim(dim, x.ndim);
-  const src = scatterSource(source, x);
+  const src = scatterSource(source);
   const idx = index.numel() > 0 ? indexValues(index, "scatter") : new Int32Array(0);
   checkScatter(x, d, index, src instanceof Tensor ? src : null, "scatter");
   checkBounds(idx, nonEmptyShape(x)[d], d);
@@ -396,33 +397,100 @@ function checkIndexTensor(t: Tensor, arg: string, position: number): void {
  * Sums, means or maxima of bags of rows of `weight` (num_embeddings x dim): bag b holds
  * `indices[offsets[b] .. offsets[b+1])`, the last bag running to the end of `indices` (or to the
  * last offset with `includeLastOffset`). A 2-D `indices` with no offsets is one bag per row.
- * Empty bags give zeros. grad_fn `EmbeddingBagBackward0`; the weight's gradient is written only in
- * the rows the bags used, which are listed in `touchedRows` for that gradient tensor.
+ * Empty bags give zeros. grad_fn `EmbeddingBagBackward0`; the weight's gradient holds only the
+ * rows the bags used (a `RowSparseGrad`).
  */
 export function embeddingBag(weight: Tensor, indices: Tensor, offsets?: Tensor | null, options: EmbeddingBagOptions = {}): Tensor {
+  const { bags, perSampleWeights } = checkEmbeddingBag(weight, indices, offsets ?? null, options);
+  const [numEmbeddings, dim] = weight.shape;
+  const w = weight.toArray();
+  const out = allocate(weight.dtype, bags.stops.length * dim);
+  const pooled = embeddingBagForward(w, bags, dim, out);
+  const result = Tensor.fromArray(out, [bags.stops.length, dim], weight.dtype);
+  return record("EmbeddingBagBackward0", result, [weight, perSampleWeights], (g) => {
+    const gv = g.toArray();
+    let gw: RowSparseGrad | null = null;
+    if (weight.requiresGrad) {
+      // Only the rows the bags used: the gradient is those rows, compact, in first-use order.
+      const { rows, values } = embeddingBagWeightGrad(gv, bags, pooled, numEmbeddings, dim, g.dtype);
+      gw = new RowSparseGrad([numEmbeddings, dim], g.dtype, rows, values);
+    }
+    let gpsw: Tensor | null = null;
+    if (perSampleWeights !== null && perSampleWeights.requiresGrad) {
+      const grad = allocate(g.dtype, bags.idx.length);
+      perSampleWeightGrad(gv, w, bags, dim, grad);
+      gpsw = Tensor.fromArray(grad, perSampleWeights.shape, g.dtype);
+    }
+    return [gw, gpsw];
+  });
+}
+
+/**
+ * embedding_bag's checks, in PyTorch's order and words, and the bags they describe: 1-D indices
+ * with offsets, or 2-D indices (one bag per row, flattened, with the per-sample weights).
+ */
+function checkEmbeddingBag(
+  weight: Tensor,
+  indices: Tensor,
+  offsets: Tensor | null,
+  options: EmbeddingBagOptions,
+): { bags: Bags; perSampleWeights: Tensor | null } {
   checkTensorArg(weight, "embedding_bag", "weight", 1);
   checkTensorArg(indices, "embedding_bag", "input", 2);
   const mode = options.mode ?? "mean";
   if (mode !== "sum" && mode !== "mean" && mode !== "max") throw new Error("mode has to be one of sum, mean or max");
+  checkEmbeddingWeight(weight);
+  const given = options.perSampleWeights ?? null;
+  if (given !== null) checkPerSampleWeightsShape(given, indices);
+  const { flat, offs, psw } = flattenBags(indices, offsets, given);
+  if (psw !== null) checkPerSampleWeights(psw, mode, weight);
+  checkIndexTensor(flat, "indices", 1);
+  checkIndexTensor(offs, "offsets", 1);
+  const idx = flat.toArray() as Int32Array;
+  const off = offs.toArray() as Int32Array;
+  checkOffsets(off, idx.length);
+  const stops = bagStops(off, idx.length, options.includeLastOffset ?? false);
+  const used = stops.length === 0 ? 0 : stops[stops.length - 1];
+  const numEmbeddings = weight.shape[0];
+  checkRowIds(idx, used, numEmbeddings);
+  const pad = paddingRow(options.paddingIdx ?? null, numEmbeddings);
+  const bags: Bags = { idx, offsets: off, stops, used, pad, mode, weights: psw ? psw.toArray() : null };
+  return { bags, perSampleWeights: psw };
+}
+
+function checkEmbeddingWeight(weight: Tensor): void {
   if (weight.ndim !== 2) throw new Error(`weight has to be a 2D Tensor, but got Tensor of dimension ${weight.ndim}`);
   if (!isFloating(weight.dtype)) {
     throw new Error(
       `Expected tensor for argument #1 'weight' to have one of the following scalar types: Half, BFloat16, Float, Double; but got torch.${weight.dtype === "bool" ? "BoolTensor" : "LongTensor"} instead (while checking arguments for embedding_bag)`,
     );
   }
-  let psw = options.perSampleWeights ?? null;
-  if (psw !== null) {
-    checkTensorArg(psw, "embedding_bag", "per_sample_weights", 7);
-    if (psw.shape.join(",") !== indices.shape.join(",")) {
-      throw new Error(
-        `embedding_bag: If per_sample_weights (${formatList(psw.shape)}) is not None, then it must have the same shape as the input (${formatList(indices.shape)})`,
-      );
-    }
+}
+
+function checkPerSampleWeightsShape(psw: Tensor, indices: Tensor): void {
+  checkTensorArg(psw, "embedding_bag", "per_sample_weights", 7);
+  if (psw.shape.join(",") !== indices.shape.join(",")) {
+    throw new Error(
+      `embedding_bag: If per_sample_weights (${formatList(psw.shape)}) is not None, then it must have the same shape as the input (${formatList(indices.shape)})`,
+    );
   }
-  let flat = indices;
-  let offs: Tensor;
+}
+
+function checkPerSampleWeights(psw: Tensor, mode: string, weight: Tensor): void {
+  if (mode !== "sum") {
+    throw new Error(
+      `embedding_bag: per_sample_weights was not None. per_sample_weights is only supported for mode='sum' (got mode='${mode}'). Please open a feature request on the Pytorch GitHub.`,
+    );
+  }
+  if (psw.dtype !== weight.dtype) {
+    throw new Error(`expected scalar type ${scalarTypeName(weight.dtype)} but found ${scalarTypeName(psw.dtype)}`);
+  }
+}
+
+/** 1-D indices with their offsets as they are; 2-D indices (bags, length) flattened, bag b starting at b * length. */
+function flattenBags(indices: Tensor, offsets: Tensor | null, psw: Tensor | null): { flat: Tensor; offs: Tensor; psw: Tensor | null } {
   if (indices.ndim === 2) {
-    if (offsets !== null && offsets !== undefined) {
+    if (offsets !== null) {
       throw new Error(
         "if input is 2D, then offsets has to be None, as input is treated is a mini-batch of fixed length sequences. However, found offsets of type Tensor",
       );
@@ -430,360 +498,62 @@ export function embeddingBag(weight: Tensor, indices: Tensor, offsets?: Tensor |
     const [bags, length] = indices.shape;
     const starts = new Int32Array(bags);
     for (let b = 0; b < bags; b++) starts[b] = b * length;
-    offs = Tensor.fromArray(starts, [bags], "int64");
-    flat = indices.reshape([-1]);
-    if (psw !== null) psw = psw.reshape([-1]);
-  } else if (indices.ndim === 1) {
-    if (offsets === null || offsets === undefined) throw new Error("offsets has to be a 1D Tensor but got None");
+    const offs = Tensor.fromArray(starts, [bags], "int64");
+    return { flat: indices.reshape([-1]), offs, psw: psw === null ? null : psw.reshape([-1]) };
+  }
+  if (indices.ndim === 1) {
+    if (offsets === null) throw new Error("offsets has to be a 1D Tensor but got None");
     checkTensorArg(offsets, "embedding_bag", "offsets", 3);
     if (offsets.ndim !== 1) throw new Error("offsets has to be a 1D Tensor");
-    offs = offsets;
-  } else {
-    throw new Error(`input has to be 1D or 2D Tensor, but got Tensor of dimension ${indices.ndim}`);
+    return { flat: indices, offs: offsets, psw };
   }
-  if (psw !== null && mode !== "sum") {
+  throw new Error(`input has to be 1D or 2D Tensor, but got Tensor of dimension ${indices.ndim}`);
+}
+
+/** Offsets start at 0, never pass the end of the indices, and never decrease. */
+function checkOffsets(off: Int32Array, length: number): void {
+  if (off.length === 0) return;
+  if (off[0] !== 0) {
     throw new Error(
-      `embedding_bag: per_sample_weights was not None. per_sample_weights is only supported for mode='sum' (got mode='${mode}'). Please open a feature request on the Pytorch GitHub.`,
+      `offsets[0] has to be 0, i.e., the first sequence in the mini-batch has to start from position 0. However, got ${off[0]}`,
     );
   }
-  if (psw !== null && psw.dtype !== weight.dtype) {
-    throw new Error(`expected scalar type ${scalarTypeName(weight.dtype)} but found ${scalarTypeName(psw.dtype)}`);
+  if (off[off.length - 1] > length) {
+    throw new Error(`offsets[-1] can not be greater than input's length ${length} but got offsets[-1] of ${off[off.length - 1]}`);
   }
-  checkIndexTensor(flat, "indices", 1);
-  checkIndexTensor(offs, "offsets", 1);
-
-  const idx = flat.toArray();
-  const off = offs.toArray();
-  const length = idx.length;
-  const [numEmbeddings, dim] = weight.shape;
-  if (off.length > 0) {
-    if (off[0] !== 0) {
+  for (let b = 1; b < off.length; b++) {
+    if (off[b] < off[b - 1]) {
       throw new Error(
-        `offsets[0] has to be 0, i.e., the first sequence in the mini-batch has to start from position 0. However, got ${off[0]}`,
+        `offsets has to be a non-decreasing sequence, but got offsets[${b}] = ${off[b]} after offsets[${b - 1}] = ${off[b - 1]}`,
       );
     }
-    if (off[off.length - 1] > length) {
-      throw new Error(`offsets[-1] can not be greater than input's length ${length} but got offsets[-1] of ${off[off.length - 1]}`);
-    }
-    for (let b = 1; b < off.length; b++) {
-      if (off[b] < off[b - 1]) {
-        throw new Error(
-          `offsets has to be a non-decreasing sequence, but got offsets[${b}] = ${off[b]} after offsets[${b - 1}] = ${off[b - 1]}`,
-        );
-      }
-    }
   }
-  const includeLast = options.includeLastOffset ?? false;
+}
+
+/**
+ * Where each bag stops: at the next offset, the last bag at the end of the indices, or, with
+ * `includeLast`, at the last offset (which then starts no bag). Computed once: a per-call closure
+ * here made V8 re-optimise the loops.
+ */
+function bagStops(off: Int32Array, length: number, includeLast: boolean): Int32Array {
   const bags = includeLast ? Math.max(off.length - 1, 0) : off.length;
-  // Where each bag stops, computed once: a per-call closure here made V8 re-optimise the loops.
   const stops = new Int32Array(bags);
   for (let b = 0; b < bags; b++) stops[b] = b + 1 < off.length ? off[b + 1] : includeLast ? off[b] : length;
-  const used = bags === 0 ? 0 : stops[bags - 1];
+  return stops;
+}
+
+/** Every index a bag uses names a row of the table. */
+function checkRowIds(idx: Int32Array, used: number, numEmbeddings: number): void {
   for (let i = 0; i < used; i++) {
     if (idx[i] < 0 || idx[i] >= numEmbeddings) {
       throw new Error(`embedding_bag: Expected idx >= 0 && idx < num_embeddings but found idx to be ${idx[i]}`);
     }
   }
-  let padding = options.paddingIdx ?? null;
-  if (padding !== null) {
-    if (padding < -numEmbeddings || padding >= numEmbeddings) throw new Error("padding_idx must be within num_embeddings");
-    if (padding < 0) padding += numEmbeddings;
-  }
-  const pad = padding ?? -1;
-
-  const w = weight.toArray();
-  const weights = psw ? psw.toArray() : null;
-  const dtype = weight.dtype;
-  const out = allocate(dtype, bags * dim);
-  const acc = new Float64Array(dim);
-  const counts = new Float64Array(bags);
-  const argmax = mode === "max" ? new Int32Array(bags * dim).fill(-1) : null;
-  // Sum and mean bags (the text models' case) have their own loop; max and weighted bags this one.
-  const generic = argmax !== null || weights !== null;
-  if (!generic) bagSums(w as Float32Array, idx as Int32Array, off as Int32Array, stops, dim, pad, mode === "mean", out as Float32Array, counts);
-  for (let b = 0; generic && b < bags; b++) {
-    const start = off[b];
-    const stop = stops[b];
-    acc.fill(mode === "max" ? -Infinity : 0);
-    let count = 0;
-    for (let i = start; i < stop; i++) {
-      const id = idx[i];
-      if (id === pad) continue;
-      count++;
-      const row = id * dim;
-      if (argmax !== null) {
-        const base = b * dim;
-        for (let j = 0; j < dim; j++) {
-          const v = w[row + j];
-          // The first row of the bag, then any strictly larger value (as PyTorch's CPU kernel).
-          if (argmax[base + j] < 0 || v > acc[j]) {
-            acc[j] = v;
-            argmax[base + j] = id;
-          }
-        }
-      } else if (weights !== null) {
-        const s = weights[i];
-        for (let j = 0; j < dim; j++) acc[j] += s * w[row + j];
-      } else {
-        for (let j = 0; j < dim; j++) acc[j] += w[row + j];
-      }
-    }
-    counts[b] = count;
-    const base = b * dim;
-    if (count === 0) continue; // an empty bag is zeros, in every mode
-    if (mode === "mean") for (let j = 0; j < dim; j++) out[base + j] = acc[j] / count;
-    else for (let j = 0; j < dim; j++) out[base + j] = acc[j];
-  }
-  const result = Tensor.fromArray(out, [bags, dim], dtype);
-  return record("EmbeddingBagBackward0", result, [weight, psw], (g) => {
-    const gv = g.toArray();
-    let gw: RowSparseGrad | null = null;
-    if (weight.requiresGrad) {
-      // Only the rows the bags used: the gradient is those rows, compact, in first-use order.
-      const slot = slotTable(weight, numEmbeddings);
-      const rows = uniqueRows(argmax ?? (idx.subarray(0, used) as Int32Array), slot, pad);
-      const values = allocate(g.dtype, rows.length * dim);
-      // Sum/mean bags: each index's offset in `values`, looked up in the (large) slot table once.
-      const at = argmax === null && weights === null ? compactOffsets(idx as Int32Array, used, slot, pad, dim) : null;
-      for (let b = 0; b < bags; b++) {
-        const base = b * dim;
-        if (argmax !== null) {
-          for (let j = 0; j < dim; j++) {
-            const id = argmax[base + j];
-            if (id >= 0) values[slot[id] * dim + j] += gv[base + j];
-          }
-          continue;
-        }
-        const scale = mode === "mean" && counts[b] > 0 ? 1 / counts[b] : 1;
-        if (at !== null) {
-          bagGradRows(gv as Float32Array, base, scale, at, off[b], stops[b], dim, values as Float32Array);
-          continue;
-        }
-        for (let i = off[b], stop = stops[b]; i < stop; i++) {
-          const id = idx[i];
-          if (id === pad) continue;
-          const row = slot[id] * dim;
-          const s = weights![i];
-          for (let j = 0; j < dim; j++) values[row + j] += s * gv[base + j];
-        }
-      }
-      for (let k = 0; k < rows.length; k++) slot[rows[k]] = -1; // clean for the next batch
-      gw = new RowSparseGrad([numEmbeddings, dim], g.dtype, rows, values);
-    }
-    let gpsw: Tensor | null = null;
-    if (psw !== null && psw.requiresGrad) {
-      // d out[b] / d psw[i] = weight[idx[i]]: the gradient is that row dotted with g[b].
-      const grad = allocate(g.dtype, length);
-      for (let b = 0; b < bags; b++) {
-        const base = b * dim;
-        for (let i = off[b], stop = stops[b]; i < stop; i++) {
-          if (idx[i] === pad) continue;
-          const row = idx[i] * dim;
-          let s = 0;
-          for (let j = 0; j < dim; j++) s += gv[base + j] * w[row + j];
-          grad[i] = s;
-        }
-      }
-      gpsw = Tensor.fromArray(grad, psw.shape, g.dtype);
-    }
-    return [gw, gpsw];
-  });
 }
 
-/**
- * The sum (or mean) of every bag's rows, `out[b] = sum_i w[idx[i]]` over the bag's non-padding
- * indices, accumulated in doubles and rounded once per output, as the generic loop does. The
- * running sums are kept in local variables, eight (then four, two, one) columns at a time, over
- * the bag's indices: a bag's rows stay in cache between those passes, and locals avoid the
- * load/store of a scratch array on every add (2-4x faster for the small dims text models use).
- * The typed-array parameter types are nominal: float64 tables go through the same code.
- */
-function bagSums(
-  w: Float32Array,
-  idx: Int32Array,
-  off: Int32Array,
-  stops: Int32Array,
-  dim: number,
-  pad: number,
-  mean: boolean,
-  out: Float32Array,
-  counts: Float64Array,
-): void {
-  for (let b = 0; b < stops.length; b++) {
-    const start = off[b];
-    const stop = stops[b];
-    let count = 0;
-    for (let i = start; i < stop; i++) if (idx[i] !== pad) count++;
-    counts[b] = count;
-    if (count === 0) continue; // an empty bag is zeros
-    const scale = mean ? count : 1; // divided, not multiplied by 1 / count, as the generic loop
-    const base = b * dim;
-    let j = 0;
-    for (; j + 8 <= dim; j += 8) {
-      let a0 = 0;
-      let a1 = 0;
-      let a2 = 0;
-      let a3 = 0;
-      let a4 = 0;
-      let a5 = 0;
-      let a6 = 0;
-      let a7 = 0;
-      for (let i = start; i < stop; i++) {
-        const id = idx[i];
-        if (id === pad) continue;
-        const row = id * dim + j;
-        a0 += w[row];
-        a1 += w[row + 1];
-        a2 += w[row + 2];
-        a3 += w[row + 3];
-        a4 += w[row + 4];
-        a5 += w[row + 5];
-        a6 += w[row + 6];
-        a7 += w[row + 7];
-      }
-      out[base + j] = a0 / scale;
-      out[base + j + 1] = a1 / scale;
-      out[base + j + 2] = a2 / scale;
-      out[base + j + 3] = a3 / scale;
-      out[base + j + 4] = a4 / scale;
-      out[base + j + 5] = a5 / scale;
-      out[base + j + 6] = a6 / scale;
-      out[base + j + 7] = a7 / scale;
-    }
-    for (; j + 4 <= dim; j += 4) {
-      let a0 = 0;
-      let a1 = 0;
-      let a2 = 0;
-      let a3 = 0;
-      for (let i = start; i < stop; i++) {
-        const id = idx[i];
-        if (id === pad) continue;
-        const row = id * dim + j;
-        a0 += w[row];
-        a1 += w[row + 1];
-        a2 += w[row + 2];
-        a3 += w[row + 3];
-      }
-      out[base + j] = a0 / scale;
-      out[base + j + 1] = a1 / scale;
-      out[base + j + 2] = a2 / scale;
-      out[base + j + 3] = a3 / scale;
-    }
-    for (; j + 2 <= dim; j += 2) {
-      let a0 = 0;
-      let a1 = 0;
-      for (let i = start; i < stop; i++) {
-        const id = idx[i];
-        if (id === pad) continue;
-        const row = id * dim + j;
-        a0 += w[row];
-        a1 += w[row + 1];
-      }
-      out[base + j] = a0 / scale;
-      out[base + j + 1] = a1 / scale;
-    }
-    for (; j < dim; j++) {
-      let a0 = 0;
-      for (let i = start; i < stop; i++) {
-        const id = idx[i];
-        if (id !== pad) a0 += w[id * dim + j];
-      }
-      out[base + j] = a0 / scale;
-    }
-  }
-}
-
-/**
- * The backward of one bag of `bagSums`: `values[at[i] ..] += scale * g[b]` for each of its
- * indices (`at[i] < 0`: padding), in index order, so every compact row sees the same sequence of
- * rounded adds as the generic loop; the bag's gradient is held in locals, eight or four columns
- * at a time.
- */
-function bagGradRows(gv: Float32Array, base: number, scale: number, at: Int32Array, start: number, stop: number, dim: number, values: Float32Array): void {
-  let j = 0;
-  for (; j + 8 <= dim; j += 8) {
-    const g0 = scale * gv[base + j];
-    const g1 = scale * gv[base + j + 1];
-    const g2 = scale * gv[base + j + 2];
-    const g3 = scale * gv[base + j + 3];
-    const g4 = scale * gv[base + j + 4];
-    const g5 = scale * gv[base + j + 5];
-    const g6 = scale * gv[base + j + 6];
-    const g7 = scale * gv[base + j + 7];
-    for (let i = start; i < stop; i++) {
-      const a = at[i] + j;
-      if (a < j) continue; // padding
-      values[a] += g0;
-      values[a + 1] += g1;
-      values[a + 2] += g2;
-      values[a + 3] += g3;
-      values[a + 4] += g4;
-      values[a + 5] += g5;
-      values[a + 6] += g6;
-      values[a + 7] += g7;
-    }
-  }
-  for (; j + 4 <= dim; j += 4) {
-    const g0 = scale * gv[base + j];
-    const g1 = scale * gv[base + j + 1];
-    const g2 = scale * gv[base + j + 2];
-    const g3 = scale * gv[base + j + 3];
-    for (let i = start; i < stop; i++) {
-      const a = at[i] + j;
-      if (a < j) continue;
-      values[a] += g0;
-      values[a + 1] += g1;
-      values[a + 2] += g2;
-      values[a + 3] += g3;
-    }
-  }
-  for (; j < dim; j++) {
-    const g0 = scale * gv[base + j];
-    for (let i = start; i < stop; i++) {
-      const a = at[i];
-      if (a >= 0) values[a + j] += g0;
-    }
-  }
-}
-
-/** For the first `used` indices, the offset of their row in the compact gradient (-1 for padding). */
-function compactOffsets(idx: Int32Array, used: number, slot: Int32Array, pad: number, dim: number): Int32Array {
-  const at = new Int32Array(used);
-  for (let i = 0; i < used; i++) {
-    const id = idx[i];
-    at[i] = id === pad ? -1 : slot[id] * dim;
-  }
-  return at;
-}
-
-/**
- * Per weight table, a reusable map from row id to its position in a compact gradient (-1 when
- * absent): deduplicating a batch's rows then costs one look-up per index, whatever the table size.
- */
-const slotTables = new WeakMap<Tensor, Int32Array>();
-
-function slotTable(weight: Tensor, rows: number): Int32Array {
-  let table = slotTables.get(weight);
-  if (!table || table.length !== rows) {
-    table = new Int32Array(rows).fill(-1);
-    slotTables.set(weight, table);
-  }
-  return table;
-}
-
-/**
- * The distinct ids (skipping negatives and `skip`) in first-seen order, setting `slot[id]` to each
- * one's position; the caller resets those slots to -1 when done.
- */
-function uniqueRows(ids: Int32Array, slot: Int32Array, skip: number): Int32Array {
-  const rows = new Int32Array(ids.length);
-  let n = 0;
-  for (let i = 0; i < ids.length; i++) {
-    const id = ids[i];
-    if (id >= 0 && id !== skip && slot[id] < 0) {
-      slot[id] = n;
-      rows[n++] = id;
-    }
-  }
-  return rows.slice(0, n);
+/** The padding row's id (a negative `paddingIdx` counts from the end), or -1 for none. */
+function paddingRow(paddingIdx: number | null, numEmbeddings: number): number {
+  if (paddingIdx === null) return -1;
+  if (paddingIdx < -numEmbeddings || paddingIdx >= numEmbeddings) throw new Error("padding_idx must be within num_embeddings");
+  return paddingIdx < 0 ? paddingIdx + numEmbeddings : paddingIdx;
 }

@@ -2,18 +2,13 @@
  * Matrix products: `matmul` with PyTorch's rules for 1-D, 2-D and batched operands (batch dims
  * broadcast), plus `mm`, `mv`, `dot` and `bmm`.
  *
- * Every product, forward and backward, runs through one kernel (`gemm`) that reads its operands
- * through strides: a transposed operand is just the same storage with its two strides swapped, so
- * the backward `g @ B^T` and `A^T @ g` never build a transposed copy by hand. The kernel packs each
- * block of A and B once into contiguous Float64 panels (that is where a strided operand is
- * materialised, once per block), then runs a 4x4 register-blocked micro-kernel over the panels:
- * sixteen accumulators held in locals, four loads of B and four of A per step of k. Blocks are
- * sized for the caches (KC x NC of B, MC x KC of A). Products in float32 accumulate in doubles and
- * are rounded once. Thin products (one row or one column) take a matrix-vector path instead.
- * float32 and float64 products of at least `wasmThreshold()` multiply-adds run on the WebAssembly
- * SIMD kernel (src/kernels: the same packing and k-ordered double sums, in f64x2 lanes) when it is
- * available; this kernel is the fallback (TORCHLET_NO_WASM=1, or no matmul.wasm) and runs the
- * thin and small products.
+ * Every product, forward and backward, runs through one kernel, `gemm` (kernels/matmul.ts), that
+ * reads its operands through strides: a transposed operand is just the same storage with its two
+ * strides swapped, so the backward `g @ B^T` and `A^T @ g` never build a transposed copy by hand.
+ * The kernel decides between its WebAssembly and TypeScript implementations; both sum in doubles,
+ * in the same order, and round a float32 result once. This file plans which strided matrices a
+ * product reads (batch dims broadcast, folded into rows where the strides allow) and records the
+ * node.
  *
  * grad_fn names follow PyTorch 1.13, whose `matmul` is a composite: 2-D @ 2-D is `mm`
  * (MmBackward0), 2-D @ 1-D `mv` (MvBackward0), 1-D @ 1-D `dot` (DotBackward0), 1-D @ 2-D
@@ -25,266 +20,9 @@ import { broadcastShapes, broadcastStrides, numelOf } from "../shape";
 import { record } from "../autograd/node";
 import { Tensor } from "../tensor-core";
 import { sumTo } from "./elementwise";
-import { gemmWasm, wasmAvailable, wasmThreshold } from "../kernels/wasm-matmul";
+import { type Mat, dotProduct, gemm, transposed } from "../kernels/matmul";
 
-// ---- the kernel -------------------------------------------------------------------------
-
-/** A strided matrix: element (i, j) is `data[off + i * rs + j * cs]`. */
-interface Mat {
-  data: TypedArray;
-  off: number;
-  rs: number;
-  cs: number;
-}
-
-/** Rows of A per packed block, depth of a block, columns of B per packed block. */
-const MC = 128;
-const KC = 256;
-const NC = 1024;
-/** Below this many multiply-adds a plain triple loop beats packing. */
-const SMALL = 4096;
-
-let packA = new Float64Array(MC * KC);
-let packB = new Float64Array(KC * NC);
-let accBuffer = new Float64Array(0);
-let vecBuffer = new Float64Array(0);
-
-function transposed(m: Mat): Mat {
-  return { data: m.data, off: m.off, rs: m.cs, cs: m.rs };
-}
-
-/**
- * C = A (M x K) @ B (K x N), written to `out[oOff + i * ors + j * ocs]` in `out`'s type. Sums run
- * over k in order (within a block, then block after block), so a row's result does not depend
- * on how many other rows are computed with it.
- */
-function gemm(M: number, N: number, K: number, A: Mat, B: Mat, out: TypedArray, oOff: number, ors: number, ocs: number): void {
-  if (M === 0 || N === 0) return;
-  if (K === 0) {
-    for (let i = 0; i < M; i++) for (let j = 0; j < N; j++) out[oOff + i * ors + j * ocs] = 0;
-    return;
-  }
-  if (N === 1) {
-    gemv(M, K, A, B.data, B.off, B.rs, out, oOff, ors);
-    return;
-  }
-  if (M === 1) {
-    gemv(N, K, transposed(B), A.data, A.off, A.cs, out, oOff, ocs);
-    return;
-  }
-  if (M * N * K >= wasmThreshold() && wasmAvailable()) {
-    // Products of some size run on the WebAssembly SIMD kernel (the same double sums, in order).
-    const allOf = (type: typeof Float32Array | typeof Float64Array) => out instanceof type && A.data instanceof type && B.data instanceof type;
-    if ((allOf(Float32Array) || allOf(Float64Array)) && gemmWasm(M, N, K, A.data, A.off, A.rs, A.cs, B.data, B.off, B.rs, B.cs, out, oOff, ors, ocs)) return;
-  }
-  if (M * N * K <= SMALL) {
-    gemmSmall(M, N, K, A, B, out, oOff, ors, ocs);
-    return;
-  }
-  if (M < 4 && N > M) {
-    // A thin left operand wastes most of a 4-row strip: compute C^T = B^T A^T instead.
-    gemmBlocked(N, M, K, transposed(B), transposed(A), out, oOff, ocs, ors);
-    return;
-  }
-  gemmBlocked(M, N, K, A, B, out, oOff, ors, ocs);
-}
-
-function gemmSmall(M: number, N: number, K: number, A: Mat, B: Mat, out: TypedArray, oOff: number, ors: number, ocs: number): void {
-  const a = A.data;
-  const b = B.data;
-  for (let i = 0; i < M; i++) {
-    const ai = A.off + i * A.rs;
-    for (let j = 0; j < N; j++) {
-      let s = 0;
-      let pa = ai;
-      let pb = B.off + j * B.cs;
-      for (let k = 0; k < K; k++) {
-        s += a[pa] * b[pb];
-        pa += A.cs;
-        pb += B.rs;
-      }
-      out[oOff + i * ors + j * ocs] = s;
-    }
-  }
-}
-
-function gemmBlocked(M: number, N: number, K: number, A: Mat, B: Mat, out: TypedArray, oOff: number, ors: number, ocs: number): void {
-  const rowsPadded = (M + 3) & ~3;
-  if (accBuffer.length < rowsPadded * N) accBuffer = new Float64Array(rowsPadded * N);
-  const acc = accBuffer;
-  acc.fill(0, 0, rowsPadded * N);
-  const Ap = packA;
-  const Bp = packB;
-  const a = A.data;
-  const b = B.data;
-  for (let jc = 0; jc < N; jc += NC) {
-    const nc = Math.min(NC, N - jc);
-    const panels = nc >> 2;
-    const rest = nc & 3;
-    for (let pc = 0; pc < K; pc += KC) {
-      const kc = Math.min(KC, K - pc);
-      // Pack B[pc:pc+kc, jc:jc+nc]: full panels of 4 columns interleaved by k, then single columns.
-      for (let p = 0; p < panels; p++) {
-        let q = p * 4 * kc;
-        const col = B.off + (jc + 4 * p) * B.cs;
-        for (let k = 0; k < kc; k++) {
-          const src = col + (pc + k) * B.rs;
-          Bp[q] = b[src];
-          Bp[q + 1] = b[src + B.cs];
-          Bp[q + 2] = b[src + 2 * B.cs];
-          Bp[q + 3] = b[src + 3 * B.cs];
-          q += 4;
-        }
-      }
-      for (let t = 0; t < rest; t++) {
-        const q = panels * 4 * kc + t * kc;
-        const col = B.off + (jc + 4 * panels + t) * B.cs + pc * B.rs;
-        for (let k = 0; k < kc; k++) Bp[q + k] = b[col + k * B.rs];
-      }
-      for (let ic = 0; ic < M; ic += MC) {
-        const mc = Math.min(MC, M - ic);
-        const strips = (mc + 3) >> 2;
-        // Pack A[ic:ic+mc, pc:pc+kc] in strips of 4 rows interleaved by k, zero-padded.
-        for (let s = 0; s < strips; s++) {
-          let q = s * 4 * kc;
-          const i0 = ic + 4 * s;
-          const r0 = A.off + i0 * A.rs + pc * A.cs;
-          if (i0 + 4 <= M) {
-            for (let k = 0; k < kc; k++) {
-              const src = r0 + k * A.cs;
-              Ap[q] = a[src];
-              Ap[q + 1] = a[src + A.rs];
-              Ap[q + 2] = a[src + 2 * A.rs];
-              Ap[q + 3] = a[src + 3 * A.rs];
-              q += 4;
-            }
-          } else {
-            const live = M - i0;
-            for (let k = 0; k < kc; k++) {
-              const src = r0 + k * A.cs;
-              for (let r = 0; r < 4; r++) Ap[q + r] = r < live ? a[src + r * A.rs] : 0;
-              q += 4;
-            }
-          }
-        }
-        for (let p = 0; p < panels; p++) {
-          const pb = p * 4 * kc;
-          for (let s = 0; s < strips; s++) micro4x4(Ap, s * 4 * kc, Bp, pb, kc, acc, (ic + 4 * s) * N + jc + 4 * p, N);
-        }
-        for (let t = 0; t < rest; t++) {
-          const pb = panels * 4 * kc + t * kc;
-          for (let s = 0; s < strips; s++) micro4x1(Ap, s * 4 * kc, Bp, pb, kc, acc, (ic + 4 * s) * N + jc + 4 * panels + t, N);
-        }
-      }
-    }
-  }
-  for (let i = 0; i < M; i++) {
-    const src = i * N;
-    const dst = oOff + i * ors;
-    if (ocs === 1) for (let j = 0; j < N; j++) out[dst + j] = acc[src + j];
-    else for (let j = 0; j < N; j++) out[dst + j * ocs] = acc[src + j];
-  }
-}
-
-/** acc[4 x 4 tile at ci] += Ap strip (4 x kc) @ Bp panel (kc x 4), sixteen sums in registers. */
-function micro4x4(Ap: Float64Array, pa: number, Bp: Float64Array, pb: number, kc: number, acc: Float64Array, ci: number, ldc: number): void {
-  let c00 = 0, c01 = 0, c02 = 0, c03 = 0;
-  let c10 = 0, c11 = 0, c12 = 0, c13 = 0;
-  let c20 = 0, c21 = 0, c22 = 0, c23 = 0;
-  let c30 = 0, c31 = 0, c32 = 0, c33 = 0;
-  for (let k = 0; k < kc; k++) {
-    const b0 = Bp[pb], b1 = Bp[pb + 1], b2 = Bp[pb + 2], b3 = Bp[pb + 3];
-    let x = Ap[pa];
-    c00 += x * b0; c01 += x * b1; c02 += x * b2; c03 += x * b3;
-    x = Ap[pa + 1];
-    c10 += x * b0; c11 += x * b1; c12 += x * b2; c13 += x * b3;
-    x = Ap[pa + 2];
-    c20 += x * b0; c21 += x * b1; c22 += x * b2; c23 += x * b3;
-    x = Ap[pa + 3];
-    c30 += x * b0; c31 += x * b1; c32 += x * b2; c33 += x * b3;
-    pa += 4;
-    pb += 4;
-  }
-  acc[ci] += c00; acc[ci + 1] += c01; acc[ci + 2] += c02; acc[ci + 3] += c03;
-  ci += ldc;
-  acc[ci] += c10; acc[ci + 1] += c11; acc[ci + 2] += c12; acc[ci + 3] += c13;
-  ci += ldc;
-  acc[ci] += c20; acc[ci + 1] += c21; acc[ci + 2] += c22; acc[ci + 3] += c23;
-  ci += ldc;
-  acc[ci] += c30; acc[ci + 1] += c31; acc[ci + 2] += c32; acc[ci + 3] += c33;
-}
-
-/** acc[4 x 1 column at ci] += Ap strip (4 x kc) @ one packed column of B. */
-function micro4x1(Ap: Float64Array, pa: number, Bp: Float64Array, pb: number, kc: number, acc: Float64Array, ci: number, ldc: number): void {
-  let c0 = 0, c1 = 0, c2 = 0, c3 = 0;
-  for (let k = 0; k < kc; k++) {
-    const y = Bp[pb + k];
-    c0 += Ap[pa] * y;
-    c1 += Ap[pa + 1] * y;
-    c2 += Ap[pa + 2] * y;
-    c3 += Ap[pa + 3] * y;
-    pa += 4;
-  }
-  acc[ci] += c0;
-  acc[ci + ldc] += c1;
-  acc[ci + 2 * ldc] += c2;
-  acc[ci + 3 * ldc] += c3;
-}
-
-/** y (M) = A (M x K) @ x (K, at `x[xOff + k * xs]`), written to `out[oOff + i * os]`. */
-function gemv(M: number, K: number, A: Mat, x: TypedArray, xOff: number, xs: number, out: TypedArray, oOff: number, os: number): void {
-  if (vecBuffer.length < K) vecBuffer = new Float64Array(Math.max(K, 2 * vecBuffer.length));
-  const v = vecBuffer;
-  for (let k = 0; k < K; k++) v[k] = x[xOff + k * xs];
-  const a = A.data;
-  if (A.rs !== 1 || A.cs === 1) {
-    // Rows of A are (usually) contiguous: four dot products share each load of x.
-    const cs = A.cs;
-    let i = 0;
-    for (; i + 4 <= M; i += 4) {
-      let p0 = A.off + i * A.rs;
-      let p1 = p0 + A.rs;
-      let p2 = p1 + A.rs;
-      let p3 = p2 + A.rs;
-      let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-      for (let k = 0; k < K; k++) {
-        const y = v[k];
-        s0 += a[p0] * y;
-        s1 += a[p1] * y;
-        s2 += a[p2] * y;
-        s3 += a[p3] * y;
-        p0 += cs;
-        p1 += cs;
-        p2 += cs;
-        p3 += cs;
-      }
-      out[oOff + i * os] = s0;
-      out[oOff + (i + 1) * os] = s1;
-      out[oOff + (i + 2) * os] = s2;
-      out[oOff + (i + 3) * os] = s3;
-    }
-    for (; i < M; i++) {
-      let p = A.off + i * A.rs;
-      let s = 0;
-      for (let k = 0; k < K; k++) {
-        s += a[p] * v[k];
-        p += cs;
-      }
-      out[oOff + i * os] = s;
-    }
-    return;
-  }
-  // Columns of A are contiguous (a transposed matrix): accumulate column after column, in k order.
-  if (accBuffer.length < M) accBuffer = new Float64Array(Math.max(M, 2 * accBuffer.length));
-  const acc = accBuffer;
-  acc.fill(0, 0, M);
-  for (let k = 0; k < K; k++) {
-    const y = v[k];
-    const col = A.off + k * A.cs;
-    for (let i = 0; i < M; i++) acc[i] += a[col + i] * y;
-  }
-  for (let i = 0; i < M; i++) out[oOff + i * os] = acc[i];
-}
+// ---- batches ----------------------------------------------------------------------------
 
 /**
  * `out[β] = A[β] @ B[β]` for every index β of `batch`, where each operand's batch dims are read
@@ -517,14 +255,8 @@ function dotOf(a: Tensor, b: Tensor): Tensor {
       `inconsistent tensor size, expected tensor [${n}] and src [${k}] to have the same number of elements, but got ${n} and ${k} elements respectively`,
     );
   }
-  const x = a.nd.data;
-  const y = b.nd.data;
-  const sx = a.nd.stride[0];
-  const sy = b.nd.stride[0];
-  let s = 0;
-  for (let i = 0, px = a.nd.offset, py = b.nd.offset; i < n; i++, px += sx, py += sy) s += x[px] * y[py];
   const out = allocate(dtype, 1);
-  out[0] = s;
+  out[0] = dotProduct(n, a.nd.data, a.nd.offset, a.nd.stride[0], b.nd.data, b.nd.offset, b.nd.stride[0]);
   return record("DotBackward0", Tensor.fromArray(out, [], dtype), [a, b], (g) => [
     a.requiresGrad ? b.mul(g) : null,
     b.requiresGrad ? a.mul(g) : null,
@@ -632,10 +364,5 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   }
   const dtype = checkDtypes(a, b, "bmm");
   return recordProduct("UnsafeViewBackward0", a, b, planOf(a, b, batch), dtype);
-}
-
-/** @internal For benchmarks and tests: C (M x N) = A @ B over row-major arrays. */
-export function gemmRowMajor(M: number, N: number, K: number, A: TypedArray, B: TypedArray, C: TypedArray): void {
-  gemm(M, N, K, { data: A, off: 0, rs: K, cs: 1 }, { data: B, off: 0, rs: N, cs: 1 }, C, 0, N, 1);
 }
 

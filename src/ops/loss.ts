@@ -1,7 +1,8 @@
 /**
- * The four losses, computed as PyTorch 1.13 computes them. Each is a fused loop over typed
- * arrays with its backward beside it; cross entropy is log-softmax then NLL, two nodes, as in
- * PyTorch. Every argument is checked, in PyTorch's order and words, before anything is computed.
+ * The four losses, computed as PyTorch 1.13 computes them. Every argument is checked, in
+ * PyTorch's order and words, before anything is computed; then each loss is a fused kernel over
+ * typed arrays (kernels/nll.ts, probability-targets.ts, bce.ts, bce-with-logits.ts) with its
+ * backward recorded beside it. Cross entropy is log-softmax then NLL, two nodes, as in PyTorch.
  */
 import { type DType, type TypedArray, allocate, isFloating, rounderFor, scalarTypeName } from "../dtype";
 import { broadcastShapes, formatSize, normalizeDim, numelOf, sameShape } from "../shape";
@@ -9,9 +10,12 @@ import { freshGradient, record } from "../autograd/node";
 import { Tensor } from "../tensor-core";
 import { OneHotRowsGrad } from "../autograd/sparse";
 import { isGradEnabled } from "../autograd/grad-mode";
-import { logSoftmax, stableSigmoid } from "./activation";
+import { logSoftmax } from "./activation";
 import { broadcastView, scalarTensor } from "./elementwise";
-import { bceWithLogitsWasm, useWasmElementwise } from "../kernels/wasm-matmul";
+import { binaryCrossEntropyBackward, binaryCrossEntropyForward } from "../kernels/bce";
+import { type Periodic, bceWithLogits, scaledBy, weightedBceWithLogits, weightedBceWithLogitsBackward } from "../kernels/bce-with-logits";
+import { nllForward, nllGrad, nllOneHotGrad, smoothingBackward, smoothingForward } from "../kernels/nll";
+import { probabilityTargetBackward, probabilityTargetForward } from "../kernels/probability-targets";
 
 export type Reduction = "none" | "mean" | "sum";
 
@@ -140,24 +144,11 @@ function checkClassTargets(input: Tensor, target: Tensor, weight: Tensor | null,
  * of w[t] over kept positions, so all ignored (or all weight 0) gives 0/0 = NaN, as in PyTorch.
  */
 function nllChecked(input: Tensor, layout: ClassLayout, weight: Tensor | null, ignoreIndex: number, reduction: Reduction): Tensor {
-  const { n, c, d, targets } = layout;
-  const x = input.toArray();
+  const { n, d } = layout;
   const w = weight ? weight.toArray() : null;
   const dtype = input.dtype;
   const losses = reduction === "none" ? allocate(dtype, n * d) : null;
-  let sum = 0;
-  let totalWeight = 0;
-  for (let s = 0; s < n; s++) {
-    for (let p = 0; p < d; p++) {
-      const k = targets[s * d + p];
-      if (k === ignoreIndex) continue; // its "none" loss stays 0
-      const wk = w ? w[k] : 1;
-      const loss = -wk * x[(s * c + k) * d + p];
-      if (losses) losses[s * d + p] = loss;
-      sum += loss;
-      totalWeight += wk;
-    }
-  }
+  const { sum, totalWeight } = nllForward(input.toArray(), layout, w, ignoreIndex, losses);
   const out = losses
     ? Tensor.fromArray(losses, layout.viewBack ? [n, 1, d] : layout.outShape, dtype)
     : reduced(dtype, sum, totalWeight, reduction);
@@ -166,27 +157,17 @@ function nllChecked(input: Tensor, layout: ClassLayout, weight: Tensor | null, i
   const recorded = record(layout.name, out, [input], (g) => {
     // d loss / d x[t] = -w[t] * g (divided by the total weight for "mean"); zero elsewhere.
     const gv = g.toArray();
-    const scale = reduction === "mean" ? gv[0] / totalWeight : gv[0];
-    const valueAt = (s: number, p: number, k: number) => -(w ? w[k] : 1) * (losses ? gv[s * d + p] : scale);
+    const perPosition = losses ? gv : null;
+    const common = reduction === "mean" ? gv[0] / totalWeight : gv[0];
     if (d === 1) {
       // Rows of classes: one non-zero per row, handed over as such (autograd/sparse.ts).
       const cols = new Int32Array(n);
       const values = new Float64Array(n);
-      const round = rounderFor(dtype);
-      for (let s = 0; s < n; s++) {
-        const k = targets[s];
-        cols[s] = k === ignoreIndex ? -1 : k;
-        values[s] = k === ignoreIndex ? 0 : round(valueAt(s, 0, k));
-      }
+      nllOneHotGrad(layout, w, ignoreIndex, perPosition, common, rounderFor(dtype), cols, values);
       return [new OneHotRowsGrad(inputShape, dtype, cols, values)];
     }
     const grad = allocate(dtype, size);
-    for (let s = 0; s < n; s++) {
-      for (let p = 0; p < d; p++) {
-        const k = targets[s * d + p];
-        if (k !== ignoreIndex) grad[(s * c + k) * d + p] = valueAt(s, p, k);
-      }
-    }
+    nllGrad(layout, w, ignoreIndex, perPosition, common, grad);
     return [freshGradient(Tensor.fromArray(grad, inputShape, dtype))];
   });
   return layout.viewBack ? recorded.view(layout.outShape) : recorded;
@@ -206,24 +187,11 @@ export function nllLoss(input: Tensor, target: Tensor, options: NllLossOptions =
  * the same denominator as the NLL part (kept positions, or the sum of their w[t]).
  */
 function smoothingTerm(logp: Tensor, layout: ClassLayout, weight: Tensor | null, ignoreIndex: number, reduction: Reduction, scale: number): Tensor {
-  const { n, c, d, targets } = layout;
-  const x = logp.toArray();
+  const { n, d } = layout;
   const w = weight ? weight.toArray() : null;
   const dtype = logp.dtype;
   const losses = reduction === "none" ? allocate(dtype, n * d) : null;
-  let sum = 0;
-  let denominator = 0;
-  for (let s = 0; s < n; s++) {
-    for (let p = 0; p < d; p++) {
-      const t = targets[s * d + p];
-      if (t === ignoreIndex) continue;
-      let acc = 0;
-      for (let k = 0, i = s * c * d + p; k < c; k++, i += d) acc -= (w ? w[k] : 1) * x[i];
-      if (losses) losses[s * d + p] = scale * acc;
-      sum += acc;
-      denominator += w ? w[t] : 1;
-    }
-  }
+  const { sum, denominator } = smoothingForward(logp.toArray(), layout, w, ignoreIndex, scale, losses);
   const out = losses ? Tensor.fromArray(losses, layout.outShape, dtype) : reduced(dtype, scale * sum, denominator, reduction);
   const inputShape = logp.shape;
   const size = logp.numel();
@@ -231,13 +199,7 @@ function smoothingTerm(logp: Tensor, layout: ClassLayout, weight: Tensor | null,
     const gv = g.toArray();
     const common = reduction === "mean" ? (scale * gv[0]) / denominator : scale * gv[0];
     const grad = allocate(dtype, size);
-    for (let s = 0; s < n; s++) {
-      for (let p = 0; p < d; p++) {
-        if (targets[s * d + p] === ignoreIndex) continue;
-        const gs = losses ? scale * gv[s * d + p] : common;
-        for (let k = 0, i = s * c * d + p; k < c; k++, i += d) grad[i] = -(w ? w[k] : 1) * gs;
-      }
-    }
+    smoothingBackward(layout, w, ignoreIndex, scale, losses ? gv : null, common, grad);
     return [Tensor.fromArray(grad, inputShape, dtype)];
   });
 }
@@ -253,28 +215,14 @@ function smoothingTerm(logp: Tensor, layout: ClassLayout, weight: Tensor | null,
 function probabilityTargetLoss(logp: Tensor, target: Tensor, weight: Tensor | null, reduction: Reduction, smoothing: number): Tensor {
   const shape = logp.shape;
   const classDim = shape.length === 1 ? 0 : 1;
-  const n = shape.length === 1 ? 1 : shape[0];
-  const c = shape[classDim];
-  const d = numelOf(shape.slice(2));
+  const grid = { n: shape.length === 1 ? 1 : shape[0], c: shape[classDim], d: numelOf(shape.slice(2)) };
+  const { n, d } = grid;
   const x = logp.toArray();
   const t = target.toArray();
   const w = weight ? weight.toArray() : null;
-  const keep = 1 - smoothing;
-  const spread = smoothing / c;
   const dtype = logp.dtype;
   const losses = reduction === "none" ? allocate(dtype, n * d) : null;
-  let sum = 0;
-  for (let s = 0; s < n; s++) {
-    for (let p = 0; p < d; p++) {
-      let acc = 0;
-      for (let k = 0, i = s * c * d + p; k < c; k++, i += d) {
-        const q = smoothing > 0 ? t[i] * keep + spread : t[i];
-        acc -= (w ? w[k] : 1) * x[i] * q;
-      }
-      if (losses) losses[s * d + p] = acc;
-      sum += acc;
-    }
-  }
+  const sum = probabilityTargetForward(x, t, grid, w, smoothing, losses);
   const outShape = shape.filter((_, i) => i !== classDim);
   const out = losses ? Tensor.fromArray(losses, outShape, dtype) : reduced(dtype, sum, n * d, reduction);
   const size = logp.numel();
@@ -283,16 +231,7 @@ function probabilityTargetLoss(logp: Tensor, target: Tensor, weight: Tensor | nu
     const common = reduction === "mean" ? gv[0] / (n * d) : gv[0];
     const gradLogp = logp.requiresGrad ? allocate(dtype, size) : null;
     const gradTarget = target.requiresGrad ? allocate(target.dtype, size) : null;
-    for (let s = 0; s < n; s++) {
-      for (let p = 0; p < d; p++) {
-        const gs = losses ? gv[s * d + p] : common;
-        for (let k = 0, i = s * c * d + p; k < c; k++, i += d) {
-          const wg = -(w ? w[k] : 1) * gs;
-          if (gradLogp) gradLogp[i] = wg * (smoothing > 0 ? t[i] * keep + spread : t[i]);
-          if (gradTarget) gradTarget[i] = wg * x[i] * keep;
-        }
-      }
-    }
+    probabilityTargetBackward(x, t, grid, w, smoothing, losses ? gv : null, common, gradLogp, gradTarget);
     return [
       gradLogp && Tensor.fromArray(gradLogp, shape, dtype),
       gradTarget && Tensor.fromArray(gradTarget, target.shape, target.dtype),
@@ -357,7 +296,7 @@ function checkBroadcast(t: Tensor | null | undefined, shape: number[], first: bo
  * `values[i % period]`. A tensor that only lacks leading dims of `shape` (the usual per-class
  * weight) is read in place; any other broadcast is expanded once.
  */
-function broadcastValues(t: Tensor, shape: number[]): { values: TypedArray; period: number } {
+function broadcastValues(t: Tensor, shape: number[]): Periodic {
   let own = t.shape;
   while (own.length > 0 && own[0] === 1) own = own.slice(1);
   if (sameShape(own, shape.slice(shape.length - own.length))) return { values: t.toArray(), period: Math.max(t.numel(), 1) };
@@ -369,12 +308,11 @@ function finishElementwise(losses: TypedArray, sum: number, shape: number[], dty
   return reduction === "none" ? Tensor.fromArray(losses, shape, dtype) : reduced(dtype, sum, losses.length, reduction);
 }
 
-/** The upstream gradient at element i: itself for "none", else the 0-d value (over n for "mean"). */
-function upstreamReader(g: Tensor, n: number, reduction: Reduction): (i: number) => number {
+/** The upstream gradient: one value per element for "none", else the 0-d value (over n for "mean") common to all. */
+function upstreamOf(g: Tensor, n: number, reduction: Reduction): { perElement: TypedArray | null; common: number } {
   const gv = g.toArray();
-  if (reduction === "none") return (i) => gv[i];
-  const common = reduction === "mean" ? gv[0] / n : gv[0];
-  return () => common;
+  if (reduction === "none") return { perElement: gv, common: 0 };
+  return { perElement: null, common: reduction === "mean" ? gv[0] / n : gv[0] };
 }
 
 /**
@@ -399,31 +337,15 @@ export function binaryCrossEntropy(input: Tensor, target: Tensor, options: Binar
   const y = target.toArray();
   const dtype = input.dtype;
   const losses = allocate(dtype, x.length);
-  let sum = 0;
-  for (let i = 0; i < x.length; i++) {
-    const l = (y[i] - 1) * Math.max(Math.log1p(-x[i]), -100) - y[i] * Math.max(Math.log(x[i]), -100);
-    const wl = weight ? l * weight.values[i % weight.period] : l;
-    losses[i] = wl;
-    sum += wl;
-  }
+  const sum = binaryCrossEntropyForward(x, y, weight, losses);
   const out = finishElementwise(losses, sum, shape, dtype, reduction);
   return record("BinaryCrossEntropyBackward0", out, [input, target], (g) => {
-    const gAt = upstreamReader(g, x.length, reduction);
+    const { perElement, common } = upstreamOf(g, x.length, reduction);
     const gradInput = input.requiresGrad ? allocate(dtype, x.length) : null;
     const gradTarget = target.requiresGrad ? allocate(target.dtype, x.length) : null;
-    for (let i = 0; i < x.length; i++) {
-      const gw = gAt(i) * (weight ? weight.values[i % weight.period] : 1);
-      // PyTorch guards the denominator with 1e-12 rather than clamping the logs here.
-      if (gradInput) gradInput[i] = (gw * (x[i] - y[i])) / Math.max((1 - x[i]) * x[i], 1e-12);
-      if (gradTarget) gradTarget[i] = gw * (Math.log1p(-x[i]) - Math.log(x[i])); // -logit(x)
-    }
+    binaryCrossEntropyBackward(x, y, weight, perElement, common, gradInput, gradTarget);
     return [gradInput && Tensor.fromArray(gradInput, shape, dtype), gradTarget && Tensor.fromArray(gradTarget, shape, target.dtype)];
   });
-}
-
-/** log(1 + exp(v)) without overflow. */
-function softplus(v: number): number {
-  return Math.max(v, 0) + Math.log1p(Math.exp(-Math.abs(v)));
 }
 
 /**
@@ -447,35 +369,21 @@ export function binaryCrossEntropyWithLogits(input: Tensor, target: Tensor, opti
   const y = target.toArray();
   const dtype = input.dtype;
   const losses = allocate(dtype, x.length);
-  let sum = 0;
-  for (let i = 0; i < x.length; i++) {
-    const positive = pos ? 1 + (pos.values[i % pos.period] - 1) * y[i] : 1;
-    const l = (1 - y[i]) * x[i] + positive * softplus(-x[i]);
-    const wl = weight ? l * weight.values[i % weight.period] : l;
-    losses[i] = wl;
-    sum += wl;
-  }
+  const sum = weightedBceWithLogits(x, y, pos, weight, losses);
   const out = finishElementwise(losses, sum, shape, dtype, reduction);
   return record("BinaryCrossEntropyWithLogitsBackward0", out, [input, target], (g) => {
-    const gAt = upstreamReader(g, x.length, reduction);
+    const { perElement, common } = upstreamOf(g, x.length, reduction);
     const gradInput = input.requiresGrad ? allocate(dtype, x.length) : null;
     const gradTarget = target.requiresGrad ? allocate(target.dtype, x.length) : null;
-    for (let i = 0; i < x.length; i++) {
-      const gw = gAt(i) * (weight ? weight.values[i % weight.period] : 1);
-      const p = pos ? pos.values[i % pos.period] : 1;
-      // d/dx = (p*y + 1 - y) * sigmoid(x) - p*y;  d/dy = p * softplus(-x) - softplus(x) = -x when p = 1.
-      if (gradInput) gradInput[i] = gw * ((p * y[i] + 1 - y[i]) * stableSigmoid(x[i]) - p * y[i]);
-      if (gradTarget) gradTarget[i] = gw * (pos ? p * softplus(-x[i]) - softplus(x[i]) : -x[i]);
-    }
+    weightedBceWithLogitsBackward(x, y, pos, weight, perElement, common, gradInput, gradTarget);
     return [gradInput && Tensor.fromArray(gradInput, shape, dtype), gradTarget && Tensor.fromArray(gradTarget, shape, target.dtype)];
   });
 }
 
 /**
  * BCEWithLogitsLoss without weight or posWeight, the common case, in one pass of two
- * transcendentals per element: e = exp(-|x|) gives both the loss, max(x, 0) - x * y + log1p(e)
- * (the same value as (1 - y) * x + softplus(-x)), and sigmoid(x), 1 / (1 + e) or e / (1 + e)
- * (exactly `stableSigmoid`); "mean"/"sum" allocate no per-element losses.
+ * transcendentals per element (kernels/bce-with-logits.ts); "mean"/"sum" allocate no per-element
+ * losses.
  *
  * When the input's gradient will be needed, the same pass stores it for an upstream gradient of
  * 1 (what `loss.backward()` sends): round(scale * round(sigmoid(x) - y)) with scale 1/n for
@@ -490,55 +398,8 @@ function unweightedBceWithLogits(input: Tensor, target: Tensor, reduction: Reduc
   const n = x.length;
   const dtype = input.dtype;
   const losses = reduction === "none" ? allocate(dtype, n) : null;
-  const scale = reduction === "mean" ? 1 / n : 1;
-  const round = rounderFor(dtype);
   let unitGrad = isGradEnabled() && input.requiresGrad ? allocate(dtype, n) : null;
-  let sum = 0;
-  // Float32 logits and targets of enough elements go to the WebAssembly kernel (the same formulas).
-  const wasmSum =
-    x instanceof Float32Array && y instanceof Float32Array && x.length === y.length && useWasmElementwise(n)
-      ? bceWithLogitsWasm(x, y, losses as Float32Array | null, unitGrad as Float32Array | null, scale)
-      : null;
-  if (wasmSum !== null) {
-    sum = wasmSum;
-  } else if (losses === null && unitGrad !== null) {
-    // The training case ("mean"/"sum" with a gradient to come). Only the sum of the log1p(e)
-    // terms is needed, and a sum of logs is the log of a product: for e >= 2^-10 the factors
-    // 1 + e (in (1, 2], rounded with an absolute error below 1.2e-16, so each term keeps 13
-    // significant digits) are multiplied in blocks of 64 (at most 2^64, no overflow) and one log
-    // is taken per block. Smaller e, whose 1 + e would lose digits, take log1p directly.
-    let logs = 0;
-    let product = 1;
-    let factors = 0;
-    for (let i = 0; i < n; i++) {
-      const xi = x[i];
-      const yi = y[i];
-      const e = Math.exp(-Math.abs(xi));
-      sum += Math.max(xi, 0) - xi * yi;
-      if (e >= 0.0009765625) {
-        product *= 1 + e;
-        if (++factors === 64) {
-          logs += Math.log(product);
-          product = 1;
-          factors = 0;
-        }
-      } else {
-        logs += Math.log1p(e);
-      }
-      unitGrad[i] = scale * round((xi >= 0 ? 1 / (1 + e) : e / (1 + e)) - yi);
-    }
-    sum += logs + Math.log(product);
-  } else {
-    for (let i = 0; i < n; i++) {
-      const xi = x[i];
-      const yi = y[i];
-      const e = Math.exp(-Math.abs(xi));
-      const l = Math.max(xi, 0) - xi * yi + Math.log1p(e);
-      if (losses !== null) losses[i] = l;
-      sum += l;
-      if (unitGrad !== null) unitGrad[i] = (xi >= 0 ? 1 / (1 + e) : e / (1 + e)) - yi;
-    }
-  }
+  const sum = bceWithLogits(x, y, losses, unitGrad, reduction === "mean" ? 1 / n : 1);
   const out = losses !== null ? Tensor.fromArray(losses, shape, dtype) : reduced(dtype, sum, n, reduction);
   return record("BinaryCrossEntropyWithLogitsBackward0", out, [input, target], (g) => {
     const gv = g.toArray();
@@ -568,23 +429,9 @@ function unweightedBceWithLogits(input: Tensor, target: Tensor, reduction: Reduc
   });
 }
 
-/**
- * out[i] = upstream(i) * (sign * v[i]), upstream(i) being perElement[i] or else common: one tight
- * loop per case (a per-element closure would cost several times the arithmetic on 4M elements).
- */
-function scaledBy(v: TypedArray, sign: number, perElement: TypedArray | null, common: number, out: TypedArray): TypedArray {
-  const n = out.length;
-  if (perElement !== null) for (let i = 0; i < n; i++) out[i] = perElement[i] * (sign * v[i]);
-  else for (let i = 0; i < n; i++) out[i] = common * (sign * v[i]);
-  return out;
-}
-
 /** round(scale * round(sigmoid(x) - y)) per element, on the kernel the forward pass uses. */
 function bceGradient(x: TypedArray, y: TypedArray, dtype: DType, scale: number): TypedArray {
   const grad = allocate(dtype, x.length);
-  const onWasm = x instanceof Float32Array && y instanceof Float32Array && x.length === y.length && useWasmElementwise(x.length);
-  if (onWasm && bceWithLogitsWasm(x, y, null, grad as Float32Array, scale) !== null) return grad;
-  const round = rounderFor(dtype);
-  for (let i = 0; i < x.length; i++) grad[i] = scale * round(stableSigmoid(x[i]) - y[i]);
+  bceWithLogits(x, y, null, grad, scale);
   return grad;
 }

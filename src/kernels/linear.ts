@@ -1,0 +1,168 @@
+/**
+ * The kernels of `linear` (ops/linear.ts): out (N,O) = bias (O,) + x (N,I) @ weight (O,I)^T and
+ * its gradients, over row-major arrays. The weight's transpose is never materialised: the forward
+ * is a dot product of contiguous rows of x and weight; forward and backward visit only the
+ * non-zeros of a mostly-zero x (bag-of-words counts).
+ *
+ * Dense float32 work of at least `wasmThreshold()` multiply-adds runs on the WebAssembly product
+ * (`gemmOnWasm`, summed in float64 in blocks of 256 along k); otherwise these TypeScript loops,
+ * which sum in float64 straight along k. They are not `gemm`: the bias is added to the float64 sum
+ * before its one rounding, zeros of x are skipped, and their sums are not blocked, so sending them
+ * through `gemm` would change results with more than 256 input features.
+ */
+import type { TypedArray } from "../dtype";
+import { gemmOnWasm, type Mat } from "./matmul";
+import { wasmForProduct } from "./wasm";
+
+/** Whether a dense product of `madds` multiply-adds over these float32 arrays runs on the wasm kernel. */
+function onWasm(madds: number, a: TypedArray, b: TypedArray, c: TypedArray): boolean {
+  return madds > 0 && a instanceof Float32Array && b instanceof Float32Array && c instanceof Float32Array && wasmForProduct(madds);
+}
+
+/**
+ * `data` read as a (rows x cols) matrix: stored row-major, or, with `transposed`, the transpose of
+ * a row-major (cols x rows) matrix (the same storage with its strides swapped).
+ */
+function matrix(data: TypedArray, rows: number, cols: number, transposed = false): Mat {
+  return transposed ? { data, off: 0, rs: 1, cs: rows } : { data, off: 0, rs: cols, cs: 1 };
+}
+
+/**
+ * out (n, outF) = bias + xs (n, inF) @ ws (outF, inF)^T, each sum in float64 with the bias added
+ * before it is stored (rounded once in float32). `bias` has outF values or is null.
+ */
+export function linearForward(xs: TypedArray, ws: TypedArray, bias: TypedArray | null, n: number, inF: number, outF: number, out: TypedArray): void {
+  // Mostly-zero inputs (bag-of-words counts) visit only their non-zeros. Skipping 0 * w is exact
+  // unless w is infinite or NaN, so a weight with such values takes the dense loop, as BLAS would.
+  const sparse = outF > 1 && nonZeroCount(xs) * 4 < xs.length && allFinite(ws) ? csrOf(xs, n, inF) : null;
+  if (sparse === null && onWasm(n * inF * outF, xs, ws, out)) {
+    const acc = new Float64Array(n * outF);
+    if (gemmOnWasm(n, outF, inF, matrix(xs, n, inF), matrix(ws, inF, outF, true), acc, 0, outF, 1)) {
+      // x @ weight^T ran on the wasm kernel, summed in doubles; the bias is added before rounding once.
+      if (bias) {
+        for (let r = 0; r < n; r++) for (let o = 0, p = r * outF; o < outF; o++, p++) out[p] = bias[o] + acc[p];
+      } else {
+        out.set(acc);
+      }
+      return;
+    }
+  }
+  for (let r = 0; r < n; r++) {
+    const xBase = r * inF;
+    for (let o = 0; o < outF; o++) {
+      const wBase = o * inF;
+      let acc = 0;
+      if (sparse) {
+        const { rowStart, cols, vals } = sparse;
+        for (let k = rowStart[r], end = rowStart[r + 1]; k < end; k++) acc += vals[k] * ws[wBase + cols[k]];
+      } else {
+        for (let i = 0; i < inF; i++) acc += xs[xBase + i] * ws[wBase + i];
+      }
+      out[r * outF + o] = bias ? bias[o] + acc : acc;
+    }
+  }
+}
+
+/** out (n, inF) = gs (n, outF) @ ws (outF, inF): the input's gradient. */
+export function linearInputGrad(gs: TypedArray, ws: TypedArray, n: number, inF: number, outF: number, out: TypedArray): void {
+  if (onWasm(n * inF * outF, gs, ws, out) && gemmOnWasm(n, inF, outF, matrix(gs, n, outF), matrix(ws, outF, inF), out, 0, inF, 1)) return;
+  const acc = new Float64Array(inF);
+  const skipZeros = allFinite(ws);
+  for (let r = 0; r < n; r++) {
+    acc.fill(0);
+    for (let o = 0; o < outF; o++) {
+      const gv = gs[r * outF + o];
+      if (gv === 0 && skipZeros) continue;
+      const wBase = o * inF;
+      for (let i = 0; i < inF; i++) acc[i] += gv * ws[wBase + i];
+    }
+    out.set(acc, r * inF);
+  }
+}
+
+/** out (outF, inF) = gs^T (outF, n) @ xs (n, inF): the weight's gradient, visiting only the non-zeros of x (exact while g is finite). */
+export function linearWeightGrad(gs: TypedArray, xs: TypedArray, n: number, inF: number, outF: number, out: TypedArray): void {
+  if (
+    nonZeroCount(xs) * 4 >= xs.length &&
+    onWasm(n * inF * outF, gs, xs, out) &&
+    gemmOnWasm(outF, inF, n, matrix(gs, outF, n, true), matrix(xs, n, inF), out, 0, inF, 1)
+  ) {
+    // A dense x: g^T @ x ran on the wasm kernel (g read through transposed strides).
+    return;
+  }
+  const acc = new Float64Array(inF);
+  const sparse = allFinite(gs) ? csrOf(xs, n, inF) : null;
+  for (let o = 0; o < outF; o++) {
+    acc.fill(0);
+    for (let r = 0; r < n; r++) {
+      const gv = gs[r * outF + o];
+      if (sparse) {
+        if (gv === 0) continue;
+        const { rowStart, cols, vals } = sparse;
+        for (let k = rowStart[r], end = rowStart[r + 1]; k < end; k++) acc[cols[k]] += gv * vals[k];
+      } else {
+        const base = r * inF;
+        for (let i = 0; i < inF; i++) acc[i] += gv * xs[base + i];
+      }
+    }
+    out.set(acc, o * inF);
+  }
+}
+
+/**
+ * The bias's gradient: gs (n, outF) summed over the batch into `out` (outF values), or, with
+ * `total`, those sums summed again into out[0] (a bias of one value broadcast over outF outputs).
+ */
+export function linearBiasGrad(gs: TypedArray, n: number, outF: number, out: TypedArray, total: boolean): void {
+  const acc = new Float64Array(outF);
+  for (let r = 0; r < n; r++) {
+    const base = r * outF;
+    for (let o = 0; o < outF; o++) acc[o] += gs[base + o];
+  }
+  if (!total) {
+    out.set(acc);
+    return;
+  }
+  let sum = 0;
+  for (let o = 0; o < outF; o++) sum += acc[o];
+  out[0] = sum;
+}
+
+interface Csr {
+  rowStart: Int32Array;
+  cols: Int32Array;
+  vals: Float64Array;
+}
+
+/** The non-zeros of a row-major (n, width) matrix, row by row. */
+function csrOf(xs: TypedArray, n: number, width: number): Csr {
+  const rowStart = new Int32Array(n + 1);
+  const nnz = nonZeroCount(xs);
+  const cols = new Int32Array(nnz);
+  const vals = new Float64Array(nnz);
+  let at = 0;
+  for (let r = 0; r < n; r++) {
+    rowStart[r] = at;
+    const base = r * width;
+    for (let i = 0; i < width; i++) {
+      const v = xs[base + i];
+      if (v !== 0) {
+        cols[at] = i;
+        vals[at++] = v;
+      }
+    }
+  }
+  rowStart[n] = at;
+  return { rowStart, cols, vals };
+}
+
+function nonZeroCount(xs: TypedArray): number {
+  let nnz = 0;
+  for (let k = 0; k < xs.length; k++) if (xs[k] !== 0) nnz++;
+  return nnz;
+}
+
+function allFinite(xs: TypedArray): boolean {
+  for (let k = 0; k < xs.length; k++) if (!Number.isFinite(xs[k])) return false;
+  return true;
+}

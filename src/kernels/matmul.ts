@@ -1,0 +1,379 @@
+/**
+ * The matrix product over strided operands, `gemm`: the one kernel behind every product of
+ * ops/linalg.ts, forward and backward. It reads its operands through strides, so a transposed
+ * operand is the same storage with its two strides swapped, and `g @ B^T` or `A^T @ g` never
+ * build a transposed copy by hand.
+ *
+ * Two implementations, chosen inside `gemm`:
+ * - WebAssembly SIMD (assembly/matmul.as.ts) for float32 or float64 products of at least
+ *   `wasmThreshold()` multiply-adds, when the module loads: the operands are copied into its
+ *   memory and the result out (`gemmOnWasm`).
+ * - TypeScript: it packs each block of A and B once into contiguous Float64 panels (that is where
+ *   a strided operand is materialised, once per block), then runs a 4x4 register-blocked
+ *   micro-kernel over the panels: sixteen accumulators held in locals, four loads of B and four of
+ *   A per step of k. Blocks are sized for the caches (KC x NC of B, MC x KC of A). Thin products
+ *   (one row or one column) take a matrix-vector path, small ones a plain triple loop.
+ *
+ * Both sum over k in order, in doubles (a product of two floats is exact there), in blocks of KC:
+ * the partial sum of each block is added to the element in turn. A float32 result is rounded once.
+ * So the two give the same bits, and a row's result does not depend on how many other rows are
+ * computed with it.
+ */
+import type { TypedArray } from "../dtype";
+import { kernelModule, reserve, wasmAvailable, wasmForProduct } from "./wasm";
+
+/** A strided matrix: element (i, j) is `data[off + i * rs + j * cs]`. */
+export interface Mat {
+  data: TypedArray;
+  off: number;
+  rs: number;
+  cs: number;
+}
+
+/** The same storage read as its transpose. */
+export function transposed(m: Mat): Mat {
+  return { data: m.data, off: m.off, rs: m.cs, cs: m.rs };
+}
+
+/**
+ * C = A (M x K) @ B (K x N), written to `out[oOff + i * ors + j * ocs]` in `out`'s type. Sums run
+ * over k in order (within a block, then block after block), whichever implementation runs.
+ */
+export function gemm(M: number, N: number, K: number, A: Mat, B: Mat, out: TypedArray, oOff: number, ors: number, ocs: number): void {
+  if (M === 0 || N === 0) return;
+  if (K === 0) {
+    for (let i = 0; i < M; i++) for (let j = 0; j < N; j++) out[oOff + i * ors + j * ocs] = 0;
+    return;
+  }
+  if (N === 1) {
+    gemv(M, K, A, B.data, B.off, B.rs, out, oOff, ors);
+    return;
+  }
+  if (M === 1) {
+    gemv(N, K, transposed(B), A.data, A.off, A.cs, out, oOff, ocs);
+    return;
+  }
+  // Products of some size run on the WebAssembly SIMD kernel (the same double sums, in order).
+  if (wasmForProduct(M * N * K) && sameFloatType(A.data, B.data, out) && gemmOnWasm(M, N, K, A, B, out, oOff, ors, ocs)) return;
+  if (M * N * K <= SMALL) {
+    gemmSmall(M, N, K, A, B, out, oOff, ors, ocs);
+    return;
+  }
+  if (M < 4 && N > M) {
+    // A thin left operand wastes most of a 4-row strip: compute C^T = B^T A^T instead.
+    gemmBlocked(N, M, K, transposed(B), transposed(A), out, oOff, ocs, ors);
+    return;
+  }
+  gemmBlocked(M, N, K, A, B, out, oOff, ors, ocs);
+}
+
+/** Whether all three are Float32Arrays or all three Float64Arrays (what the wasm product reads). */
+function sameFloatType(a: TypedArray, b: TypedArray, c: TypedArray): boolean {
+  if (a instanceof Float32Array) return b instanceof Float32Array && c instanceof Float32Array;
+  return a instanceof Float64Array && b instanceof Float64Array && c instanceof Float64Array;
+}
+
+/** @internal For benchmarks and tests: C (M x N) = A @ B over row-major arrays. */
+export function gemmRowMajor(M: number, N: number, K: number, A: TypedArray, B: TypedArray, C: TypedArray): void {
+  gemm(M, N, K, { data: A, off: 0, rs: K, cs: 1 }, { data: B, off: 0, rs: N, cs: 1 }, C, 0, N, 1);
+}
+
+/** The dot product of n elements of x and y read with strides, summed in order in a double. */
+export function dotProduct(n: number, x: TypedArray, xOff: number, xs: number, y: TypedArray, yOff: number, ys: number): number {
+  let s = 0;
+  for (let i = 0, px = xOff, py = yOff; i < n; i++, px += xs, py += ys) s += x[px] * y[py];
+  return s;
+}
+
+// ---- TypeScript -----------------------------------------------------------------------------
+
+/** Rows of A per packed block, depth of a block, columns of B per packed block. */
+const MC = 128;
+const KC = 256;
+const NC = 1024;
+/** Below this many multiply-adds a plain triple loop beats packing. */
+const SMALL = 4096;
+
+const packA = new Float64Array(MC * KC);
+const packB = new Float64Array(KC * NC);
+let accBuffer = new Float64Array(0);
+let vecBuffer = new Float64Array(0);
+
+function gemmSmall(M: number, N: number, K: number, A: Mat, B: Mat, out: TypedArray, oOff: number, ors: number, ocs: number): void {
+  const a = A.data;
+  const b = B.data;
+  for (let i = 0; i < M; i++) {
+    const ai = A.off + i * A.rs;
+    for (let j = 0; j < N; j++) {
+      let s = 0;
+      let pa = ai;
+      let pb = B.off + j * B.cs;
+      for (let k = 0; k < K; k++) {
+        s += a[pa] * b[pb];
+        pa += A.cs;
+        pb += B.rs;
+      }
+      out[oOff + i * ors + j * ocs] = s;
+    }
+  }
+}
+
+function gemmBlocked(M: number, N: number, K: number, A: Mat, B: Mat, out: TypedArray, oOff: number, ors: number, ocs: number): void {
+  const rowsPadded = (M + 3) & ~3;
+  if (accBuffer.length < rowsPadded * N) accBuffer = new Float64Array(rowsPadded * N);
+  const acc = accBuffer;
+  acc.fill(0, 0, rowsPadded * N);
+  const Ap = packA;
+  const Bp = packB;
+  const a = A.data;
+  const b = B.data;
+  for (let jc = 0; jc < N; jc += NC) {
+    const nc = Math.min(NC, N - jc);
+    const panels = nc >> 2;
+    const rest = nc & 3;
+    for (let pc = 0; pc < K; pc += KC) {
+      const kc = Math.min(KC, K - pc);
+      // Pack B[pc:pc+kc, jc:jc+nc]: full panels of 4 columns interleaved by k, then single columns.
+      for (let p = 0; p < panels; p++) {
+        let q = p * 4 * kc;
+        const col = B.off + (jc + 4 * p) * B.cs;
+        for (let k = 0; k < kc; k++) {
+          const src = col + (pc + k) * B.rs;
+          Bp[q] = b[src];
+          Bp[q + 1] = b[src + B.cs];
+          Bp[q + 2] = b[src + 2 * B.cs];
+          Bp[q + 3] = b[src + 3 * B.cs];
+          q += 4;
+        }
+      }
+      for (let t = 0; t < rest; t++) {
+        const q = panels * 4 * kc + t * kc;
+        const col = B.off + (jc + 4 * panels + t) * B.cs + pc * B.rs;
+        for (let k = 0; k < kc; k++) Bp[q + k] = b[col + k * B.rs];
+      }
+      for (let ic = 0; ic < M; ic += MC) {
+        const mc = Math.min(MC, M - ic);
+        const strips = (mc + 3) >> 2;
+        // Pack A[ic:ic+mc, pc:pc+kc] in strips of 4 rows interleaved by k, zero-padded.
+        for (let s = 0; s < strips; s++) {
+          let q = s * 4 * kc;
+          const i0 = ic + 4 * s;
+          const r0 = A.off + i0 * A.rs + pc * A.cs;
+          if (i0 + 4 <= M) {
+            for (let k = 0; k < kc; k++) {
+              const src = r0 + k * A.cs;
+              Ap[q] = a[src];
+              Ap[q + 1] = a[src + A.rs];
+              Ap[q + 2] = a[src + 2 * A.rs];
+              Ap[q + 3] = a[src + 3 * A.rs];
+              q += 4;
+            }
+          } else {
+            const live = M - i0;
+            for (let k = 0; k < kc; k++) {
+              const src = r0 + k * A.cs;
+              for (let r = 0; r < 4; r++) Ap[q + r] = r < live ? a[src + r * A.rs] : 0;
+              q += 4;
+            }
+          }
+        }
+        for (let p = 0; p < panels; p++) {
+          const pb = p * 4 * kc;
+          for (let s = 0; s < strips; s++) micro4x4(Ap, s * 4 * kc, Bp, pb, kc, acc, (ic + 4 * s) * N + jc + 4 * p, N);
+        }
+        for (let t = 0; t < rest; t++) {
+          const pb = panels * 4 * kc + t * kc;
+          for (let s = 0; s < strips; s++) micro4x1(Ap, s * 4 * kc, Bp, pb, kc, acc, (ic + 4 * s) * N + jc + 4 * panels + t, N);
+        }
+      }
+    }
+  }
+  for (let i = 0; i < M; i++) {
+    const src = i * N;
+    const dst = oOff + i * ors;
+    if (ocs === 1) for (let j = 0; j < N; j++) out[dst + j] = acc[src + j];
+    else for (let j = 0; j < N; j++) out[dst + j * ocs] = acc[src + j];
+  }
+}
+
+/** acc[4 x 4 tile at ci] += Ap strip (4 x kc) @ Bp panel (kc x 4), sixteen sums in registers. */
+function micro4x4(Ap: Float64Array, pa: number, Bp: Float64Array, pb: number, kc: number, acc: Float64Array, ci: number, ldc: number): void {
+  let c00 = 0, c01 = 0, c02 = 0, c03 = 0;
+  let c10 = 0, c11 = 0, c12 = 0, c13 = 0;
+  let c20 = 0, c21 = 0, c22 = 0, c23 = 0;
+  let c30 = 0, c31 = 0, c32 = 0, c33 = 0;
+  for (let k = 0; k < kc; k++) {
+    const b0 = Bp[pb], b1 = Bp[pb + 1], b2 = Bp[pb + 2], b3 = Bp[pb + 3];
+    let x = Ap[pa];
+    c00 += x * b0; c01 += x * b1; c02 += x * b2; c03 += x * b3;
+    x = Ap[pa + 1];
+    c10 += x * b0; c11 += x * b1; c12 += x * b2; c13 += x * b3;
+    x = Ap[pa + 2];
+    c20 += x * b0; c21 += x * b1; c22 += x * b2; c23 += x * b3;
+    x = Ap[pa + 3];
+    c30 += x * b0; c31 += x * b1; c32 += x * b2; c33 += x * b3;
+    pa += 4;
+    pb += 4;
+  }
+  acc[ci] += c00; acc[ci + 1] += c01; acc[ci + 2] += c02; acc[ci + 3] += c03;
+  ci += ldc;
+  acc[ci] += c10; acc[ci + 1] += c11; acc[ci + 2] += c12; acc[ci + 3] += c13;
+  ci += ldc;
+  acc[ci] += c20; acc[ci + 1] += c21; acc[ci + 2] += c22; acc[ci + 3] += c23;
+  ci += ldc;
+  acc[ci] += c30; acc[ci + 1] += c31; acc[ci + 2] += c32; acc[ci + 3] += c33;
+}
+
+/** acc[4 x 1 column at ci] += Ap strip (4 x kc) @ one packed column of B. */
+function micro4x1(Ap: Float64Array, pa: number, Bp: Float64Array, pb: number, kc: number, acc: Float64Array, ci: number, ldc: number): void {
+  let c0 = 0, c1 = 0, c2 = 0, c3 = 0;
+  for (let k = 0; k < kc; k++) {
+    const y = Bp[pb + k];
+    c0 += Ap[pa] * y;
+    c1 += Ap[pa + 1] * y;
+    c2 += Ap[pa + 2] * y;
+    c3 += Ap[pa + 3] * y;
+    pa += 4;
+  }
+  acc[ci] += c0;
+  acc[ci + ldc] += c1;
+  acc[ci + 2 * ldc] += c2;
+  acc[ci + 3 * ldc] += c3;
+}
+
+/** y (M) = A (M x K) @ x (K, at `x[xOff + k * xs]`), written to `out[oOff + i * os]`. */
+function gemv(M: number, K: number, A: Mat, x: TypedArray, xOff: number, xs: number, out: TypedArray, oOff: number, os: number): void {
+  if (vecBuffer.length < K) vecBuffer = new Float64Array(Math.max(K, 2 * vecBuffer.length));
+  const v = vecBuffer;
+  for (let k = 0; k < K; k++) v[k] = x[xOff + k * xs];
+  const a = A.data;
+  if (A.rs !== 1 || A.cs === 1) {
+    // Rows of A are (usually) contiguous: four dot products share each load of x.
+    const cs = A.cs;
+    let i = 0;
+    for (; i + 4 <= M; i += 4) {
+      let p0 = A.off + i * A.rs;
+      let p1 = p0 + A.rs;
+      let p2 = p1 + A.rs;
+      let p3 = p2 + A.rs;
+      let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+      for (let k = 0; k < K; k++) {
+        const y = v[k];
+        s0 += a[p0] * y;
+        s1 += a[p1] * y;
+        s2 += a[p2] * y;
+        s3 += a[p3] * y;
+        p0 += cs;
+        p1 += cs;
+        p2 += cs;
+        p3 += cs;
+      }
+      out[oOff + i * os] = s0;
+      out[oOff + (i + 1) * os] = s1;
+      out[oOff + (i + 2) * os] = s2;
+      out[oOff + (i + 3) * os] = s3;
+    }
+    for (; i < M; i++) {
+      let p = A.off + i * A.rs;
+      let s = 0;
+      for (let k = 0; k < K; k++) {
+        s += a[p] * v[k];
+        p += cs;
+      }
+      out[oOff + i * os] = s;
+    }
+    return;
+  }
+  // Columns of A are contiguous (a transposed matrix): accumulate column after column, in k order.
+  if (accBuffer.length < M) accBuffer = new Float64Array(Math.max(M, 2 * accBuffer.length));
+  const acc = accBuffer;
+  acc.fill(0, 0, M);
+  for (let k = 0; k < K; k++) {
+    const y = v[k];
+    const col = A.off + k * A.cs;
+    for (let i = 0; i < M; i++) acc[i] += a[col + i] * y;
+  }
+  for (let i = 0; i < M; i++) out[oOff + i * os] = acc[i];
+}
+
+// ---- WebAssembly ----------------------------------------------------------------------------
+
+/**
+ * The product on the WebAssembly kernel: A and B both float32 or both float64 (their type picks
+ * `dgemm32` or `dgemm64`), summed in float64 with the TypeScript kernel's blocks; a float32 `out`
+ * gets each sum rounded once, a float64 one gets them as they are. Returns false, computing
+ * nothing, when the module is not available, the operands are of other types, or they do not fit
+ * in its memory. `gemm` calls it for products of some size; kernels/linear.ts for its dense paths.
+ */
+export function gemmOnWasm(M: number, N: number, K: number, A: Mat, B: Mat, out: TypedArray, oOff: number, ors: number, ocs: number): boolean {
+  const wide = A.data instanceof Float64Array;
+  if (!(wide ? B.data instanceof Float64Array : A.data instanceof Float32Array && B.data instanceof Float32Array)) return false;
+  if (!wasmAvailable()) return false;
+  const { exports, workspaceAt, dataAt } = kernelModule();
+  // Operand sizes in elements, rounded to 16 bytes' worth of floats.
+  const aLen = (footprint(M, K, A.rs, A.cs) + 3) & ~3;
+  const bLen = (footprint(K, N, B.rs, B.cs) + 3) & ~3;
+  const unit = wide ? 2 : 1; // floats per element
+  const heap = reserve((aLen + bLen) * unit + 2 * M * N);
+  if (heap === null) return false;
+  const view = wide ? heap.heap64 : heap.heap32;
+  const aAt = dataAt / unit; // dataAt is a multiple of 16 floats
+  const bAt = aAt + aLen;
+  const c = ((bAt + bLen) * unit) >> 1; // C, in doubles
+  const [ars, acs] = copyIn(view, aAt, A.data, A.off, M, K, A.rs, A.cs);
+  const [brs, bcs] = copyIn(view, bAt, B.data, B.off, K, N, B.rs, B.cs);
+  const bytes = 4 * unit;
+  (wide ? exports.dgemm64 : exports.dgemm32)(M, N, K, aAt * bytes, ars, acs, bAt * bytes, brs, bcs, c * 8, workspaceAt);
+  const heap64 = heap.heap64;
+  if (ocs === 1 && ors === N && (out instanceof Float32Array || out instanceof Float64Array)) {
+    // Into float32 storage this rounds each double once; a Float64Array gets the sums unrounded.
+    out.set(heap64.subarray(c, c + M * N), oOff);
+    return true;
+  }
+  for (let i = 0; i < M; i++) {
+    const src = c + i * N;
+    const dst = oOff + i * ors;
+    for (let j = 0; j < N; j++) out[dst + j * ocs] = heap64[src + j];
+  }
+  return true;
+}
+
+/**
+ * Copies the (rows x cols) operand at `data[off + i * rs + j * cs]` to `heap[at...]` and returns
+ * its strides there: a row-major or column-major operand (possibly with padded rows or columns)
+ * is copied as one block; anything else is gathered row-major.
+ */
+function copyIn(heap: Float32Array | Float64Array, at: number, data: TypedArray, off: number, rows: number, cols: number, rs: number, cs: number): [number, number] {
+  const dense = rows * cols;
+  if (data.constructor === heap.constructor) {
+    const same = data as typeof heap;
+    if (cs === 1 && rs >= cols) {
+      const span = (rows - 1) * rs + cols;
+      if (span <= 2 * dense + 64) {
+        heap.set(same.subarray(off, off + span), at);
+        return [rs, 1];
+      }
+    } else if (rs === 1 && cs >= rows) {
+      const span = (cols - 1) * cs + rows;
+      if (span <= 2 * dense + 64) {
+        heap.set(same.subarray(off, off + span), at);
+        return [1, cs];
+      }
+    }
+  }
+  for (let i = 0; i < rows; i++) {
+    const src = off + i * rs;
+    const dst = at + i * cols;
+    if (cs === 1) for (let j = 0; j < cols; j++) heap[dst + j] = data[src + j];
+    else for (let j = 0; j < cols; j++) heap[dst + j] = data[src + j * cs];
+  }
+  return [cols, 1];
+}
+
+/** Floats an operand takes in the heap once copied by `copyIn` (at most). */
+function footprint(rows: number, cols: number, rs: number, cs: number): number {
+  const dense = rows * cols;
+  if (cs === 1 && rs >= cols) return Math.max(dense, Math.min((rows - 1) * rs + cols, 2 * dense + 64));
+  if (rs === 1 && cs >= rows) return Math.max(dense, Math.min((cols - 1) * cs + rows, 2 * dense + 64));
+  return dense;
+}
