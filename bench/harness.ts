@@ -231,7 +231,12 @@ export function lossRow(name: string, reference: string): Row {
  * the values the peers must agree with, then timed alone (`.grad` reset before each run). Returns
  * null, with the error in the row, if it fails.
  */
-export function timeTorchletLoss(ctx: Context, row: Row, x: Tensor, loss: () => Tensor): { loss: number; grad: Float32Array; side: Side } | null {
+export function timeTorchletLoss(
+  ctx: Context,
+  row: Row,
+  x: Tensor,
+  loss: () => Tensor,
+): { loss: number; grad: Float32Array; side: Side } | null {
   try {
     const step = (): number => {
       const value = loss();
@@ -335,7 +340,11 @@ export function ratioVsWasm(row: Pick<Row, "torchlet" | "peers" | "better">): nu
   return row.better === "lower" ? theirs / ours : ours / theirs;
 }
 
-export function runsFor(ctx: Context, kind: "torchlet" | PeerName, full: { torchlet: number; peer: number }): { warmup: number; runs: number } {
+export function runsFor(
+  ctx: Context,
+  kind: "torchlet" | PeerName,
+  full: { torchlet: number; peer: number },
+): { warmup: number; runs: number } {
   // tfjs-cpu takes seconds per run on the large workloads: 1 warm-up and the minimum 5 runs
   // (--quick: no warm-up and 3 runs, the only place where fewer than 5 runs are timed).
   if (kind === "tfjs-cpu") return ctx.quick ? { warmup: 0, runs: 3 } : { warmup: 1, runs: 5 };

@@ -54,7 +54,8 @@ function machine(): Record<string, unknown> {
 function gitCommit(): string | null {
   try {
     const root = path.resolve(BENCH_DIR, "..");
-    const run = (args: string[]): string => execFileSync("git", args, { cwd: root, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+    const run = (args: string[]): string =>
+      execFileSync("git", args, { cwd: root, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
     const dirty = run(["status", "--porcelain", "--", "src"]) !== "";
     return `${run(["rev-parse", "--short", "HEAD"])}${dirty ? "+dirty" : ""}`;
   } catch {
@@ -114,8 +115,13 @@ function printTable(rows: Row[], peers: readonly Peer[]): string {
     ];
   });
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
-  const fmt = (cols: string[]): string => `| ${cols.map((c, i) => (i >= 2 && i <= 5 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join(" | ")} |`;
-  const out = [fmt(header), `|${widths.map((w, i) => (i >= 2 && i <= 5 ? `${"-".repeat(w + 1)}:` : "-".repeat(w + 2))).join("|")}|`, ...lines.map(fmt)];
+  const fmt = (cols: string[]): string =>
+    `| ${cols.map((c, i) => (i >= 2 && i <= 5 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join(" | ")} |`;
+  const out = [
+    fmt(header),
+    `|${widths.map((w, i) => (i >= 2 && i <= 5 ? `${"-".repeat(w + 1)}:` : "-".repeat(w + 2))).join("|")}|`,
+    ...lines.map(fmt),
+  ];
   const remarks = rows.filter((row) => row.note).map((row) => `  ${row.name}: ${row.note}`);
   if (remarks.length) out.push("", "notes:", ...remarks);
   const errors: string[] = [];
@@ -141,20 +147,27 @@ async function main(): Promise<number> {
   const only = values.only ? values.only.split(",").map((s) => s.trim().toUpperCase()) : Object.keys(WORKLOADS);
   for (const id of only) if (!WORKLOADS[id]) throw new Error(`unknown workload ${id} (known: ${Object.keys(WORKLOADS).join(", ")})`);
   const peerNames: PeerName[] =
-    values.peers === undefined ? [...PEER_NAMES] : values.peers === "none" ? [] : (values.peers.split(",").map((s) => s.trim()) as PeerName[]);
+    values.peers === undefined
+      ? [...PEER_NAMES]
+      : values.peers === "none"
+        ? []
+        : (values.peers.split(",").map((s) => s.trim()) as PeerName[]);
   for (const p of peerNames) if (!PEER_NAMES.includes(p)) throw new Error(`unknown peer ${p} (known: ${PEER_NAMES.join(", ")}, none)`);
   const partial = values.only !== undefined || values.peers !== undefined;
   const outFile = values.out ?? path.join(BENCH_DIR, quick ? "results-quick.json" : partial ? "results-partial.json" : "results.json");
 
   const log = (line: string): void => void process.stderr.write(`${line}\n`);
   const info = machine();
-  log(`torchlet bench${quick ? " (quick)" : ""} on ${info.cpu}, ${info.cores} cores, Node ${info.node}, load ${String(info.loadAverageAtStart)}`);
+  log(
+    `torchlet bench${quick ? " (quick)" : ""} on ${info.cpu}, ${info.cores} cores, Node ${info.node}, load ${String(info.loadAverageAtStart)}`,
+  );
   let peers: Peer[] = [];
   const peerErrors: Record<string, string> = {};
   try {
     const started = performance.now();
     peers = await loadPeers(peerNames);
-    if (peers.length) log(`peers loaded in ${((performance.now() - started) / 1000).toFixed(1)} s: ${peers.map((p) => p.describe()).join("; ")}`);
+    if (peers.length)
+      log(`peers loaded in ${((performance.now() - started) / 1000).toFixed(1)} s: ${peers.map((p) => p.describe()).join("; ")}`);
   } catch (e) {
     for (const p of peerNames) peerErrors[p] = `could not load: ${errorText(e)}`;
     log(`peers failed to load: ${errorText(e)}`);
@@ -200,7 +213,10 @@ async function main(): Promise<number> {
     totalSeconds: (performance.now() - startedAll) / 1000,
     workloads: rows,
   };
-  fs.writeFileSync(outFile, `${JSON.stringify(result, (_, v) => (typeof v === "number" && !Number.isInteger(v) ? Number(v.toPrecision(6)) : v), 2)}\n`);
+  fs.writeFileSync(
+    outFile,
+    `${JSON.stringify(result, (_, v) => (typeof v === "number" && !Number.isInteger(v) ? Number(v.toPrecision(6)) : v), 2)}\n`,
+  );
   log(`wrote ${path.relative(process.cwd(), outFile)} (${result.totalSeconds.toFixed(0)} s)`);
   const failed = rows.some((r) => r.errors && Object.keys(r.errors).length > 0);
   return failed ? 1 : 0;

@@ -14,7 +14,10 @@ export async function crossEntropyWorkload(ctx: Context): Promise<Row[]> {
   const rng = new Rng(1);
   const logits = rng.normalArray(N * C, 2);
   const targets = rng.intArray(N, C);
-  const row = lossRow(`W1 CrossEntropy fwd+bwd (${N}, ${C})`, "tfjs-wasm 112 ms, tfjs-cpu 2,289 ms, PyTorch 1 thread 12-50 ms (spec, 2-core machine)");
+  const row = lossRow(
+    `W1 CrossEntropy fwd+bwd (${N}, ${C})`,
+    "tfjs-wasm 112 ms, tfjs-cpu 2,289 ms, PyTorch 1 thread 12-50 ms (spec, 2-core machine)",
+  );
   const input = torch.Tensor.fromArray(logits.slice(), [N, C], "float32").requiresGrad_();
   const classes = torch.Tensor.fromArray(targets, [N], "int64");
   const mine = timeTorchletLoss(ctx, row, input, () => torch.nn.functional.crossEntropy(input, classes));

@@ -6,7 +6,19 @@
  * same mean.
  */
 import * as torch from "torchlet";
-import { AGREEMENT, type Context, errorText, expectAgreement, lossRow, relativeError, Rng, type Row, runsFor, timePeer, timeTorchletLoss } from "./harness";
+import {
+  AGREEMENT,
+  type Context,
+  errorText,
+  expectAgreement,
+  lossRow,
+  relativeError,
+  Rng,
+  type Row,
+  runsFor,
+  timePeer,
+  timeTorchletLoss,
+} from "./harness";
 import type * as tfjs from "@tensorflow/tfjs-core";
 
 export async function bceWithLogitsWorkload(ctx: Context): Promise<Row[]> {
@@ -42,7 +54,8 @@ export async function bceWithLogitsWorkload(ctx: Context): Promise<Row[]> {
           const elementwise = torch.nn.functional.binaryCrossEntropyWithLogits(input.detach(), hot, { reduction: "none" }).toArray();
           agreement.elementwise = expectAgreement(`${peer.name} per-element losses`, none.dataSync(), elementwise);
           none.dispose();
-          row.note = agreement.note = `${peer.name}: its mean loss is off by ${agreement.loss.toExponential(2)} relative (float32 summation of ${N * C} values); per-element losses and gradient agree`;
+          row.note =
+            agreement.note = `${peer.name}: its mean loss is off by ${agreement.loss.toExponential(2)} relative (float32 summation of ${N * C} values); per-element losses and gradient agree`;
         }
         (row.agreement as Record<string, unknown>)[peer.name] = agreement;
         tf.dispose([first.value, first.grad]);

@@ -144,7 +144,7 @@ export async function matmulWorkload(ctx: Context): Promise<Row[]> {
 
   // The same measurements as GFLOPS, each right under its time.
   const asGflops = (row: Row): Row => {
-    const rate = (ms: number | null | undefined): number | null => (typeof ms === "number" ? row.flops as number / (ms * 1e6) : null);
+    const rate = (ms: number | null | undefined): number | null => (typeof ms === "number" ? (row.flops as number) / (ms * 1e6) : null);
     const peers: Row["peers"] = {};
     for (const name of ctx.peerNames) if (row.peers[name] !== undefined) peers[name] = rate(row.peers[name]);
     const torchletMs = typeof row.torchlet === "number" ? row.torchlet : null;

@@ -62,7 +62,14 @@ export async function spamAssassinWorkload(ctx: Context): Promise<Row[]> {
   const wall: Row = { ...base, name: `${label}: training wall time`, unit: "ms", better: "lower", torchlet: null };
   const speed: Row = { ...base, name: `${label}: throughput`, unit: "tokens/s", better: "higher", torchlet: null, target: "≥ 1M tokens/s" };
   const acc: Row = { ...base, name: `${label}: test accuracy`, unit: "accuracy", better: "higher", torchlet: null, target: "≥ 0.987" };
-  const start: Row = { ...base, name: `${label}: load + train + test (npm start's work)`, unit: "ms", better: "lower", torchlet: null, target: "< 15 s" };
+  const start: Row = {
+    ...base,
+    name: `${label}: load + train + test (npm start's work)`,
+    unit: "ms",
+    better: "lower",
+    torchlet: null,
+    target: "< 15 s",
+  };
   const reference: Row = {
     name: "W5 reference: fastText 0.9.2 (spec figures, not run)",
     unit: "tokens/s",
@@ -83,7 +90,9 @@ export async function spamAssassinWorkload(ctx: Context): Promise<Row[]> {
       const r = runOnce(ctx.quick);
       runs.push(r);
       spent += r.loadMs + r.trainMs + r.evalMs;
-      ctx.log(`  W5 run ${runs.length}: train ${(r.trainMs / 1000).toFixed(1)} s, ${(r.words / r.trainSeconds / 1e6).toFixed(3)}M tokens/s, accuracy ${r.accuracy.toFixed(4)}`);
+      ctx.log(
+        `  W5 run ${runs.length}: train ${(r.trainMs / 1000).toFixed(1)} s, ${(r.words / r.trainSeconds / 1e6).toFixed(3)}M tokens/s, accuracy ${r.accuracy.toFixed(4)}`,
+      );
     }
     const accuracies = new Set(runs.map((r) => r.accuracy));
     wall.torchlet = median(runs.map((r) => r.trainMs));
@@ -94,7 +103,13 @@ export async function spamAssassinWorkload(ctx: Context): Promise<Row[]> {
       runs: runs.length,
       budgetMs: FULL_BUDGET_MS,
       trainingWords: runs[0].words,
-      samples: runs.map((r) => ({ loadMs: r.loadMs, trainMs: r.trainMs, evalMs: r.evalMs, tokensPerSecond: r.words / r.trainSeconds, accuracy: r.accuracy })),
+      samples: runs.map((r) => ({
+        loadMs: r.loadMs,
+        trainMs: r.trainMs,
+        evalMs: r.evalMs,
+        tokensPerSecond: r.words / r.trainSeconds,
+        accuracy: r.accuracy,
+      })),
       deterministic: accuracies.size === 1,
     };
     for (const r of [wall, speed, acc, start]) r.detail = detail;

@@ -46,7 +46,14 @@ export async function memoryWorkload(ctx: Context): Promise<Row[]> {
     target: "< 5% after warm-up",
     errors: {},
   };
-  const rss: Row = { name: `W6 RSS growth over ${steps.toLocaleString("en-US")} training steps`, unit: "%", better: "lower", torchlet: null, peers: {}, errors: {} };
+  const rss: Row = {
+    name: `W6 RSS growth over ${steps.toLocaleString("en-US")} training steps`,
+    unit: "%",
+    better: "lower",
+    torchlet: null,
+    peers: {},
+    errors: {},
+  };
   const graph: Row = {
     name: "W6 no graph alive after backward",
     unit: "check",

@@ -100,10 +100,19 @@ export class CharMLP extends torch.nn.Module {
     super();
     // Scaled like a Linear layer over context * vocab one-hot inputs (PyTorch's default bound).
     const bound = 1 / Math.sqrt(context);
-    this.slots = new torch.nn.EmbeddingBag(context * vocab, hidden, { mode: "sum", weight: torch.rand([context * vocab, hidden]).mul(2 * bound).sub(bound) });
+    this.slots = new torch.nn.EmbeddingBag(context * vocab, hidden, {
+      mode: "sum",
+      weight: torch
+        .rand([context * vocab, hidden])
+        .mul(2 * bound)
+        .sub(bound),
+    });
     this.bias = new torch.nn.Parameter(torch.zeros([hidden]));
     this.mlp = new torch.nn.Sequential(new torch.nn.ReLU(), new torch.nn.Linear(hidden, vocab));
-    this.slotStart = torch.tensor(Array.from({ length: context }, (_, j) => j * vocab), { dtype: "int64" });
+    this.slotStart = torch.tensor(
+      Array.from({ length: context }, (_, j) => j * vocab),
+      { dtype: "int64" },
+    );
   }
 
   forward(inputs: torch.Tensor): torch.Tensor {
@@ -151,8 +160,16 @@ export function main(argv: string[]): LanguageModelResult {
   if (args.limit) names = names.slice(0, Number(args.limit));
   const split = torch.data.trainTestSplit(names.length, 0.1, generator);
   const length = Math.max(...names.map((n) => n.length)) + 1;
-  const train = encodeNames(Array.from(split.train, (i) => names[i]), length, context);
-  const held = encodeNames(Array.from(split.test, (i) => names[i]), length, context);
+  const train = encodeNames(
+    Array.from(split.train, (i) => names[i]),
+    length,
+    context,
+  );
+  const held = encodeNames(
+    Array.from(split.test, (i) => names[i]),
+    length,
+    context,
+  );
   const V = VOCAB.length;
   const padded = train.targets.reduce((n, t) => n + (t === PAD ? 1 : 0), 0) / train.targets.length;
   console.log(
@@ -165,7 +182,11 @@ export function main(argv: string[]): LanguageModelResult {
   const criterion = new torch.nn.CrossEntropyLoss({ ignoreIndex: PAD });
   const optimizer = new torch.optim.SGD(model.parameters(), { lr: Number(args.lr), momentum: 0.9 });
   const loader = new torch.data.DataLoader(split.train.length, { batchSize: Number(args.batch), shuffle: true, generator });
-  const scheduler = new torch.optim.lrScheduler.LinearLR(optimizer, { startFactor: 1, endFactor: 0.05, totalIters: epochs * loader.length });
+  const scheduler = new torch.optim.lrScheduler.LinearLR(optimizer, {
+    startFactor: 1,
+    endFactor: 0.05,
+    totalIters: epochs * loader.length,
+  });
   const uniformLoss = Math.log(V);
   const counted = (targets: ArrayLike<number>) => Array.from(targets).filter((t) => t !== PAD).length;
 

@@ -134,7 +134,10 @@ export function main(argv: string[]): CustomLossResult {
 
   // (a) The focal loss on the study note's example: logits [[0.1, 0.2, 0.7], [0.4, 0.5, 0.1]], target [2, 1].
   console.log("=== (a) A focal loss, written as an nn.Module ===");
-  const data = [[0.1, 0.2, 0.7], [0.4, 0.5, 0.1]];
+  const data = [
+    [0.1, 0.2, 0.7],
+    [0.4, 0.5, 0.1],
+  ];
   const target = torch.tensor([2, 1], { dtype: "int64" });
   const focal = new FocalLoss(gamma);
   const logits = torch.tensor(data, { requiresGrad: true });
@@ -172,8 +175,16 @@ export function main(argv: string[]): CustomLossResult {
 
   // (b) Binary cross entropy on logits, with a hand-written backward, on the note's binary example.
   console.log("\n=== (b) Binary cross entropy on logits, written as an autograd.Function ===");
-  const binaryData = [[0.8, 0.2], [0.1, 0.9], [0.6, 0.4]];
-  const softTargets = [[0.9, 0.1], [0.2, 0.8], [0.5, 0.5]];
+  const binaryData = [
+    [0.8, 0.2],
+    [0.1, 0.9],
+    [0.6, 0.4],
+  ];
+  const softTargets = [
+    [0.9, 0.1],
+    [0.2, 0.8],
+    [0.5, 0.5],
+  ];
   const x = torch.tensor(binaryData, { requiresGrad: true });
   const y = torch.tensor(softTargets, { requiresGrad: true });
   console.log(`logits = ${x.toString()}\ntarget = ${y.toString()}`);

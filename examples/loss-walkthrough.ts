@@ -49,12 +49,15 @@ export function main(argv: string[]): Walkthrough {
   const { nn } = torch;
 
   // ---- Multi-class: softmax over a row, then the negative log-likelihood of the target. ----
-  const logits = torch.tensor([[0.3, 0.4, 0.3], [0.7, 0.1, 0.2]], { requiresGrad: true });
+  const logits = torch.tensor(
+    [
+      [0.3, 0.4, 0.3],
+      [0.7, 0.1, 0.2],
+    ],
+    { requiresGrad: true },
+  );
   const target = torch.tensor([0, 2], { dtype: "int64" });
-  section("Several classes, one label per sample", [
-    `logits = ${logits.toString()}`,
-    `target = ${target.toString()}`,
-  ]);
+  section("Several classes, one label per sample", [`logits = ${logits.toString()}`, `target = ${target.toString()}`]);
   const logOfSoftmax = step(
     "torch.log(new nn.Softmax(1).forward(logits))",
     torch.log(new nn.Softmax(1).forward(logits)),
@@ -77,12 +80,20 @@ export function main(argv: string[]): Walkthrough {
   );
 
   // ---- Binary / multi-label: one sigmoid per logit, one yes/no question each. ----
-  const binaryLogits = torch.tensor([[0.8, 0.2], [0.1, 0.9], [0.6, 0.4]], { requiresGrad: true });
-  const binaryTarget = torch.tensor([[0.9, 0.1], [0.2, 0.8], [0.5, 0.5]]);
-  section("Yes/no questions, one per logit", [
-    `binary_logits = ${binaryLogits.toString()}`,
-    `binary_target = ${binaryTarget.toString()}`,
+  const binaryLogits = torch.tensor(
+    [
+      [0.8, 0.2],
+      [0.1, 0.9],
+      [0.6, 0.4],
+    ],
+    { requiresGrad: true },
+  );
+  const binaryTarget = torch.tensor([
+    [0.9, 0.1],
+    [0.2, 0.8],
+    [0.5, 0.5],
   ]);
+  section("Yes/no questions, one per logit", [`binary_logits = ${binaryLogits.toString()}`, `binary_target = ${binaryTarget.toString()}`]);
   const sigmoid = step(
     "new nn.Sigmoid().forward(binary_logits)",
     new nn.Sigmoid().forward(binaryLogits),
@@ -100,14 +111,19 @@ export function main(argv: string[]): Walkthrough {
   );
 
   // ---- The same one-hot task with both losses. ----
-  const logits2 = torch.tensor([[0.1, 0.2, 0.7], [0.4, 0.5, 0.1]], { requiresGrad: true });
+  const logits2 = torch.tensor(
+    [
+      [0.1, 0.2, 0.7],
+      [0.4, 0.5, 0.1],
+    ],
+    { requiresGrad: true },
+  );
   const target2 = torch.tensor([2, 1], { dtype: "int64" });
-  const oneHot = torch.tensor([[0, 0, 1], [0, 1, 0]]);
-  section("One task, two losses", [
-    `logits = ${logits2.toString()}`,
-    `target = ${target2.toString()}`,
-    `one_hot = ${oneHot.toString()}`,
+  const oneHot = torch.tensor([
+    [0, 0, 1],
+    [0, 1, 0],
   ]);
+  section("One task, two losses", [`logits = ${logits2.toString()}`, `target = ${target2.toString()}`, `one_hot = ${oneHot.toString()}`]);
   const crossEntropyMean = step(
     "new nn.CrossEntropyLoss().forward(logits, target)",
     new nn.CrossEntropyLoss().forward(logits2, target2),
@@ -157,7 +173,13 @@ export function main(argv: string[]): Walkthrough {
   );
 
   // ---- Two classes, both ways. ----
-  const twoClassLogits = torch.tensor([[0.6, 0.4], [0.3, 0.7]], { requiresGrad: true });
+  const twoClassLogits = torch.tensor(
+    [
+      [0.6, 0.4],
+      [0.3, 0.7],
+    ],
+    { requiresGrad: true },
+  );
   const twoClassTarget = torch.tensor([0, 1], { dtype: "int64" });
   const singleLogit = torch.tensor([0.6, 0.3], { requiresGrad: true });
   const floatTarget = torch.tensor([0, 1]);

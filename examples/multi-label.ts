@@ -116,9 +116,20 @@ export function main(argv: string[]): MultiLabelResult {
   // 2. Features and targets. The n-gram vocabulary comes from the training words only; an n-gram
   //    seen once is noise, and one the vocabulary lacks is dropped from a test word's bag.
   const maxN = Number(args.ngrams);
-  const vocab = torch.text.Vocab.build(train.map((w) => charNgrams(w.word, maxN)), { minCount: 2 });
-  const encode = (w: Word) => Int32Array.from(charNgrams(w.word, maxN).map((g) => vocab.idOf(g)).filter((id) => id >= 0));
-  const labelSet = torch.text.LabelSet.fromLabels(train.map((w) => w.phonemes), { order: "sorted" });
+  const vocab = torch.text.Vocab.build(
+    train.map((w) => charNgrams(w.word, maxN)),
+    { minCount: 2 },
+  );
+  const encode = (w: Word) =>
+    Int32Array.from(
+      charNgrams(w.word, maxN)
+        .map((g) => vocab.idOf(g))
+        .filter((id) => id >= 0),
+    );
+  const labelSet = torch.text.LabelSet.fromLabels(
+    train.map((w) => w.phonemes),
+    { order: "sorted" },
+  );
   const known = (w: Word) => w.phonemes.filter((p) => labelSet.indexOf(p) >= 0);
   const trainDocs = train.map(encode);
   const testDocs = test.map(encode);
@@ -145,7 +156,9 @@ export function main(argv: string[]): MultiLabelResult {
     return torch.Tensor.fromArray(y, [rows.length, L], "float32");
   };
 
-  console.log(`loss: per word, the sum of its ${L} binary cross-entropies (${(L * Math.LN2).toFixed(2)} for a model that says 0.5 to everything)`);
+  console.log(
+    `loss: per word, the sum of its ${L} binary cross-entropies (${(L * Math.LN2).toFixed(2)} for a model that says 0.5 to everything)`,
+  );
   const losses: number[] = [];
   for (let epoch = 1; epoch <= epochs; epoch++) {
     const t0 = performance.now();
@@ -160,7 +173,9 @@ export function main(argv: string[]): MultiLabelResult {
       total += loss.item() * rows.length;
     }
     losses.push(total / train.length);
-    console.log(`epoch ${String(epoch).padStart(2)}/${epochs}  loss ${losses[epoch - 1].toFixed(4)}  ${((performance.now() - t0) / 1000).toFixed(1)}s`);
+    console.log(
+      `epoch ${String(epoch).padStart(2)}/${epochs}  loss ${losses[epoch - 1].toFixed(4)}  ${((performance.now() - t0) / 1000).toFixed(1)}s`,
+    );
   }
 
   // 4. Evaluate: a phoneme is predicted when its sigmoid is at least 0.5.

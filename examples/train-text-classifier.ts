@@ -51,7 +51,9 @@ export function main(argv: string[]): torch.text.Evaluation {
       ),
   });
   const { config } = classifier;
-  console.log(`model: ${config.task} with ${config.loss}, ${classifier.vocab.size} words + ${config.buckets} bigram buckets, dim ${config.dim}`);
+  console.log(
+    `model: ${config.task} with ${config.loss}, ${classifier.vocab.size} words + ${config.buckets} bigram buckets, dim ${config.dim}`,
+  );
 
   // 3. Evaluate on the held-out 20%.
   const result = classifier.evaluate(test);
@@ -68,7 +70,12 @@ export function main(argv: string[]): torch.text.Evaluation {
 
   // 4. What it learned: the words that push hardest toward each class.
   for (const label of config.labels) {
-    console.log(`\ntop ${label} words: ${classifier.topWords(label, 12).map((w) => w.word).join(", ")}`);
+    console.log(
+      `\ntop ${label} words: ${classifier
+        .topWords(label, 12)
+        .map((w) => w.word)
+        .join(", ")}`,
+    );
   }
 
   // 5. Weights and text pipeline in one safetensors file.

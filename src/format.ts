@@ -17,12 +17,7 @@ const EDGE_ITEMS = 3; // elements kept at each end of a summarised dimension
 const LINE_WIDTH = 80;
 
 /** values: row-major flat values (for bool: 0/1), shape: sizes ([] = scalar). */
-export function formatTensor(
-  values: ArrayLike<number>,
-  shape: readonly number[],
-  dtype: PrintDtype,
-  suffix: PrintSuffix = {},
-): string {
+export function formatTensor(values: ArrayLike<number>, shape: readonly number[], dtype: PrintDtype, suffix: PrintSuffix = {}): string {
   const prefix = "tensor(";
   const indent = prefix.length;
   const numel = shape.reduce((a, b) => a * b, 1);
@@ -115,8 +110,7 @@ function makeFormatter(vals: number[], dtype: PrintDtype): Formatter {
     intMode = finite.every(Number.isInteger);
     // Integer-valued tensors skip the "too small" test: their smallest value is at least 1.
     sciMode = max / min > 1000 || max > 1e8 || (!intMode && min < 1e-4);
-    const style = (v: number): string =>
-      sciMode ? toExponential(v, PRECISION) : intMode ? toFixed(v, 0) + "." : toFixed(v, PRECISION);
+    const style = (v: number): string => (sciMode ? toExponential(v, PRECISION) : intMode ? toFixed(v, 0) + "." : toFixed(v, PRECISION));
     width = Math.max(1, ...finite.map((v) => style(v).length));
   }
   const format = (v: number): string => {
@@ -124,7 +118,8 @@ function makeFormatter(vals: number[], dtype: PrintDtype): Formatter {
     if (Number.isNaN(v)) s = "nan";
     else if (!Number.isFinite(v)) s = v > 0 ? "inf" : "-inf";
     else if (sciMode) s = toExponential(v, PRECISION);
-    else if (intMode) s = toFixed(v, 0) + "."; // the "." tells a float from an int64
+    else if (intMode)
+      s = toFixed(v, 0) + "."; // the "." tells a float from an int64
     else s = toFixed(v, PRECISION);
     return s.padStart(width);
   };
@@ -181,7 +176,9 @@ const sign = (x: number): string => (x < 0 || Object.is(x, -0) ? "-" : "");
 /** Python's "{:.Nf}".format(x) for a finite x. */
 function toFixed(x: number, decimals: number): string {
   const [n, k] = exactDecimal(x);
-  const digits = roundScaled(n, k, decimals).toString().padStart(decimals + 1, "0");
+  const digits = roundScaled(n, k, decimals)
+    .toString()
+    .padStart(decimals + 1, "0");
   const cut = digits.length - decimals;
   return sign(x) + digits.slice(0, cut) + (decimals > 0 ? "." + digits.slice(cut) : "");
 }

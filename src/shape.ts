@@ -32,9 +32,7 @@ export function broadcastShapes(a: readonly number[], b: readonly number[]): num
     const sa = a[a.length - ndim + i] ?? 1;
     const sb = b[b.length - ndim + i] ?? 1;
     if (sa !== sb && sa !== 1 && sb !== 1) {
-      throw new Error(
-        `The size of tensor a (${sa}) must match the size of tensor b (${sb}) at non-singleton dimension ${i}`,
-      );
+      throw new Error(`The size of tensor a (${sa}) must match the size of tensor b (${sb}) at non-singleton dimension ${i}`);
     }
     out[i] = sa === 1 ? sb : sa;
   }

@@ -242,5 +242,6 @@ declare module "./tensor-core" {
 }
 
 for (const name of Object.getOwnPropertyNames(TensorMethods.prototype)) {
-  if (name !== "constructor") Object.defineProperty(Tensor.prototype, name, Object.getOwnPropertyDescriptor(TensorMethods.prototype, name)!);
+  if (name !== "constructor")
+    Object.defineProperty(Tensor.prototype, name, Object.getOwnPropertyDescriptor(TensorMethods.prototype, name)!);
 }

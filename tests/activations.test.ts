@@ -34,7 +34,15 @@ describe("gradcheck (finite differences in float64) over random shapes", () => {
     const ndim = rng.int(0, 4);
     const shape = rng.shape(ndim);
     const dim = ndim === 0 ? rng.pick([0, -1]) : rng.int(-ndim, ndim - 1);
-    return { shape, dim, values: rng.values(shape.reduce((a, b) => a * b, 1), -3, 3) };
+    return {
+      shape,
+      dim,
+      values: rng.values(
+        shape.reduce((a, b) => a * b, 1),
+        -3,
+        3,
+      ),
+    };
   });
 
   test.each(configs.map((c) => [JSON.stringify(c.shape), c.dim, c] as const))("softmax and logSoftmax, shape %s, dim %d", (_, dim, c) => {
@@ -83,10 +91,19 @@ describe("edge inputs", () => {
 
   test.each(["float32", "float64"] as const)("logits of ±1000 and ±1e30 stay finite (%s)", (dtype) => {
     for (const big of [1000, 1e30]) {
-      const x = torch.tensor([[big, -big, 0], [big, big, -big]], { dtype, requiresGrad: true });
+      const x = torch.tensor(
+        [
+          [big, -big, 0],
+          [big, big, -big],
+        ],
+        { dtype, requiresGrad: true },
+      );
       const s = F.softmax(x, 1);
       const l = F.logSoftmax(x, 1);
-      expect(s.tolist()).toEqual([[1, 0, 0], [0.5, 0.5, 0]]);
+      expect(s.tolist()).toEqual([
+        [1, 0, 0],
+        [0.5, 0.5, 0],
+      ]);
       const logs = l.tolist() as number[][];
       expect(logs[0][0]).toBe(0);
       expect(logs[0][1]).toBe(dtype === "float32" ? Math.fround(-2 * big) : -2 * big);
@@ -101,7 +118,13 @@ describe("edge inputs", () => {
   });
 
   test("-inf entries get probability 0 and a row of only -inf gives NaN, as in PyTorch", () => {
-    const x = torch.tensor([[-Infinity, 0, 0], [-Infinity, -Infinity, -Infinity]], { requiresGrad: true });
+    const x = torch.tensor(
+      [
+        [-Infinity, 0, 0],
+        [-Infinity, -Infinity, -Infinity],
+      ],
+      { requiresGrad: true },
+    );
     const s = F.softmax(x, 1).tolist() as number[][];
     expect(s[0]).toEqual([0, 0.5, 0.5]);
     expect(s[1].every(Number.isNaN)).toBe(true);
@@ -121,7 +144,9 @@ describe("edge inputs", () => {
   });
 
   test("integer input to softmax is rejected like PyTorch", () => {
-    expect(() => F.softmax(torch.tensor([1, 2], { dtype: "int64" }), 0)).toThrow(`"softmax_lastdim_kernel_impl" not implemented for 'Long'`);
+    expect(() => F.softmax(torch.tensor([1, 2], { dtype: "int64" }), 0)).toThrow(
+      `"softmax_lastdim_kernel_impl" not implemented for 'Long'`,
+    );
   });
 
   test("inference records no graph", () => {
@@ -148,7 +173,10 @@ describe("activation modules", () => {
   });
 
   test("without a dim, Softmax uses PyTorch's legacy choice (0 for 0-, 1- and 3-d input, else 1)", () => {
-    const x2 = torch.tensor([[1, 2], [3, 5]]);
+    const x2 = torch.tensor([
+      [1, 2],
+      [3, 5],
+    ]);
     expect(new nn.Softmax().forward(x2).tolist()).toEqual(F.softmax(x2, 1).tolist());
     const x3 = torch.tensor([[[1, 2]], [[3, 5]]]);
     expect(new nn.LogSoftmax().forward(x3).tolist()).toEqual(F.logSoftmax(x3, 0).tolist());

@@ -200,7 +200,10 @@ describe("rsub", () => {
     const a = torch.tensor([[1, 2]], { requiresGrad: true, dtype: "float64" });
     const b = torch.tensor([[10], [20]], { requiresGrad: true, dtype: "float64" });
     const r = torch.rsub(a, b, 2); // b - 2a, broadcast to (2, 2)
-    expect(r.tolist()).toEqual([[8, 6], [18, 16]]);
+    expect(r.tolist()).toEqual([
+      [8, 6],
+      [18, 16],
+    ]);
     expect(r.gradFn!.name).toBe("RsubBackward0");
     expect(torch.autograd.gradcheck((x, y) => torch.rsub(x, y, 2), [a, b])).toBe(true);
   });

@@ -101,7 +101,11 @@ describe("DataLoader", () => {
   test("over given rows (a split), with a shared generator or the default one", () => {
     const rows = Int32Array.of(10, 20, 30, 40, 50);
     const loader = new DataLoader(rows, { batchSize: 2, shuffle: true, generator: new Generator(1) });
-    expect(epoch(loader).flat().sort((x, y) => x - y)).toEqual([10, 20, 30, 40, 50]);
+    expect(
+      epoch(loader)
+        .flat()
+        .sort((x, y) => x - y),
+    ).toEqual([10, 20, 30, 40, 50]);
     manualSeed(3);
     const d1 = epoch(new DataLoader(20, { batchSize: 5, shuffle: true }));
     manualSeed(3);

@@ -9,7 +9,6 @@ import * as torch from "torchlet";
 import { captured } from "./helpers/console";
 import seed from "./fixtures/pytorch/seed.json";
 
-
 interface SeedCase {
   id: string;
   output: { shape: number[]; data: number[] };
@@ -45,7 +44,9 @@ describe("examples/loss-walkthrough.ts", () => {
   });
 
   test("prints the binary examples as PyTorch prints them", () => {
-    expect(printed).toContain("tensor([[0.6900, 0.5498],\n        [0.5250, 0.7109],\n        [0.6457, 0.5987]], grad_fn=<SigmoidBackward0>)");
+    expect(printed).toContain(
+      "tensor([[0.6900, 0.5498],\n        [0.5250, 0.7109],\n        [0.6457, 0.5987]], grad_fn=<SigmoidBackward0>)",
+    );
     expect(printed).toContain(
       "tensor([[0.4511, 0.7781],\n        [0.7244, 0.5212],\n        [0.7375, 0.7130]], grad_fn=<BinaryCrossEntropyBackward0>)",
     );
@@ -145,7 +146,10 @@ describe("examples/custom-loss.ts", () => {
     ({ result, output: printed } = captured(() => main([])));
   });
 
-  const noteLogits = [[0.1, 0.2, 0.7], [0.4, 0.5, 0.1]];
+  const noteLogits = [
+    [0.1, 0.2, 0.7],
+    [0.4, 0.5, 0.1],
+  ];
   const noteTarget = [2, 1];
 
   /** The built-in CrossEntropyLoss on the note's example: value and logits gradient. */
@@ -185,8 +189,22 @@ describe("examples/custom-loss.ts", () => {
   });
 
   test("the autograd.Function matches BCEWithLogitsLoss and passes gradcheck; a wrong backward does not", () => {
-    const logits = torch.tensor([[0.8, 0.2], [0.1, 0.9], [0.6, 0.4]], { requiresGrad: true });
-    const target = torch.tensor([[0.9, 0.1], [0.2, 0.8], [0.5, 0.5]], { requiresGrad: true });
+    const logits = torch.tensor(
+      [
+        [0.8, 0.2],
+        [0.1, 0.9],
+        [0.6, 0.4],
+      ],
+      { requiresGrad: true },
+    );
+    const target = torch.tensor(
+      [
+        [0.9, 0.1],
+        [0.2, 0.8],
+        [0.5, 0.5],
+      ],
+      { requiresGrad: true },
+    );
     const builtin = new torch.nn.BCEWithLogitsLoss().forward(logits, target);
     builtin.backward();
     const fn = result.function;

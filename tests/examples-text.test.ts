@@ -2,7 +2,6 @@
 import * as torch from "torchlet";
 import { captured } from "./helpers/console";
 
-
 describe("examples/multi-label.ts", () => {
   test("character n-grams with boundary marks", async () => {
     const { charNgrams } = await import("../examples/multi-label");

@@ -5,7 +5,6 @@ import * as path from "node:path";
 import * as torch from "torchlet";
 import { captured } from "./helpers/console";
 
-
 describe("examples/train-text-classifier.ts", () => {
   test("trains a spam filter on a slice of SpamAssassin, well above chance, and saves it", async () => {
     const { main } = await import("../examples/train-text-classifier");

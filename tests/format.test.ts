@@ -9,12 +9,9 @@ interface PrintCase {
   printed: string;
 }
 
-const fixture = JSON.parse(
-  fs.readFileSync(path.join(__dirname, "fixtures/pytorch/printing.json"), "utf8"),
-) as { cases: PrintCase[] };
+const fixture = JSON.parse(fs.readFileSync(path.join(__dirname, "fixtures/pytorch/printing.json"), "utf8")) as { cases: PrintCase[] };
 
-const parse = (v: number | string): number =>
-  v === "nan" ? NaN : v === "inf" ? Infinity : v === "-inf" ? -Infinity : (v as number);
+const parse = (v: number | string): number => (v === "nan" ? NaN : v === "inf" ? Infinity : v === "-inf" ? -Infinity : (v as number));
 
 // Reference ops in plain float64 (the fixtures' inputs are float32), enough to build the
 // tensors PyTorch printed after one step; the result is rounded to float32 by formatTensor.
@@ -85,15 +82,11 @@ describe("formatTensor hand-made cases", () => {
   });
 
   it("summarises a long int64 vector with a width taken from the shown elements", () => {
-    expect(formatTensor(arange(2000), [2000], "int64")).toBe(
-      "tensor([   0,    1,    2,  ..., 1997, 1998, 1999])",
-    );
+    expect(formatTensor(arange(2000), [2000], "int64")).toBe("tensor([   0,    1,    2,  ..., 1997, 1998, 1999])");
   });
 
   it("prints bools right-aligned", () => {
-    expect(formatTensor([1, 0, 0, 1], [2, 2], "bool")).toBe(
-      "tensor([[ True, False],\n        [False,  True]])",
-    );
+    expect(formatTensor([1, 0, 0, 1], [2, 2], "bool")).toBe("tensor([[ True, False],\n        [False,  True]])");
   });
 
   it("separates 3-D slices with a blank line", () => {
@@ -124,12 +117,8 @@ describe("formatTensor hand-made cases", () => {
   });
 
   it("uses scientific notation for float64, with 3-digit exponents when needed", () => {
-    expect(formatTensor([1e-10, 1, 123456.789], [3], "float64")).toBe(
-      "tensor([1.0000e-10, 1.0000e+00, 1.2346e+05], dtype=torch.float64)",
-    );
-    expect(formatTensor([1e-100, 1], [2], "float64")).toBe(
-      "tensor([1.0000e-100,  1.0000e+00], dtype=torch.float64)",
-    );
+    expect(formatTensor([1e-10, 1, 123456.789], [3], "float64")).toBe("tensor([1.0000e-10, 1.0000e+00, 1.2346e+05], dtype=torch.float64)");
+    expect(formatTensor([1e-100, 1], [2], "float64")).toBe("tensor([1.0000e-100,  1.0000e+00], dtype=torch.float64)");
     // zero in sci mode, and integers whose range alone forces sci mode
     expect(formatTensor([0, 1, 2000], [3], "float32")).toBe("tensor([0.0000e+00, 1.0000e+00, 2.0000e+03])");
   });
@@ -146,9 +135,7 @@ describe("formatTensor hand-made cases", () => {
     expect(formatTensor([0.03125, 1], [2], "float32")).toBe("tensor([0.0312, 1.0000])");
     expect(formatTensor([1.03125, 1e-5], [2], "float32")).toBe("tensor([1.0312e+00, 1.0000e-05])");
     // rounding that carries into a new digit renormalises the exponent
-    expect(formatTensor([9.99996, 1e-5], [2], "float64")).toBe(
-      "tensor([1.0000e+01, 1.0000e-05], dtype=torch.float64)",
-    );
+    expect(formatTensor([9.99996, 1e-5], [2], "float64")).toBe("tensor([1.0000e+01, 1.0000e-05], dtype=torch.float64)");
   });
 
   it("prints non-finite values without a decimal point", () => {
@@ -170,8 +157,6 @@ describe("formatTensor hand-made cases", () => {
   });
 
   it("prefers grad_fn over requires_grad", () => {
-    expect(formatTensor([3], [], "float32", { gradFn: "SumBackward0", requiresGrad: true })).toBe(
-      "tensor(3., grad_fn=<SumBackward0>)",
-    );
+    expect(formatTensor([3], [], "float32", { gradFn: "SumBackward0", requiresGrad: true })).toBe("tensor(3., grad_fn=<SumBackward0>)");
   });
 });

@@ -18,7 +18,12 @@ function numel(shape: readonly number[]): number {
 /** A float64 leaf requiring grad, uniform in [lo, hi) from the seeded generator. */
 function leaf(shape: number[], seed: number, lo = -2, hi = 2): Tensor {
   torch.manualSeed(seed);
-  return torch.rand(shape, { dtype: "float64" }).mul(hi - lo).add(lo).detach().requiresGrad_(true);
+  return torch
+    .rand(shape, { dtype: "float64" })
+    .mul(hi - lo)
+    .add(lo)
+    .detach()
+    .requiresGrad_(true);
 }
 
 /** Like `leaf`, but every value at least `gap` away from zero (for div, log of |x|, abs). */
@@ -203,10 +208,7 @@ describe("gradcheck: matmul", () => {
       fc.property(matmulShapes, ({ a, b, transposeA, transposeB, seed }) => {
         const x = transposeA ? swappedLeaf(a, seed) : leaf(a, seed);
         const y = transposeB ? swappedLeaf(b, seed + 1) : leaf(b, seed + 1);
-        check(
-          (p, q) => (transposeA ? p.transpose(-1, -2) : p).matmul(transposeB ? q.transpose(-1, -2) : q),
-          [x, y],
-        );
+        check((p, q) => (transposeA ? p.transpose(-1, -2) : p).matmul(transposeB ? q.transpose(-1, -2) : q), [x, y]);
       }),
       { numRuns: 40, seed: 77 },
     );
@@ -240,7 +242,14 @@ describe("gradcheck: reductions", () => {
         torch.manualSeed(seed);
         const order = torch.rand([n], { dtype: "float64" }).toArray();
         const ranks = Array.from(order, (v) => Array.from(order).filter((w) => w < v).length);
-        const x = torch.tensor(ranks.map((r) => r * 0.1 - 1), { dtype: "float64" }).reshape(shape).detach().requiresGrad_(true);
+        const x = torch
+          .tensor(
+            ranks.map((r) => r * 0.1 - 1),
+            { dtype: "float64" },
+          )
+          .reshape(shape)
+          .detach()
+          .requiresGrad_(true);
         check((p) => p.max(), [x]);
         check((p) => p.max(dim, keepdim).values, [x]);
         check((p) => p.logsumexp(dim, keepdim), [leaf(shape, seed)]);
@@ -318,10 +327,13 @@ describe("gradcheck: indexing ops", () => {
         }
         // perms is ordered (row, position along d); move d into place.
         const moved = ishape.filter((_, i) => i !== d);
-        const index = int64(perms, [...moved, ishape[d]]).permute(
-          [...ishape.keys()].map((i) => (i < d ? i : i === d ? ishape.length - 1 : i - 1)),
-        ).contiguous();
-        const src = leaf(ishape.map((s, i) => s + (i === 0 ? 1 : 0)), seed + 1);
+        const index = int64(perms, [...moved, ishape[d]])
+          .permute([...ishape.keys()].map((i) => (i < d ? i : i === d ? ishape.length - 1 : i - 1)))
+          .contiguous();
+        const src = leaf(
+          ishape.map((s, i) => s + (i === 0 ? 1 : 0)),
+          seed + 1,
+        );
         check((p, q) => p.scatter(dim, index, q), [leaf(shape, seed), src]);
         check((p) => p.scatter(dim, index, 0.5), [leaf(shape, seed)]);
         check((p) => p.scatter(dim, index, { value: -1 }), [leaf(shape, seed)]);
@@ -342,7 +354,10 @@ describe("gradcheck: indexing ops", () => {
         const d = dim < 0 ? dim + shape.length : dim;
         const index = randomIndex([count], shape[d], s2);
         check((p) => p.indexSelect(dim, index), [leaf(shape, seed)]);
-        const source = leaf(shape.map((s, i) => (i === d ? count : s)), seed + 2);
+        const source = leaf(
+          shape.map((s, i) => (i === d ? count : s)),
+          seed + 2,
+        );
         check((p, q) => torch.indexAdd(p, dim, index, q, { alpha: 0.5 }), [leaf(shape, seed), source]);
       }),
       RUNS,
@@ -359,7 +374,10 @@ describe("gradcheck: indexing ops", () => {
         seedArb,
         (vocab, dim, lengths, seed) => {
           const total = lengths.reduce((a, b) => a + b, 0);
-          const offsets = int64(lengths.map((_, i) => lengths.slice(0, i).reduce((a, b) => a + b, 0)), [lengths.length]);
+          const offsets = int64(
+            lengths.map((_, i) => lengths.slice(0, i).reduce((a, b) => a + b, 0)),
+            [lengths.length],
+          );
           const indices = randomIndex([total], vocab, seed);
           // Distinct weights with gaps keep max away from ties.
           torch.manualSeed(seed + 5);

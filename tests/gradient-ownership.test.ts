@@ -46,8 +46,7 @@ describe("BCEWithLogits: the gradient stored during the forward pass", () => {
   const x = () => torch.Tensor.fromArray(logits.slice(), [rows, cols], "float32").requiresGrad_();
   const y = torch.Tensor.fromArray(targets, [rows, cols], "float32");
   /** round(scale * upstream * round(sigmoid(x) - y)), as torchlet's backward computes it. */
-  const expected = (scale: number) =>
-    Array.from(logits, (v, i) => Math.fround(scale * Math.fround(logistic(v) - targets[i])));
+  const expected = (scale: number) => Array.from(logits, (v, i) => Math.fround(scale * Math.fround(logistic(v) - targets[i])));
 
   test.each(["mean", "sum"] as const)("reduction %s, upstream 1: round(scale * round(sigmoid(x) - y))", (reduction) => {
     onEachKernel((kernel) => {
@@ -86,7 +85,11 @@ describe("BCEWithLogits: the gradient stored during the forward pass", () => {
     const input = x();
     const target = torch.Tensor.fromArray(targets.slice(), [rows, cols], "float32").requiresGrad_();
     F.binaryCrossEntropyWithLogits(input, target, { reduction: "sum" }).backward();
-    expectClose(target.grad!.toArray(), Array.from(logits, (v) => -v), true);
+    expectClose(
+      target.grad!.toArray(),
+      Array.from(logits, (v) => -v),
+      true,
+    );
   });
 });
 
@@ -100,7 +103,9 @@ describe("a leaf keeps a fresh gradient without a copy, and nothing else shares 
     x.registerHook((g) => {
       seen.push(g);
     });
-    const loss = F.logSoftmax(x, 1).mul(torch.tensor([1, 2, 3, 4])).sum();
+    const loss = F.logSoftmax(x, 1)
+      .mul(torch.tensor([1, 2, 3, 4]))
+      .sum();
     loss.backward(undefined, { retainGraph: true });
     const first = Float32Array.from(x.grad!.toArray());
     loss.backward();
@@ -110,7 +115,9 @@ describe("a leaf keeps a fresh gradient without a copy, and nothing else shares 
 
   test("the gradients of two backwards add up in .grad, and .grad is not the storage of any earlier result", () => {
     const x = leaf();
-    const loss = F.logSoftmax(x, 1).mul(torch.tensor([4, 3, 2, 1])).sum();
+    const loss = F.logSoftmax(x, 1)
+      .mul(torch.tensor([4, 3, 2, 1]))
+      .sum();
     loss.backward(undefined, { retainGraph: true });
     const held = x.grad!;
     const first = Float32Array.from(held.toArray());
@@ -122,28 +129,35 @@ describe("a leaf keeps a fresh gradient without a copy, and nothing else shares 
   test("two leaves fed by the same graph get separate storage", () => {
     const a = leaf();
     const b = leaf();
-    const loss = F.logSoftmax(a.add(b), 1).mul(torch.tensor([1, -1, 2, -2])).sum();
+    const loss = F.logSoftmax(a.add(b), 1)
+      .mul(torch.tensor([1, -1, 2, -2]))
+      .sum();
     loss.backward();
     expect(a.grad!.toArray()).not.toBe(b.grad!.toArray());
     a.grad!.toArray()[0] += 1;
     expect(b.grad!.toArray()[0]).not.toBe(a.grad!.toArray()[0]);
   });
 
-  test.each([true, false])("a gradient passed to two inputs is owned by neither: a hook on the other branch keeps its own copy (leaf first: %s)", (leafFirst) => {
-    const a = leaf();
-    const b = leaf();
-    const h = b.mul(1);
-    const seen: torch.Tensor[] = [];
-    h.registerHook((g) => {
-      seen.push(g);
-    });
-    const loss = F.logSoftmax(leafFirst ? a.add(h) : h.add(a), 1).mul(torch.tensor([1, -1, 2, -2])).sum();
-    loss.backward(undefined, { retainGraph: true });
-    const first = Array.from(seen[0].toArray());
-    loss.backward();
-    expect(Array.from(seen[0].toArray())).toEqual(first);
-    expect(Array.from(a.grad!.toArray())).toEqual(first.map((g) => Math.fround(g + g)));
-  });
+  test.each([true, false])(
+    "a gradient passed to two inputs is owned by neither: a hook on the other branch keeps its own copy (leaf first: %s)",
+    (leafFirst) => {
+      const a = leaf();
+      const b = leaf();
+      const h = b.mul(1);
+      const seen: torch.Tensor[] = [];
+      h.registerHook((g) => {
+        seen.push(g);
+      });
+      const loss = F.logSoftmax(leafFirst ? a.add(h) : h.add(a), 1)
+        .mul(torch.tensor([1, -1, 2, -2]))
+        .sum();
+      loss.backward(undefined, { retainGraph: true });
+      const first = Array.from(seen[0].toArray());
+      loss.backward();
+      expect(Array.from(seen[0].toArray())).toEqual(first);
+      expect(Array.from(a.grad!.toArray())).toEqual(first.map((g) => Math.fround(g + g)));
+    },
+  );
 });
 
 describe("NLL's one value per row reaches a log-softmax backward as it is, and anyone else densely", () => {

@@ -56,7 +56,8 @@ test("tables of different sizes, interleaved, each get their own rows' gradients
         // Sums of dyadic values are exact; a mean's 1 / count is not, so allow its rounding there.
         const tolerance = mode === "sum" ? 0 : 1e-12;
         for (let k = 0; k < want.length; k++) {
-          if (!(Math.abs(got[k] - want[k]) <= tolerance)) throw new Error(`${c.rows} rows, ${mode}: element ${k} is ${got[k]}, want ${want[k]}`);
+          if (!(Math.abs(got[k] - want[k]) <= tolerance))
+            throw new Error(`${c.rows} rows, ${mode}: element ${k} is ${got[k]}, want ${want[k]}`);
         }
       }
     }
@@ -76,7 +77,15 @@ test("the compact gradient lists the rows used, in first-use order, and only the
     expect(Array.from(values)).toEqual([1 + 3, 2 + 4, 1 + 3, 2 + 4, 3, 4]);
   }
   // A smaller table next: the scratch buffer holds nothing from the run before.
-  const small: Bags = { idx: Int32Array.from([1, 0, 1]), offsets: Int32Array.from([0]), stops: Int32Array.from([3]), used: 3, pad: -1, mode: "sum", weights: null };
+  const small: Bags = {
+    idx: Int32Array.from([1, 0, 1]),
+    offsets: Int32Array.from([0]),
+    stops: Int32Array.from([3]),
+    used: 3,
+    pad: -1,
+    mode: "sum",
+    weights: null,
+  };
   const smallPooled = embeddingBagForward(new Float64Array(4), small, 2, new Float64Array(2));
   const { rows, values } = embeddingBagWeightGrad(Float64Array.from([5, 6]), small, smallPooled, 2, 2, "float64");
   expect(Array.from(rows)).toEqual([1, 0]);

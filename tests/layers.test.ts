@@ -60,7 +60,10 @@ describe("Module features on nested models", () => {
     torch.manualSeed(0);
     const net = new Net();
     net.eval();
-    net.forward(torch.randn([5, 4])).sum().backward();
+    net
+      .forward(torch.randn([5, 4]))
+      .sum()
+      .backward();
     expect(net.parameters().filter((p) => p.grad !== null).length).toBe(7);
     net.zeroGrad();
     expect(net.parameters().every((p) => p.grad === null)).toBe(true);
@@ -152,15 +155,36 @@ describe("Module features on nested models", () => {
 describe("Linear", () => {
   test("y = x W^T + b as one AddmmBackward0 node, with PyTorch's gradients", () => {
     const lin = new nn.Linear(3, 2);
-    lin.loadStateDict({ weight: torch.tensor([[1, 2, 3], [-1, 0, 1]]), bias: torch.tensor([0.5, -0.5]) });
-    const x = torch.tensor([[1, 0, 2], [0, 1, -1]], { requiresGrad: true });
+    lin.loadStateDict({
+      weight: torch.tensor([
+        [1, 2, 3],
+        [-1, 0, 1],
+      ]),
+      bias: torch.tensor([0.5, -0.5]),
+    });
+    const x = torch.tensor(
+      [
+        [1, 0, 2],
+        [0, 1, -1],
+      ],
+      { requiresGrad: true },
+    );
     const y = lin.forward(x);
-    expect(y.tolist()).toEqual([[7.5, 0.5], [-0.5, -1.5]]);
+    expect(y.tolist()).toEqual([
+      [7.5, 0.5],
+      [-0.5, -1.5],
+    ]);
     expect(y.gradFn!.name).toBe("AddmmBackward0");
     y.sum().backward();
-    expect(lin.weight.grad!.tolist()).toEqual([[1, 1, 1], [1, 1, 1]]);
+    expect(lin.weight.grad!.tolist()).toEqual([
+      [1, 1, 1],
+      [1, 1, 1],
+    ]);
     expect(lin.bias!.grad!.tolist()).toEqual([2, 2]);
-    expect(x.grad!.tolist()).toEqual([[0, 2, 4], [0, 2, 4]]);
+    expect(x.grad!.tolist()).toEqual([
+      [0, 2, 4],
+      [0, 2, 4],
+    ]);
   });
 
   test("without a bias the node is MmBackward0 and there is no bias parameter", () => {
@@ -181,7 +205,9 @@ describe("Linear", () => {
   test("bad inputs fail in PyTorch's words", () => {
     const lin = new nn.Linear(3, 2);
     expect(() => lin.forward(torch.ones([4, 5]))).toThrow("mat1 and mat2 shapes cannot be multiplied (4x5 and 3x2)");
-    expect(() => lin.forward(torch.ones([4, 3], { dtype: "float64" }))).toThrow("mat1 and mat2 must have the same dtype, but got Double and Float");
+    expect(() => lin.forward(torch.ones([4, 3], { dtype: "float64" }))).toThrow(
+      "mat1 and mat2 must have the same dtype, but got Double and Float",
+    );
     expect(() => lin.forward(torch.ones([4, 3], { dtype: "int64" }))).toThrow(/mat1 and mat2 must have the same dtype/);
     expect(() => new nn.Linear(-1, 2)).toThrow(/in_features/);
   });
@@ -228,7 +254,12 @@ describe("Linear", () => {
     const w = torch.randn([2, 3], { dtype: "float64", requiresGrad: true });
     const b = torch.randn([2], { dtype: "float64", requiresGrad: true });
     // Counts with zeros, as bag-of-words inputs are.
-    const x2 = f64([[1, 0, 2], [0, 0, 0], [3, 1, 0], [0.5, -1, 0]]);
+    const x2 = f64([
+      [1, 0, 2],
+      [0, 0, 0],
+      [3, 1, 0],
+      [0.5, -1, 0],
+    ]);
     expect(autograd.gradcheck(run, [x2, w, b])).toBe(true);
     expect(autograd.gradcheck((x, ww) => run(x, ww), [x2, w])).toBe(true);
     expect(autograd.gradcheck(run, [torch.randn([2, 2, 3], { dtype: "float64", requiresGrad: true }), w, b])).toBe(true);
@@ -397,22 +428,41 @@ describe("EmbeddingBag", () => {
   const offsets = torch.tensor([0, 3, 3], { dtype: "int64" }); // bags [0,2,2], [], [3,1]
 
   test("sum and mean over each bag; an empty bag gives zeros", () => {
-    expect(bagOf("sum").forward(idx, offsets).tolist()).toEqual([[11, 14], [0, 0], [10, 12]]);
+    expect(bagOf("sum").forward(idx, offsets).tolist()).toEqual([
+      [11, 14],
+      [0, 0],
+      [10, 12],
+    ]);
     const mean = bagOf("mean").forward(idx, offsets).tolist() as number[][];
-    [[11 / 3, 14 / 3], [0, 0], [5, 6]].forEach((row, i) => row.forEach((v, j) => expect(mean[i][j]).toBeCloseTo(v, 5)));
+    [
+      [11 / 3, 14 / 3],
+      [0, 0],
+      [5, 6],
+    ].forEach((row, i) => row.forEach((v, j) => expect(mean[i][j]).toBeCloseTo(v, 5)));
   });
 
   test("a 2-D input is a batch of fixed-length bags", () => {
     const bag = bagOf("sum");
-    const twoD = torch.tensor([[0, 1], [2, 3]], { dtype: "int64" });
-    expect(bag.forward(twoD).tolist()).toEqual([[4, 6], [12, 14]]);
+    const twoD = torch.tensor(
+      [
+        [0, 1],
+        [2, 3],
+      ],
+      { dtype: "int64" },
+    );
+    expect(bag.forward(twoD).tolist()).toEqual([
+      [4, 6],
+      [12, 14],
+    ]);
     expect(() => bag.forward(twoD, torch.tensor([0], { dtype: "int64" }))).toThrow(/if input is 2D, then offsets has to be None/);
   });
 
   test("bad inputs fail in PyTorch's words", () => {
     const bag = bagOf("mean");
     expect(() => bag.forward(idx)).toThrow("offsets has to be a 1D Tensor but got None");
-    expect(() => bag.forward(torch.zeros([1, 1, 1], { dtype: "int64" }))).toThrow("input has to be 1D or 2D Tensor, but got Tensor of dimension 3");
+    expect(() => bag.forward(torch.zeros([1, 1, 1], { dtype: "int64" }))).toThrow(
+      "input has to be 1D or 2D Tensor, but got Tensor of dimension 3",
+    );
     expect(() => bag.forward(idx, offsets, torch.ones([5]))).toThrow(/per_sample_weights is only supported for mode='sum'/);
     expect(() => new nn.EmbeddingBag(4, 2, { mode: "median" as never })).toThrow("mode has to be one of sum, mean or max");
   });
@@ -434,7 +484,10 @@ describe("EmbeddingBag", () => {
 
     const csr = new nn.EmbeddingBag(4, 2, { mode: "sum", includeLastOffset: true });
     csr.loadStateDict({ weight: torch.tensor(weight) });
-    expect(csr.forward(idx, torch.tensor([0, 3, 5], { dtype: "int64" })).tolist()).toEqual([[11, 14], [10, 12]]);
+    expect(csr.forward(idx, torch.tensor([0, 3, 5], { dtype: "int64" })).tolist()).toEqual([
+      [11, 14],
+      [10, 12],
+    ]);
   });
 
   test.each(["sum", "mean"] as const)("gradcheck in float64, mode %s", (mode) => {
@@ -444,10 +497,13 @@ describe("EmbeddingBag", () => {
     const indices = torch.tensor([4, 0, 0, 2, 1, 4, 3], { dtype: "int64" });
     const offs = torch.tensor([0, 2, 2, 5], { dtype: "int64" });
     expect(
-      autograd.gradcheck((weightT) => {
-        setField(bag, "weight", weightT);
-        return bag.forward(indices, offs);
-      }, [w]),
+      autograd.gradcheck(
+        (weightT) => {
+          setField(bag, "weight", weightT);
+          return bag.forward(indices, offs);
+        },
+        [w],
+      ),
     ).toBe(true);
   });
 
@@ -458,10 +514,13 @@ describe("EmbeddingBag", () => {
     const indices = torch.tensor([1, 3, 3, 0], { dtype: "int64" });
     const offs = torch.tensor([0, 1], { dtype: "int64" });
     expect(
-      autograd.gradcheck((weightT, perSample) => {
-        setField(bag, "weight", weightT);
-        return bag.forward(indices, offs, perSample);
-      }, [w, psw]),
+      autograd.gradcheck(
+        (weightT, perSample) => {
+          setField(bag, "weight", weightT);
+          return bag.forward(indices, offs, perSample);
+        },
+        [w, psw],
+      ),
     ).toBe(true);
   });
 });
@@ -478,7 +537,10 @@ describe("row-sparse embedding gradients", () => {
     const lossFn = new nn.CrossEntropyLoss();
     const batches = [
       [[3, 7, 7], [9], [1, 2, 3, 4]],
-      [[7, 8], [40, 41, 3]],
+      [
+        [7, 8],
+        [40, 41, 3],
+      ],
       [[3], [3, 3], [12, 9, 7]],
     ];
     batches.forEach((docs, step) => {
@@ -492,7 +554,10 @@ describe("row-sparse embedding gradients", () => {
           tokens.push(...d);
         }
         const logits = head.forward(bag.forward(torch.tensor(tokens, { dtype: "int64" }), torch.tensor(offsets, { dtype: "int64" })));
-        const target = torch.tensor(docs.map((_, i) => (i + step) % 3), { dtype: "int64" });
+        const target = torch.tensor(
+          docs.map((_, i) => (i + step) % 3),
+          { dtype: "int64" },
+        );
         lossFn.forward(logits, target).backward();
       }
       opt.step();
@@ -503,7 +568,10 @@ describe("row-sparse embedding gradients", () => {
   test("the embedding weight keeps a row-sparse gradient; only used rows are non-zero", () => {
     const bag = new nn.EmbeddingBag(10, 2, { mode: "sum" });
     expect(bag.weight).toBeInstanceOf(nn.Parameter);
-    bag.forward(torch.tensor([2, 5, 2], { dtype: "int64" }), torch.tensor([0, 1], { dtype: "int64" })).sum().backward();
+    bag
+      .forward(torch.tensor([2, 5, 2], { dtype: "int64" }), torch.tensor([0, 1], { dtype: "int64" }))
+      .sum()
+      .backward();
     const g = bag.weight.grad!.tolist() as number[][];
     g.forEach((row, r) => expect(row).toEqual(r === 2 ? [2, 2] : r === 5 ? [1, 1] : [0, 0]));
   });
@@ -529,7 +597,11 @@ describe("row-sparse embedding gradients", () => {
     const opt = new optim.SGD(bag.parameters(), { lr: 1 });
     for (let i = 0; i < 3; i++) {
       opt.zeroGrad({ setToNone: i % 2 === 0 });
-      bag.forward(torch.tensor([5, 17, 999], { dtype: "int64" }), torch.tensor([0, 2], { dtype: "int64" })).pow(2).sum().backward();
+      bag
+        .forward(torch.tensor([5, 17, 999], { dtype: "int64" }), torch.tensor([0, 2], { dtype: "int64" }))
+        .pow(2)
+        .sum()
+        .backward();
       opt.step();
     }
     const after = values(bag.weight);

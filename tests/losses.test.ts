@@ -23,7 +23,9 @@ describe("golden loss errors: thrown before any computation", () => {
   test.each(cases.map((c) => [c.id, c] as const))("%s allocates nothing", (_, c) => {
     const inputs = c.inputs.map(toTensor);
     const Module = (nn as unknown as Record<string, new (o: unknown) => torch.nn.Module>)[c.op.slice(3)];
-    const options = Object.fromEntries(Object.entries(c.options).map(([k, v]) => [k, v && typeof v === "object" ? toTensor(v as never) : v]));
+    const options = Object.fromEntries(
+      Object.entries(c.options).map(([k, v]) => [k, v && typeof v === "object" ? toTensor(v as never) : v]),
+    );
     const module = new Module(options);
     const spy = jest.spyOn(dtypeModule, "allocate");
     try {
@@ -40,11 +42,20 @@ describe("golden seed examples (the notes)", () => {
   test.each(cases.map((c) => [c.id, c] as const))("%s", (_, c) => replay(c));
 
   test("the printed values of the notes", () => {
-    const logits = torch.tensor([[0.1, 0.2, 0.7], [0.4, 0.5, 0.1]], { requiresGrad: true });
+    const logits = torch.tensor(
+      [
+        [0.1, 0.2, 0.7],
+        [0.4, 0.5, 0.1],
+      ],
+      { requiresGrad: true },
+    );
     const target = torch.tensor([2, 1], { dtype: "int64" });
     const loss = new nn.CrossEntropyLoss().forward(logits, target);
     expect(loss.toString()).toBe("tensor(0.8569, grad_fn=<NllLossBackward0>)");
-    const oneHot = torch.tensor([[0, 0, 1], [0, 1, 0]]);
+    const oneHot = torch.tensor([
+      [0, 0, 1],
+      [0, 1, 0],
+    ]);
     expect(new nn.BCEWithLogitsLoss().forward(logits, oneHot).item()).toBeCloseTo(0.6795, 4);
     const binary = new nn.BCEWithLogitsLoss().forward(torch.tensor([0.6, 0.3]), torch.tensor([0, 1]));
     expect(binary.item()).toBeCloseTo(0.7959, 4);
@@ -54,7 +65,11 @@ describe("golden seed examples (the notes)", () => {
 /** Random float64 leaf of `shape` with values in [lo, hi). */
 function leaf(rng: Rng, shape: number[], lo: number, hi: number): torch.Tensor {
   const n = shape.reduce((a, b) => a * b, 1);
-  return torch.tensor(rng.values(n, lo, hi), { dtype: "float64" }).reshape(shape).detach().requiresGrad_(true);
+  return torch
+    .tensor(rng.values(n, lo, hi), { dtype: "float64" })
+    .reshape(shape)
+    .detach()
+    .requiresGrad_(true);
 }
 
 /** Random class indices for `shape`, some set to `ignoreIndex`, at least one kept. */
@@ -66,7 +81,9 @@ function classTargets(rng: Rng, shape: number[], c: number, ignoreIndex: number 
     while (t === ignoreIndex) t = rng.int(0, c - 1);
     return t;
   };
-  const values = Array.from({ length: n }, (_, i) => (i === 0 ? kept() : ignoreIndex !== undefined && rng.next() < 0.3 ? ignoreIndex : rng.int(0, c - 1)));
+  const values = Array.from({ length: n }, (_, i) =>
+    i === 0 ? kept() : ignoreIndex !== undefined && rng.next() < 0.3 ? ignoreIndex : rng.int(0, c - 1),
+  );
   return torch.tensor(values, { dtype: "int64" }).reshape(shape);
 }
 
@@ -138,7 +155,13 @@ const unsigned = (t: torch.Tensor) => Array.from(t.toArray(), (v) => v + 0);
 describe("extreme logits stay finite", () => {
   test.each(["float32", "float64"] as const)("crossEntropy with ±1000 and ±1e30 (%s)", (dtype) => {
     for (const big of [1000, 1e30]) {
-      const x = torch.tensor([[big, -big, 0], [-big, big, 1]], { dtype, requiresGrad: true });
+      const x = torch.tensor(
+        [
+          [big, -big, 0],
+          [-big, big, 1],
+        ],
+        { dtype, requiresGrad: true },
+      );
       const target = torch.tensor([1, 1], { dtype: "int64" });
       const none = F.crossEntropy(x, target, { reduction: "none" });
       expect(unsigned(none)).toEqual([dtype === "float32" ? Math.fround(2 * big) : 2 * big, 0]);
@@ -146,7 +169,10 @@ describe("extreme logits stay finite", () => {
       expect(Number.isFinite(loss.item())).toBe(true);
       F.crossEntropy(x, target).backward();
       // softmax - one-hot, over 2 samples
-      expect(x.grad!.tolist()).toEqual([[0.5, -0.5, 0], [0, 0, 0]]);
+      expect(x.grad!.tolist()).toEqual([
+        [0.5, -0.5, 0],
+        [0, 0, 0],
+      ]);
     }
   });
 
@@ -154,7 +180,12 @@ describe("extreme logits stay finite", () => {
     const x = torch.tensor([1e30, -1e30, 1000, -1000], { dtype, requiresGrad: true });
     const y = torch.tensor([0, 1, 0.5, 0.5], { dtype });
     const none = F.binaryCrossEntropyWithLogits(x, y, { reduction: "none", posWeight: torch.tensor([1], { dtype }) });
-    expect(none.tolist()).toEqual([dtype === "float32" ? Math.fround(1e30) : 1e30, dtype === "float32" ? Math.fround(1e30) : 1e30, 500, 500]);
+    expect(none.tolist()).toEqual([
+      dtype === "float32" ? Math.fround(1e30) : 1e30,
+      dtype === "float32" ? Math.fround(1e30) : 1e30,
+      500,
+      500,
+    ]);
     none.sum().backward();
     expect(x.grad!.tolist()).toEqual([1, -1, 0.5, -0.5]);
   });
@@ -170,7 +201,14 @@ describe("extreme logits stay finite", () => {
 });
 
 describe("PyTorch's edge cases, stated directly", () => {
-  const x = () => torch.tensor([[0.1, 0.2, 0.7], [0.4, 0.5, 0.1]], { requiresGrad: true });
+  const x = () =>
+    torch.tensor(
+      [
+        [0.1, 0.2, 0.7],
+        [0.4, 0.5, 0.1],
+      ],
+      { requiresGrad: true },
+    );
 
   test("every target ignored with mean: NaN loss and an exactly-zero gradient", () => {
     const input = x();
@@ -276,7 +314,9 @@ describe("loss modules", () => {
     const opts = { weight: torch.rand([4]), ignoreIndex: 3, reduction: "sum" as const, labelSmoothing: 0.2 };
     expect(new nn.CrossEntropyLoss(opts).forward(x, t).item()).toBe(F.crossEntropy(x, t, opts).item());
     const p = torch.rand([3, 4]);
-    expect(new nn.BCELoss({ reduction: "none" }).forward(p, p).tolist()).toEqual(F.binaryCrossEntropy(p, p, { reduction: "none" }).tolist());
+    expect(new nn.BCELoss({ reduction: "none" }).forward(p, p).tolist()).toEqual(
+      F.binaryCrossEntropy(p, p, { reduction: "none" }).tolist(),
+    );
   });
 
   test("an invalid reduction fails when the loss is computed, as in PyTorch", () => {

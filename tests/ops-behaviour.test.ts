@@ -123,14 +123,32 @@ describe("long graphs", () => {
   });
 
   test("a chain of 10,000 matmuls", () => {
-    const x = torch.tensor([[1, 0], [0, 1]], { requiresGrad: true, dtype: "float64" });
-    const r = torch.tensor([[0, -1], [1, 0]], { dtype: "float64" }); // a quarter turn
+    const x = torch.tensor(
+      [
+        [1, 0],
+        [0, 1],
+      ],
+      { requiresGrad: true, dtype: "float64" },
+    );
+    const r = torch.tensor(
+      [
+        [0, -1],
+        [1, 0],
+      ],
+      { dtype: "float64" },
+    ); // a quarter turn
     let y = x;
     for (let i = 0; i < 10_000; i++) y = y.matmul(r);
     y.sum().backward();
     // r^10000 is the identity, so y = x and d sum(x r^n) / dx = ones @ (r^n)^T = ones.
-    expect(y.tolist()).toEqual([[1, 0], [0, 1]]);
-    expect(x.grad!.tolist()).toEqual([[1, 1], [1, 1]]);
+    expect(y.tolist()).toEqual([
+      [1, 0],
+      [0, 1],
+    ]);
+    expect(x.grad!.tolist()).toEqual([
+      [1, 1],
+      [1, 1],
+    ]);
   });
 });
 
@@ -214,14 +232,27 @@ describe("matmul", () => {
     const out = int64([1, 2, 3, 4], [2, 2]).matmul(int64([5, 6], [2, 1]));
     expect(out.dtype).toBe("int64");
     expect(out.tolist()).toEqual([[17], [39]]);
-    expect(int64([1, 2, 3]).matmul(int64([4, 5, 6])).item()).toBe(32);
+    expect(
+      int64([1, 2, 3])
+        .matmul(int64([4, 5, 6]))
+        .item(),
+    ).toBe(32);
   });
 
   test("agrees with a plain triple loop on shapes that cross every block and tail of the kernel", () => {
     torch.manualSeed(7);
     const shapes: Array<[number, number, number]> = [
-      [1, 1, 1], [1, 7, 5], [5, 7, 1], [2, 9, 3], [3, 5, 9], [4, 4, 4], [5, 6, 7], [17, 33, 9],
-      [130, 300, 37], [6, 513, 1030], [129, 2, 131],
+      [1, 1, 1],
+      [1, 7, 5],
+      [5, 7, 1],
+      [2, 9, 3],
+      [3, 5, 9],
+      [4, 4, 4],
+      [5, 6, 7],
+      [17, 33, 9],
+      [130, 300, 37],
+      [6, 513, 1030],
+      [129, 2, 131],
     ];
     for (const [m, k, n] of shapes) {
       const a = torch.randn([m, k], { dtype: "float64" });
@@ -246,7 +277,9 @@ describe("matmul", () => {
     const b = torch.randn([300, 9]);
     const exact = reference(a.double().tolist() as number[][], b.double().tolist() as number[][]);
     const got = a.matmul(b).tolist() as number[][];
-    got.forEach((row, i) => row.forEach((v, j) => expect(Math.abs(v - exact[i][j])).toBeLessThanOrEqual(Math.abs(exact[i][j]) * 6e-8 + 1e-12)));
+    got.forEach((row, i) =>
+      row.forEach((v, j) => expect(Math.abs(v - exact[i][j])).toBeLessThanOrEqual(Math.abs(exact[i][j]) * 6e-8 + 1e-12)),
+    );
   });
 
   test("batched results equal per-batch 2-D products, with broadcast batches", () => {
@@ -257,8 +290,14 @@ describe("matmul", () => {
     expect(out.shape).toEqual([3, 2, 4, 6]);
     for (let i = 0; i < 3; i++) {
       for (let j = 0; j < 2; j++) {
-        const single = a.indexSelect(0, int64([i])).reshape([4, 5]).matmul(b.indexSelect(0, int64([j])).reshape([5, 6]));
-        const slice = out.indexSelect(0, int64([i])).indexSelect(1, int64([j])).reshape([4, 6]);
+        const single = a
+          .indexSelect(0, int64([i]))
+          .reshape([4, 5])
+          .matmul(b.indexSelect(0, int64([j])).reshape([5, 6]));
+        const slice = out
+          .indexSelect(0, int64([i]))
+          .indexSelect(1, int64([j]))
+          .reshape([4, 6]);
         expect(slice.tolist()).toEqual(single.tolist());
       }
     }
@@ -268,10 +307,18 @@ describe("matmul", () => {
 // ---- indexing ----------------------------------------------------------------------------
 
 describe("gather, scatter, indexSelect", () => {
-  const x = torch.tensor([[1, 2, 3, 4], [5, 6, 7, 8], [9, 10, 11, 12]]);
+  const x = torch.tensor([
+    [1, 2, 3, 4],
+    [5, 6, 7, 8],
+    [9, 10, 11, 12],
+  ]);
 
   test("gather values and errors", () => {
-    expect(x.gather(1, int64([3, 0, 1, 1, 2, 2], [3, 2])).tolist()).toEqual([[4, 1], [6, 6], [11, 11]]);
+    expect(x.gather(1, int64([3, 0, 1, 1, 2, 2], [3, 2])).tolist()).toEqual([
+      [4, 1],
+      [6, 6],
+      [11, 11],
+    ]);
     expect(x.gather(0, int64([2, 0, 1, 2], [1, 4])).tolist()).toEqual([[9, 2, 7, 12]]);
     expect(torch.gather(x, -1, int64([0, 1, 2], [3, 1])).tolist()).toEqual([[1], [6], [11]]);
     expect(messageOf(() => x.gather(1, int64([5], [1, 1])))).toBe("index 5 is out of bounds for dimension 1 with size 4");
@@ -287,26 +334,56 @@ describe("gather, scatter, indexSelect", () => {
   test("scatter is not in place, takes a tensor, a number or {value}, and names its nodes", () => {
     const base = torch.zeros([2, 4], { requiresGrad: true });
     const index = int64([1, 3, 0, 2], [2, 2]);
-    const src = torch.tensor([[10, 20, 30], [40, 50, 60]], { requiresGrad: true });
+    const src = torch.tensor(
+      [
+        [10, 20, 30],
+        [40, 50, 60],
+      ],
+      { requiresGrad: true },
+    );
     const out = base.scatter(1, index, src);
-    expect(out.tolist()).toEqual([[0, 10, 0, 20], [40, 0, 50, 0]]);
-    expect(base.tolist()).toEqual([[0, 0, 0, 0], [0, 0, 0, 0]]);
+    expect(out.tolist()).toEqual([
+      [0, 10, 0, 20],
+      [40, 0, 50, 0],
+    ]);
+    expect(base.tolist()).toEqual([
+      [0, 0, 0, 0],
+      [0, 0, 0, 0],
+    ]);
     expect(out.gradFn!.name).toBe("ScatterBackward0");
     const byValue = torch.scatter(base, 1, index, { value: 1 });
-    expect(byValue.tolist()).toEqual([[0, 1, 0, 1], [1, 0, 1, 0]]);
+    expect(byValue.tolist()).toEqual([
+      [0, 1, 0, 1],
+      [1, 0, 1, 0],
+    ]);
     expect(byValue.gradFn!.name).toBe("ScatterBackward1");
-    expect(base.scatter(1, index, 2.5).tolist()).toEqual([[0, 2.5, 0, 2.5], [2.5, 0, 2.5, 0]]);
+    expect(base.scatter(1, index, 2.5).tolist()).toEqual([
+      [0, 2.5, 0, 2.5],
+      [2.5, 0, 2.5, 0],
+    ]);
 
     // Gradients: the overwritten places get none; src gets g gathered (zeros where not used).
-    const g = torch.tensor([[1, 2, 3, 4], [5, 6, 7, 8]]);
+    const g = torch.tensor([
+      [1, 2, 3, 4],
+      [5, 6, 7, 8],
+    ]);
     out.backward(g);
-    expect(base.grad!.tolist()).toEqual([[1, 0, 3, 0], [0, 6, 0, 8]]);
-    expect(src.grad!.tolist()).toEqual([[2, 4, 0], [5, 7, 0]]);
+    expect(base.grad!.tolist()).toEqual([
+      [1, 0, 3, 0],
+      [0, 6, 0, 8],
+    ]);
+    expect(src.grad!.tolist()).toEqual([
+      [2, 4, 0],
+      [5, 7, 0],
+    ]);
   });
 
   test("multi-hot targets, as the API page describes", () => {
     const labels = int64([0, 2, 1, 1], [2, 2]);
-    expect(torch.zeros([2, 3]).scatter(1, labels, 1).tolist()).toEqual([[1, 0, 1], [0, 1, 0]]);
+    expect(torch.zeros([2, 3]).scatter(1, labels, 1).tolist()).toEqual([
+      [1, 0, 1],
+      [0, 1, 0],
+    ]);
   });
 
   test("scatter errors", () => {
@@ -325,12 +402,27 @@ describe("gather, scatter, indexSelect", () => {
   });
 
   test("indexSelect values, a 0-d index, errors and IndexSelectBackward0", () => {
-    const w = torch.tensor([[1, 2], [3, 4], [5, 6]], { requiresGrad: true });
+    const w = torch.tensor(
+      [
+        [1, 2],
+        [3, 4],
+        [5, 6],
+      ],
+      { requiresGrad: true },
+    );
     const out = w.indexSelect(0, int64([2, 0, 2]));
-    expect(out.tolist()).toEqual([[5, 6], [1, 2], [5, 6]]);
+    expect(out.tolist()).toEqual([
+      [5, 6],
+      [1, 2],
+      [5, 6],
+    ]);
     expect(out.gradFn!.name).toBe("IndexSelectBackward0");
     out.backward(torch.ones([3, 2]));
-    expect(w.grad!.tolist()).toEqual([[1, 1], [0, 0], [2, 2]]);
+    expect(w.grad!.tolist()).toEqual([
+      [1, 1],
+      [0, 0],
+      [2, 2],
+    ]);
     expect(w.indexSelect(1, torch.tensor(1, { dtype: "int64" })).tolist()).toEqual([[2], [4], [6]]);
     expect(w.indexSelect(0, int64([])).shape).toEqual([0, 2]);
     expect(messageOf(() => w.indexSelect(0, int64([3])))).toBe("index out of range in self");
@@ -340,7 +432,6 @@ describe("gather, scatter, indexSelect", () => {
   });
 });
 
-
 describe("embeddingBag", () => {
   const weight = () => torch.arange(0, 12, { dtype: "float32" }).reshape([6, 2]).detach().requiresGrad_(true);
 
@@ -349,13 +440,22 @@ describe("embeddingBag", () => {
     const indices = int64([1, 2, 4, 5, 4, 3]);
     const offsets = int64([0, 2, 2, 6]); // bags [1,2], [], [4,5,4,3], []
     expect(torch.embeddingBag(w, indices, offsets, { mode: "sum" }).tolist()).toEqual([
-      [6, 8], [0, 0], [32, 36], [0, 0],
+      [6, 8],
+      [0, 0],
+      [32, 36],
+      [0, 0],
     ]);
     expect(torch.embeddingBag(w, indices, offsets, { mode: "mean" }).tolist()).toEqual([
-      [3, 4], [0, 0], [8, 9], [0, 0],
+      [3, 4],
+      [0, 0],
+      [8, 9],
+      [0, 0],
     ]);
     expect(torch.embeddingBag(w, indices, offsets, { mode: "max" }).tolist()).toEqual([
-      [4, 5], [0, 0], [10, 11], [0, 0],
+      [4, 5],
+      [0, 0],
+      [10, 11],
+      [0, 0],
     ]);
     const out = torch.embeddingBag(w, indices, offsets);
     expect(out.gradFn!.name).toBe("EmbeddingBagBackward0");
@@ -383,41 +483,93 @@ describe("embeddingBag", () => {
   test("the weight gradient is written only in touched rows, and the leaf's slot visits only those", () => {
     const w = weight();
     const out = torch.embeddingBag(w, int64([4, 1, 4, 0]), int64([0, 3]), { mode: "mean" });
-    const [grad] = torch.autograd.grad([out], [w], { gradOutputs: [torch.tensor([[3, 6], [1, 1]])], retainGraph: true });
-    expect(grad!.tolist()).toEqual([[1, 1], [1, 2], [0, 0], [0, 0], [2, 4], [0, 0]]);
-    out.backward(torch.tensor([[3, 6], [1, 1]]));
+    const [grad] = torch.autograd.grad([out], [w], {
+      gradOutputs: [
+        torch.tensor([
+          [3, 6],
+          [1, 1],
+        ]),
+      ],
+      retainGraph: true,
+    });
+    expect(grad!.tolist()).toEqual([
+      [1, 1],
+      [1, 2],
+      [0, 0],
+      [0, 0],
+      [2, 4],
+      [0, 0],
+    ]);
+    out.backward(
+      torch.tensor([
+        [3, 6],
+        [1, 1],
+      ]),
+    );
     expect(visitedRows(w)).toEqual([0, 1, 4]);
     expect(w.grad!.tolist()).toEqual(grad!.tolist());
 
     const w2 = weight();
     const [grad2] = torch.autograd.grad([torch.embeddingBag(w2, int64([2, 2, 5]), int64([0, 1, 3]), { mode: "max" }).sum()], [w2]);
-    torch.embeddingBag(w2, int64([2, 2, 5]), int64([0, 1, 3]), { mode: "max" }).sum().backward();
+    torch
+      .embeddingBag(w2, int64([2, 2, 5]), int64([0, 1, 3]), { mode: "max" })
+      .sum()
+      .backward();
     expect(visitedRows(w2)).toEqual([2, 5]);
-    expect(grad2!.tolist()).toEqual([[0, 0], [0, 0], [1, 1], [0, 0], [0, 0], [1, 1]]); // bags [2], [2, 5], []
+    expect(grad2!.tolist()).toEqual([
+      [0, 0],
+      [0, 0],
+      [1, 1],
+      [0, 0],
+      [0, 0],
+      [1, 1],
+    ]); // bags [2], [2, 5], []
 
     // Only those rows are non-zero in the leaf's .grad.
     const w3 = weight();
-    torch.embeddingBag(w3, int64([3, 1, 3]), int64([0, 1]), { mode: "sum" }).sum().backward();
+    torch
+      .embeddingBag(w3, int64([3, 1, 3]), int64([0, 1]), { mode: "sum" })
+      .sum()
+      .backward();
     expect(visitedRows(w3)).toEqual([1, 3]);
-    expect(w3.grad!.tolist()).toEqual([[0, 0], [1, 1], [0, 0], [2, 2], [0, 0], [0, 0]]);
+    expect(w3.grad!.tolist()).toEqual([
+      [0, 0],
+      [1, 1],
+      [0, 0],
+      [2, 2],
+      [0, 0],
+      [0, 0],
+    ]);
   });
 
   test("perSampleWeights (sum only), includeLastOffset, paddingIdx, 2-D input", () => {
     const w = weight();
     const psw = torch.tensor([2, 0.5, -1], { requiresGrad: true });
     const out = torch.embeddingBag(w, int64([1, 3, 5]), int64([0, 2]), { mode: "sum", perSampleWeights: psw });
-    expect(out.tolist()).toEqual([[2 * 2 + 0.5 * 6, 2 * 3 + 0.5 * 7], [-10, -11]]);
+    expect(out.tolist()).toEqual([
+      [2 * 2 + 0.5 * 6, 2 * 3 + 0.5 * 7],
+      [-10, -11],
+    ]);
     out.sum().backward();
     expect(psw.grad!.tolist()).toEqual([5, 13, 21]);
 
     const last = torch.embeddingBag(weight(), int64([1, 3, 5, 0]), int64([0, 2, 3]), { mode: "sum", includeLastOffset: true });
-    expect(last.tolist()).toEqual([[8, 10], [10, 11]]);
+    expect(last.tolist()).toEqual([
+      [8, 10],
+      [10, 11],
+    ]);
 
     const padded = torch.embeddingBag(weight(), int64([0, 2, 0, 0]), int64([0, 2]), { mode: "mean", paddingIdx: 0 });
-    expect(padded.tolist()).toEqual([[4, 5], [0, 0]]);
+    expect(padded.tolist()).toEqual([
+      [4, 5],
+      [0, 0],
+    ]);
 
     const fixed = torch.embeddingBag(weight(), int64([1, 2, 3, 4], [2, 2]), null, { mode: "sum" });
-    expect(fixed.tolist()).toEqual([[6, 8], [14, 16]]);
+    expect(fixed.tolist()).toEqual([
+      [6, 8],
+      [14, 16],
+    ]);
   });
 
   test("validation in PyTorch's words", () => {
@@ -445,8 +597,12 @@ describe("embeddingBag", () => {
       "embedding_bag: If per_sample_weights ([3]) is not None, then it must have the same shape as the input ([4])",
     );
     expect(messageOf(() => torch.embeddingBag(w, ids, null))).toBe("offsets has to be a 1D Tensor but got None");
-    expect(messageOf(() => torch.embeddingBag(w, int64([0, 1], [1, 2]), int64([0])))).toMatch(/^if input is 2D, then offsets has to be None/);
-    expect(messageOf(() => torch.embeddingBag(w, ids, int64([0]), { mode: "min" as "sum" }))).toBe("mode has to be one of sum, mean or max");
+    expect(messageOf(() => torch.embeddingBag(w, int64([0, 1], [1, 2]), int64([0])))).toMatch(
+      /^if input is 2D, then offsets has to be None/,
+    );
+    expect(messageOf(() => torch.embeddingBag(w, ids, int64([0]), { mode: "min" as "sum" }))).toBe(
+      "mode has to be one of sum, mean or max",
+    );
     expect(messageOf(() => torch.embeddingBag(w, torch.tensor([0, 1]), int64([0])))).toBe(
       "Expected tensor for argument #1 'indices' to have one of the following scalar types: Long, Int; but got torch.FloatTensor instead (while checking arguments for embedding_bag)",
     );

@@ -31,8 +31,7 @@ describe("the packed package", () => {
     console.log(y.toString());
     console.log(JSON.stringify(x.grad.tolist()));
   `;
-  const expected =
-    "tensor([[0.3000, 0.4000, 0.3000],\n        [0.7000, 0.1000, 0.2000]], grad_fn=<LogBackward0>)\n[[1,1,1],[1,1,1]]\n";
+  const expected = "tensor([[0.3000, 0.4000, 0.3000],\n        [0.7000, 0.1000, 0.2000]], grad_fn=<LogBackward0>)\n[[1,1,1],[1,1,1]]\n";
 
   test("require('torchlet') works", () => {
     fs.writeFileSync(path.join(scratch, "use.cjs"), `const torch = require("torchlet");\n${program}`);
@@ -40,7 +39,10 @@ describe("the packed package", () => {
   });
 
   test("import from 'torchlet' works", () => {
-    fs.writeFileSync(path.join(scratch, "use.mjs"), `import * as torch from "torchlet";\nimport { tensor } from "torchlet";\nif (typeof tensor !== "function") throw new Error("no named export");\n${program}`);
+    fs.writeFileSync(
+      path.join(scratch, "use.mjs"),
+      `import * as torch from "torchlet";\nimport { tensor } from "torchlet";\nif (typeof tensor !== "function") throw new Error("no named export");\n${program}`,
+    );
     expect(run("node", ["use.mjs"], scratch)).toBe(expected);
   });
 
@@ -51,7 +53,16 @@ describe("the packed package", () => {
   test("a strict TypeScript project without Node's types or the DOM compiles against the installed package", () => {
     // tests/consumer/app.ts uses tensors, losses, nn, optim and safetensors bytes (tests/public-types.test.ts).
     fs.copyFileSync(path.join(__dirname, "consumer", "app.ts"), path.join(scratch, "app.ts"));
-    const compilerOptions = { strict: true, types: [], lib: ["ES2022"], skipLibCheck: false, target: "ES2022", module: "node16", moduleResolution: "node16", noEmit: true };
+    const compilerOptions = {
+      strict: true,
+      types: [],
+      lib: ["ES2022"],
+      skipLibCheck: false,
+      target: "ES2022",
+      module: "node16",
+      moduleResolution: "node16",
+      noEmit: true,
+    };
     fs.writeFileSync(path.join(scratch, "tsconfig.json"), JSON.stringify({ compilerOptions, files: ["app.ts"] }));
     const tsc = require.resolve("typescript/bin/tsc", { paths: [root] });
     expect(run("node", [tsc, "-p", "tsconfig.json", "--pretty", "false"], scratch)).toBe("");

@@ -36,7 +36,13 @@ describe("printing.json through the public API", () => {
 
 describe("printing what the issue shows", () => {
   test("log(softmax) prints with its grad_fn", () => {
-    const x = torch.tensor([[0.3, 0.4, 0.3], [0.7, 0.1, 0.2]], { requiresGrad: true });
+    const x = torch.tensor(
+      [
+        [0.3, 0.4, 0.3],
+        [0.7, 0.1, 0.2],
+      ],
+      { requiresGrad: true },
+    );
     expect(x.softmax(1).log().toString()).toBe(
       "tensor([[-1.1331, -1.0331, -1.1331],\n        [-0.7679, -1.3679, -1.2679]], grad_fn=<LogBackward0>)",
     );

@@ -46,7 +46,10 @@ const consumerOptions = {
 // Each line must fail with the error beside it, and nothing else in the file may fail.
 const mustFail: Array<[code: string, expected: string]> = [
   ["const s: string = new torch.nn.Linear(3, 2).forward(x);", "error TS2322: Type 'Tensor' is not assignable to type 'string'."],
-  ["const t: string = new torch.nn.Sequential(new torch.nn.ReLU()).forward(x);", "error TS2322: Type 'Tensor' is not assignable to type 'string'."],
+  [
+    "const t: string = new torch.nn.Sequential(new torch.nn.ReLU()).forward(x);",
+    "error TS2322: Type 'Tensor' is not assignable to type 'string'.",
+  ],
   ["const u: string = new Net().forward(x);", "error TS2322: Type 'Tensor' is not assignable to type 'string'."],
   ["const v: string = module.forward(x);", "error TS2322: Type 'unknown' is not assignable to type 'string'."],
 ];

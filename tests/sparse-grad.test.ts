@@ -70,7 +70,11 @@ describe("reading .grad after an embedding bag's backward", () => {
   test("matches an indexSelect + matmul formulation", () => {
     // Integer weights keep every sum exact, whatever order either formulation adds in.
     const { indices, offsets } = batches[1]; // bags [17], [0, 8, 8], [12]
-    const c = torch.tensor([[1, -2, 3], [4, 5, -6], [-7, 8, 9]]);
+    const c = torch.tensor([
+      [1, -2, 3],
+      [4, 5, -6],
+      [-7, 8, 9],
+    ]);
     const w = table();
     torch.embeddingBag(w, int64(indices), int64(offsets), { mode: "sum" }).mul(c).sum().backward();
 
@@ -80,7 +84,11 @@ describe("reading .grad after an embedding bag's backward", () => {
       [0, 1, 1, 1, 0],
       [0, 0, 0, 0, 1],
     ]);
-    membership.matmul(v.indexSelect(0, int64(indices))).mul(c).sum().backward();
+    membership
+      .matmul(v.indexSelect(0, int64(indices)))
+      .mul(c)
+      .sum()
+      .backward();
     expect(bits(w.grad!)).toEqual(bits(v.grad!));
     expect(w.grad!.tolist()).toEqual(
       Array.from({ length: 40 }, (_, r) => ({ 17: [1, -2, 3], 0: [4, 5, -6], 8: [8, 10, -12], 12: [-7, 8, 9] })[r] ?? [0, 0, 0]),
@@ -182,7 +190,7 @@ describe("zeroGrad", () => {
     expect(bits(bag.weight.grad!)).toEqual(new Array(120).fill(0));
     run();
     expect(bag.weight.grad!.sum(1).tolist()).toEqual(
-      Array.from({ length: 40 }, (_, r) => 3 * ([3, 17, 3, 25, 8, 39].filter((i) => i === r).length)),
+      Array.from({ length: 40 }, (_, r) => 3 * [3, 17, 3, 25, 8, 39].filter((i) => i === r).length),
     );
   });
 });

@@ -57,7 +57,15 @@ function bothWays<T>(fn: () => T): [T, T] {
   }
 }
 
-const shapes: Array<[number, number]> = [[1, 1], [3, 1], [2, 3], [7, 5], [12, 17], [6, 1000], [5, 4096]];
+const shapes: Array<[number, number]> = [
+  [1, 1],
+  [3, 1],
+  [2, 3],
+  [7, 5],
+  [12, 17],
+  [6, 1000],
+  [5, 4096],
+];
 
 /** `TORCHLET_NO_WASM=1 npm test` runs the suites on TypeScript alone: the module is then not expected to load. */
 const testWasm = process.env.TORCHLET_NO_WASM === "1" ? test.skip : test;
@@ -155,7 +163,9 @@ describe("BCEWithLogits: wasm against TypeScript", () => {
   test("max(x, 0) + log1p(exp(-|x|)) within 4 float32 ulps across the range", () => {
     const xs: number[] = [];
     for (let v = -120; v <= 120; v += 0.0137) xs.push(v);
-    const [w, t] = bothWays(() => F.binaryCrossEntropyWithLogits(torch.tensor(xs, { dtype: "float32" }), torch.zeros([xs.length]), { reduction: "none" }).toArray());
+    const [w, t] = bothWays(() =>
+      F.binaryCrossEntropyWithLogits(torch.tensor(xs, { dtype: "float32" }), torch.zeros([xs.length]), { reduction: "none" }).toArray(),
+    );
     for (let i = 0; i < xs.length; i++) {
       expect(Math.abs(w[i] - t[i])).toBeLessThanOrEqual(Math.abs(t[i]) * 2 ** -21 + 1.7e-38);
     }

@@ -21,7 +21,19 @@ function randomArray(n: number): Float32Array {
 }
 
 /** C = A @ B in float64 over strided operands, and the sum of |A(i,k) B(k,j)| for the bound. */
-function reference(M: number, N: number, K: number, a: Float32Array, aOff: number, ars: number, acs: number, b: Float32Array, bOff: number, brs: number, bcs: number) {
+function reference(
+  M: number,
+  N: number,
+  K: number,
+  a: Float32Array,
+  aOff: number,
+  ars: number,
+  acs: number,
+  b: Float32Array,
+  bOff: number,
+  brs: number,
+  bcs: number,
+) {
   const c = new Float64Array(M * N);
   const mag = new Float64Array(M * N);
   for (let i = 0; i < M; i++) {
@@ -44,7 +56,16 @@ function reference(M: number, N: number, K: number, a: Float32Array, aOff: numbe
  * Summed in doubles and rounded once to float32: within half an ulp of float32 (2^-24 relative)
  * of the exact sum, plus the double summation's own K * 2^-53 * sum |terms|.
  */
-function expectNear(got: ArrayLike<number>, want: { c: Float64Array; mag: Float64Array }, K: number, at = 0, rs = 0, cs = 1, M = 0, N = want.c.length) {
+function expectNear(
+  got: ArrayLike<number>,
+  want: { c: Float64Array; mag: Float64Array },
+  K: number,
+  at = 0,
+  rs = 0,
+  cs = 1,
+  M = 0,
+  N = want.c.length,
+) {
   const rows = M || 1;
   const cols = M ? N : want.c.length;
   for (let i = 0; i < rows; i++) {
@@ -58,9 +79,24 @@ function expectNear(got: ArrayLike<number>, want: { c: Float64Array; mag: Float6
 }
 
 const SHAPES: Array<[number, number, number]> = [
-  [1, 1, 1], [2, 2, 2], [6, 8, 1], [6, 8, 5], [7, 9, 3], [5, 7, 11], [12, 16, 33], [13, 17, 19],
-  [1, 17, 40], [17, 1, 40], [3, 50, 7], [50, 3, 7], [96, 8, 256], [97, 9, 257], [100, 130, 300],
-  [200, 70, 513], [64, 2100, 20], [31, 2049, 9],
+  [1, 1, 1],
+  [2, 2, 2],
+  [6, 8, 1],
+  [6, 8, 5],
+  [7, 9, 3],
+  [5, 7, 11],
+  [12, 16, 33],
+  [13, 17, 19],
+  [1, 17, 40],
+  [17, 1, 40],
+  [3, 50, 7],
+  [50, 3, 7],
+  [96, 8, 256],
+  [97, 9, 257],
+  [100, 130, 300],
+  [200, 70, 513],
+  [64, 2100, 20],
+  [31, 2049, 9],
 ];
 
 /** `TORCHLET_NO_WASM=1 npm test` runs the suites on the TypeScript kernel; the kernel's own checks then skip. */
@@ -99,10 +135,22 @@ describeWasm("the wasm kernel", () => {
 
   test("the TypeScript kernel and the wasm kernel agree through torch.matmul, forward and backward", () => {
     const cases: Array<[number[], number[]]> = [
-      [[70, 90], [90, 50]],
-      [[3, 40, 33], [33, 29]],
-      [[2, 3, 25, 19], [3, 19, 31]],
-      [[130, 7], [7, 260]],
+      [
+        [70, 90],
+        [90, 50],
+      ],
+      [
+        [3, 40, 33],
+        [33, 29],
+      ],
+      [
+        [2, 3, 25, 19],
+        [3, 19, 31],
+      ],
+      [
+        [130, 7],
+        [7, 260],
+      ],
     ];
     const previous = setWasmThreshold(0);
     try {
@@ -138,7 +186,9 @@ describeWasm("the wasm kernel", () => {
   });
 
   test("Linear forward and backward agree on both kernels (dense and bag-of-words inputs)", () => {
-    const n = 40, inF = 70, outF = 30;
+    const n = 40,
+      inF = 70,
+      outF = 30;
     const X = torch.tensor(Array.from(randomArray(n * inF))).reshape([n, inF]);
     const counts = torch.tensor(Array.from(randomArray(n * inF), (v) => (v > 0.9 ? 2 : 0))).reshape([n, inF]);
     const W = torch.tensor(Array.from(randomArray(outF * inF))).reshape([outF, inF]);
@@ -172,7 +222,13 @@ describeWasm("the wasm kernel", () => {
   });
 
   test("float64 products: the same sums in the same order as the TypeScript kernel, bit for bit", () => {
-    for (const [M, N, K] of [[20, 30, 40], [7, 300, 600], [130, 9, 257], [2, 50, 70], [64, 64, 64]]) {
+    for (const [M, N, K] of [
+      [20, 30, 40],
+      [7, 300, 600],
+      [130, 9, 257],
+      [2, 50, 70],
+      [64, 64, 64],
+    ]) {
       const a = Float64Array.from(randomArray(M * K), (v) => v * Math.PI);
       const b = Float64Array.from(randomArray(K * N), (v) => v / 3);
       const viaWasm = new Float64Array(M * N);
@@ -205,7 +261,9 @@ describeWasm("the wasm kernel", () => {
   });
 
   test("gemmRowMajor runs both kernels on a product with non-finite entries the same way", () => {
-    const M = 20, N = 30, K = 40;
+    const M = 20,
+      N = 30,
+      K = 40;
     const a = randomArray(M * K);
     const b = randomArray(K * N);
     a[5] = Infinity;
@@ -288,7 +346,10 @@ describe("falling back to the TypeScript kernel", () => {
 
 describe("golden matmul cases on each kernel", () => {
   const matmulCases = loadCases("ops.json").filter((c) => c.op === "matmul" && !c.error);
-  test.each([["wasm", true], ["TypeScript (TORCHLET_NO_WASM=1)", false]] as const)("%s", (_, useWasm) => {
+  test.each([
+    ["wasm", true],
+    ["TypeScript (TORCHLET_NO_WASM=1)", false],
+  ] as const)("%s", (_, useWasm) => {
     expect(matmulCases.length).toBeGreaterThan(5);
     const previousThreshold = setWasmThreshold(0);
     const previous = setWasmEnabled(useWasm);

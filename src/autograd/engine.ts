@@ -127,7 +127,8 @@ function countDependencies(roots: readonly Node[]): Map<Node, number> {
 function addInto(pending: Map<Node, Grad>, node: Node, grad: Grad): void {
   const existing = pending.get(node);
   if (existing === undefined) pending.set(node, grad);
-  else if (existing instanceof RowSparseGrad && grad instanceof RowSparseGrad && existing.dtype === grad.dtype) pending.set(node, existing.plus(grad));
+  else if (existing instanceof RowSparseGrad && grad instanceof RowSparseGrad && existing.dtype === grad.dtype)
+    pending.set(node, existing.plus(grad));
   else pending.set(node, freshGradient(add(asDense(existing), asDense(grad))));
 }
 

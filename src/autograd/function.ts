@@ -28,10 +28,12 @@ export function grad(
 ): Array<Tensor | null> {
   const outs = list(outputs);
   const ins = list(inputs);
-  const seeds = options.gradOutputs ? list(options.gradOutputs) : outs.map((o) => {
-    if (o.numel() !== 1) throw new Error("grad can be implicitly created only for scalar outputs");
-    return onesLike(o);
-  });
+  const seeds = options.gradOutputs
+    ? list(options.gradOutputs)
+    : outs.map((o) => {
+        if (o.numel() !== 1) throw new Error("grad can be implicitly created only for scalar outputs");
+        return onesLike(o);
+      });
   outs.forEach((o, i) => {
     if (!o.requiresGrad) throw new Error(`element ${i} of tensors does not require grad and does not have a grad_fn`);
     if (!sameShape(o.shape, seeds[i].shape)) {
@@ -131,7 +133,9 @@ export class Function {
   }
 
   static backward(_ctx: FunctionCtx, _gradOutput: Tensor): Tensor | null | Array<Tensor | null> {
-    throw new Error("You must implement either the backward or vjp method for your custom autograd.Function to use it with backward mode AD.");
+    throw new Error(
+      "You must implement either the backward or vjp method for your custom autograd.Function to use it with backward mode AD.",
+    );
   }
 
   static apply(...args: unknown[]): Tensor {
@@ -153,7 +157,9 @@ export class Function {
       return grads.map((gi, i) => {
         if (gi === null || gi === undefined || !tensorArgs[i]?.requiresGrad) return null;
         if (!sameShape(gi.shape, tensorArgs[i]!.shape)) {
-          throw new Error(`Function ${name} returned an invalid gradient at index ${i} - got [${gi.shape.join(", ")}] but expected shape compatible with [${tensorArgs[i]!.shape.join(", ")}]`);
+          throw new Error(
+            `Function ${name} returned an invalid gradient at index ${i} - got [${gi.shape.join(", ")}] but expected shape compatible with [${tensorArgs[i]!.shape.join(", ")}]`,
+          );
         }
         return gi;
       });

@@ -73,7 +73,8 @@ export class GradSlot {
   /** `t.grad = value`: the tensor itself becomes the gradient, as in PyTorch. */
   set(value: Tensor | null): void {
     if (value !== null) {
-      if (!(value instanceof Tensor)) throw new TypeError(`assigned grad expected to be a Tensor or None but got grad of type ${typeof value}`);
+      if (!(value instanceof Tensor))
+        throw new TypeError(`assigned grad expected to be a Tensor or None but got grad of type ${typeof value}`);
       if (value.dtype !== this.dtype) throw new Error("assigned grad has data of a different type");
       if (!sameShape(value.shape, this.shape)) throw new Error("assigned grad has data of a different size");
     }

@@ -24,7 +24,13 @@ export interface Periodic {
  */
 export function bceWithLogits(x: TypedArray, y: TypedArray, losses: TypedArray | null, grad: TypedArray | null, scale: number): number {
   if (onWasm(x, y, losses, grad)) {
-    const sum = bceWithLogitsOnWasm(x as Float32Array, y as Float32Array, losses as Float32Array | null, grad as Float32Array | null, scale);
+    const sum = bceWithLogitsOnWasm(
+      x as Float32Array,
+      y as Float32Array,
+      losses as Float32Array | null,
+      grad as Float32Array | null,
+      scale,
+    );
     if (sum !== null) return sum;
   }
   if (losses === null && grad !== null) return sumAndGradient(x, y, grad, scale);
@@ -101,7 +107,13 @@ function softplus(v: number): number {
  * With a positive-class weight p and/or a weight w: l = w * [(1 - y) * x + (1 + (p - 1) * y) * softplus(-x)]
  * per element, written to `losses`; returns their float64 sum.
  */
-export function weightedBceWithLogits(x: TypedArray, y: TypedArray, pos: Periodic | null, weight: Periodic | null, losses: TypedArray): number {
+export function weightedBceWithLogits(
+  x: TypedArray,
+  y: TypedArray,
+  pos: Periodic | null,
+  weight: Periodic | null,
+  losses: TypedArray,
+): number {
   let sum = 0;
   for (let i = 0; i < x.length; i++) {
     const positive = pos ? 1 + (pos.values[i % pos.period] - 1) * y[i] : 1;
@@ -155,7 +167,13 @@ function onWasm(x: TypedArray, y: TypedArray, losses: TypedArray | null, grad: T
  * `bceWithLogits` on the wasm kernel (assembly/bce-with-logits.as.ts): x and y are copied in, the
  * losses come back over x and the gradient over y. Null, computing nothing, when the data do not fit.
  */
-function bceWithLogitsOnWasm(x: Float32Array, y: Float32Array, losses: Float32Array | null, grad: Float32Array | null, scale: number): number | null {
+function bceWithLogitsOnWasm(
+  x: Float32Array,
+  y: Float32Array,
+  losses: Float32Array | null,
+  grad: Float32Array | null,
+  scale: number,
+): number | null {
   const n = x.length;
   const { exports, dataAt } = kernelModule();
   const yAt = dataAt + ((n + 3) & ~3);

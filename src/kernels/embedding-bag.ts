@@ -209,7 +209,16 @@ function bagSums(
  * rounded adds as a plain loop over the bag's indices would make; the bag's gradient is held in
  * locals, eight or four columns at a time.
  */
-function bagGradRows(gv: Float32Array, base: number, scale: number, at: Int32Array, start: number, stop: number, dim: number, values: Float32Array): void {
+function bagGradRows(
+  gv: Float32Array,
+  base: number,
+  scale: number,
+  at: Int32Array,
+  start: number,
+  stop: number,
+  dim: number,
+  values: Float32Array,
+): void {
   let j = 0;
   for (; j + 8 <= dim; j += 8) {
     const g0 = scale * gv[base + j];

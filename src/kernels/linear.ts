@@ -31,7 +31,15 @@ function matrix(data: TypedArray, rows: number, cols: number, transposed = false
  * out (n, outF) = bias + xs (n, inF) @ ws (outF, inF)^T, each sum in float64 with the bias added
  * before it is stored (rounded once in float32). `bias` has outF values or is null.
  */
-export function linearForward(xs: TypedArray, ws: TypedArray, bias: TypedArray | null, n: number, inF: number, outF: number, out: TypedArray): void {
+export function linearForward(
+  xs: TypedArray,
+  ws: TypedArray,
+  bias: TypedArray | null,
+  n: number,
+  inF: number,
+  outF: number,
+  out: TypedArray,
+): void {
   // Mostly-zero inputs (bag-of-words counts) visit only their non-zeros. Skipping 0 * w is exact
   // unless w is infinite or NaN, so a weight with such values takes the dense loop, as BLAS would.
   const sparse = outF > 1 && nonZeroCount(xs) * 4 < xs.length && allFinite(ws) ? csrOf(xs, n, inF) : null;

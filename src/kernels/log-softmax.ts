@@ -43,7 +43,12 @@ export function logSoftmaxForward(src: TypedArray, out: TypedArray, lanes: Lanes
 
 /** grad = g - exp(y) * sum(g) along each lane, from the forward's output y. */
 export function logSoftmaxBackward(g: TypedArray, y: TypedArray, grad: TypedArray, lanes: Lanes): void {
-  if (rowsOnWasm(lanes.inner, y, grad) && g instanceof Float32Array && backwardOnWasm(g, y as Float32Array, grad as Float32Array, lanes.outer, lanes.size)) return;
+  if (
+    rowsOnWasm(lanes.inner, y, grad) &&
+    g instanceof Float32Array &&
+    backwardOnWasm(g, y as Float32Array, grad as Float32Array, lanes.outer, lanes.size)
+  )
+    return;
   const step = lanes.inner;
   const size = lanes.size;
   forEachLane(lanes, (base) => {

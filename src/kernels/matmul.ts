@@ -197,36 +197,96 @@ function gemmBlocked(M: number, N: number, K: number, A: Mat, B: Mat, out: Typed
 }
 
 /** acc[4 x 4 tile at ci] += Ap strip (4 x kc) @ Bp panel (kc x 4), sixteen sums in registers. */
-function micro4x4(Ap: Float64Array, pa: number, Bp: Float64Array, pb: number, kc: number, acc: Float64Array, ci: number, ldc: number): void {
-  let c00 = 0, c01 = 0, c02 = 0, c03 = 0;
-  let c10 = 0, c11 = 0, c12 = 0, c13 = 0;
-  let c20 = 0, c21 = 0, c22 = 0, c23 = 0;
-  let c30 = 0, c31 = 0, c32 = 0, c33 = 0;
+function micro4x4(
+  Ap: Float64Array,
+  pa: number,
+  Bp: Float64Array,
+  pb: number,
+  kc: number,
+  acc: Float64Array,
+  ci: number,
+  ldc: number,
+): void {
+  let c00 = 0,
+    c01 = 0,
+    c02 = 0,
+    c03 = 0;
+  let c10 = 0,
+    c11 = 0,
+    c12 = 0,
+    c13 = 0;
+  let c20 = 0,
+    c21 = 0,
+    c22 = 0,
+    c23 = 0;
+  let c30 = 0,
+    c31 = 0,
+    c32 = 0,
+    c33 = 0;
   for (let k = 0; k < kc; k++) {
-    const b0 = Bp[pb], b1 = Bp[pb + 1], b2 = Bp[pb + 2], b3 = Bp[pb + 3];
+    const b0 = Bp[pb],
+      b1 = Bp[pb + 1],
+      b2 = Bp[pb + 2],
+      b3 = Bp[pb + 3];
     let x = Ap[pa];
-    c00 += x * b0; c01 += x * b1; c02 += x * b2; c03 += x * b3;
+    c00 += x * b0;
+    c01 += x * b1;
+    c02 += x * b2;
+    c03 += x * b3;
     x = Ap[pa + 1];
-    c10 += x * b0; c11 += x * b1; c12 += x * b2; c13 += x * b3;
+    c10 += x * b0;
+    c11 += x * b1;
+    c12 += x * b2;
+    c13 += x * b3;
     x = Ap[pa + 2];
-    c20 += x * b0; c21 += x * b1; c22 += x * b2; c23 += x * b3;
+    c20 += x * b0;
+    c21 += x * b1;
+    c22 += x * b2;
+    c23 += x * b3;
     x = Ap[pa + 3];
-    c30 += x * b0; c31 += x * b1; c32 += x * b2; c33 += x * b3;
+    c30 += x * b0;
+    c31 += x * b1;
+    c32 += x * b2;
+    c33 += x * b3;
     pa += 4;
     pb += 4;
   }
-  acc[ci] += c00; acc[ci + 1] += c01; acc[ci + 2] += c02; acc[ci + 3] += c03;
+  acc[ci] += c00;
+  acc[ci + 1] += c01;
+  acc[ci + 2] += c02;
+  acc[ci + 3] += c03;
   ci += ldc;
-  acc[ci] += c10; acc[ci + 1] += c11; acc[ci + 2] += c12; acc[ci + 3] += c13;
+  acc[ci] += c10;
+  acc[ci + 1] += c11;
+  acc[ci + 2] += c12;
+  acc[ci + 3] += c13;
   ci += ldc;
-  acc[ci] += c20; acc[ci + 1] += c21; acc[ci + 2] += c22; acc[ci + 3] += c23;
+  acc[ci] += c20;
+  acc[ci + 1] += c21;
+  acc[ci + 2] += c22;
+  acc[ci + 3] += c23;
   ci += ldc;
-  acc[ci] += c30; acc[ci + 1] += c31; acc[ci + 2] += c32; acc[ci + 3] += c33;
+  acc[ci] += c30;
+  acc[ci + 1] += c31;
+  acc[ci + 2] += c32;
+  acc[ci + 3] += c33;
 }
 
 /** acc[4 x 1 column at ci] += Ap strip (4 x kc) @ one packed column of B. */
-function micro4x1(Ap: Float64Array, pa: number, Bp: Float64Array, pb: number, kc: number, acc: Float64Array, ci: number, ldc: number): void {
-  let c0 = 0, c1 = 0, c2 = 0, c3 = 0;
+function micro4x1(
+  Ap: Float64Array,
+  pa: number,
+  Bp: Float64Array,
+  pb: number,
+  kc: number,
+  acc: Float64Array,
+  ci: number,
+  ldc: number,
+): void {
+  let c0 = 0,
+    c1 = 0,
+    c2 = 0,
+    c3 = 0;
   for (let k = 0; k < kc; k++) {
     const y = Bp[pb + k];
     c0 += Ap[pa] * y;
@@ -256,7 +316,10 @@ function gemv(M: number, K: number, A: Mat, x: TypedArray, xOff: number, xs: num
       let p1 = p0 + A.rs;
       let p2 = p1 + A.rs;
       let p3 = p2 + A.rs;
-      let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+      let s0 = 0,
+        s1 = 0,
+        s2 = 0,
+        s3 = 0;
       for (let k = 0; k < K; k++) {
         const y = v[k];
         s0 += a[p0] * y;
@@ -305,7 +368,17 @@ function gemv(M: number, K: number, A: Mat, x: TypedArray, xOff: number, xs: num
  * nothing, when the module is not available, the operands are of other types, or they do not fit
  * in its memory. `gemm` calls it for products of some size; kernels/linear.ts for its dense paths.
  */
-export function gemmOnWasm(M: number, N: number, K: number, A: Mat, B: Mat, out: TypedArray, oOff: number, ors: number, ocs: number): boolean {
+export function gemmOnWasm(
+  M: number,
+  N: number,
+  K: number,
+  A: Mat,
+  B: Mat,
+  out: TypedArray,
+  oOff: number,
+  ors: number,
+  ocs: number,
+): boolean {
   const wide = A.data instanceof Float64Array;
   if (!(wide ? B.data instanceof Float64Array : A.data instanceof Float32Array && B.data instanceof Float32Array)) return false;
   if (!wasmAvailable()) return false;
@@ -343,7 +416,16 @@ export function gemmOnWasm(M: number, N: number, K: number, A: Mat, B: Mat, out:
  * its strides there: a row-major or column-major operand (possibly with padded rows or columns)
  * is copied as one block; anything else is gathered row-major.
  */
-function copyIn(heap: Float32Array | Float64Array, at: number, data: TypedArray, off: number, rows: number, cols: number, rs: number, cs: number): [number, number] {
+function copyIn(
+  heap: Float32Array | Float64Array,
+  at: number,
+  data: TypedArray,
+  off: number,
+  rows: number,
+  cols: number,
+  rs: number,
+  cs: number,
+): [number, number] {
   const dense = rows * cols;
   if (data.constructor === heap.constructor) {
     const same = data as typeof heap;

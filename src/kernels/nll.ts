@@ -16,7 +16,13 @@ export interface ClassTargets {
  * loss = -w[t] * x[t] per position (0 where t is ignoreIndex), into `losses` when given. Returns
  * the float64 sum of the losses and of the w[t] of the kept positions ("mean"'s denominator).
  */
-export function nllForward(x: TypedArray, t: ClassTargets, w: TypedArray | null, ignoreIndex: number, losses: TypedArray | null): { sum: number; totalWeight: number } {
+export function nllForward(
+  x: TypedArray,
+  t: ClassTargets,
+  w: TypedArray | null,
+  ignoreIndex: number,
+  losses: TypedArray | null,
+): { sum: number; totalWeight: number } {
   const { n, c, d, targets } = t;
   let sum = 0;
   let totalWeight = 0;
@@ -61,7 +67,14 @@ export function nllOneHotGrad(
  * NLL's dense gradient, written into `grad` (zeros, the input's size): -w[t] * upstream at each
  * kept position's target, the upstream being perPosition[s * d + p], or else common.
  */
-export function nllGrad(t: ClassTargets, w: TypedArray | null, ignoreIndex: number, perPosition: TypedArray | null, common: number, grad: TypedArray): void {
+export function nllGrad(
+  t: ClassTargets,
+  w: TypedArray | null,
+  ignoreIndex: number,
+  perPosition: TypedArray | null,
+  common: number,
+  grad: TypedArray,
+): void {
   const { n, c, d, targets } = t;
   for (let s = 0; s < n; s++) {
     for (let p = 0; p < d; p++) {

@@ -29,8 +29,32 @@ export interface KernelExports {
   memory: WasmMemory;
   heapBase(): number;
   workspaceBytes64(): number;
-  dgemm32(M: number, N: number, K: number, a: number, ars: number, acs: number, b: number, brs: number, bcs: number, c: number, ws: number): void;
-  dgemm64(M: number, N: number, K: number, a: number, ars: number, acs: number, b: number, brs: number, bcs: number, c: number, ws: number): void;
+  dgemm32(
+    M: number,
+    N: number,
+    K: number,
+    a: number,
+    ars: number,
+    acs: number,
+    b: number,
+    brs: number,
+    bcs: number,
+    c: number,
+    ws: number,
+  ): void;
+  dgemm64(
+    M: number,
+    N: number,
+    K: number,
+    a: number,
+    ars: number,
+    acs: number,
+    b: number,
+    brs: number,
+    bcs: number,
+    c: number,
+    ws: number,
+  ): void;
   logSoftmaxRows32(src: number, dst: number, rows: number, cols: number): void;
   logSoftmaxBackwardRows32(g: number, y: number, dst: number, rows: number, cols: number): void;
   logSoftmaxOneHotBackward32(y: number, cols: number, values: number, dst: number, rows: number, colsPerRow: number): void;

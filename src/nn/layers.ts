@@ -45,7 +45,7 @@ export class Linear extends Module {
     this.outFeatures = outFeatures;
     const dtype = options.dtype ?? "float32";
     this.weight = emptyParameter([outFeatures, inFeatures], dtype);
-    this.bias = options.bias ?? true ? emptyParameter([outFeatures], dtype) : null;
+    this.bias = (options.bias ?? true) ? emptyParameter([outFeatures], dtype) : null;
     this.resetParameters();
   }
 

@@ -149,12 +149,7 @@ export function pow(a: Tensor, exponent: Operand): Tensor {
 }
 
 /** An element-wise map of a contiguous copy of `x` (with an optional second same-shape input). */
-export function mapUnary(
-  x: Tensor,
-  dtype: DType,
-  fn: (v: number, i: number, other: TypedArray) => number,
-  other?: Tensor,
-): Tensor {
+export function mapUnary(x: Tensor, dtype: DType, fn: (v: number, i: number, other: TypedArray) => number, other?: Tensor): Tensor {
   const src = x.toArray();
   const second = other ? broadcastTo(other, x.shape).toArray() : src;
   const out = allocate(dtype, src.length);
@@ -167,7 +162,10 @@ function broadcastTo(t: Tensor, shape: readonly number[]): Tensor {
 }
 
 export function neg(x: Tensor): Tensor {
-  if (x.dtype === "bool") throw new Error("Negation, the `-` operator, on a bool tensor is not supported. If you are trying to invert a mask, use the `~` or `logical_not()` operator instead.");
+  if (x.dtype === "bool")
+    throw new Error(
+      "Negation, the `-` operator, on a bool tensor is not supported. If you are trying to invert a mask, use the `~` or `logical_not()` operator instead.",
+    );
   const out = compute(x.shape, x.dtype, ops.neg as NdKernel, x);
   return record("NegBackward0", out, [x], (g) => [g.neg()], { savesTensors: false });
 }

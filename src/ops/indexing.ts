@@ -323,7 +323,15 @@ export function indexSelect(x: Tensor, dim: number, index: Tensor): Tensor {
 }
 
 /** zeros(shape) + alpha * `src` added along `d` at the rows `idx` names. */
-function indexAddValues(shape: readonly number[], dtype: DType, d: number, idx: TypedArray, src: Tensor, alpha: number, base?: TypedArray): Tensor {
+function indexAddValues(
+  shape: readonly number[],
+  dtype: DType,
+  d: number,
+  idx: TypedArray,
+  src: Tensor,
+  alpha: number,
+  base?: TypedArray,
+): Tensor {
   const dims = shape.length === 0 ? [1] : shape;
   const out = allocate(dtype, numelOf(dims));
   if (base) out.set(base);
@@ -354,7 +362,9 @@ export function indexAdd(x: Tensor, dim: number, index: Tensor, source: Tensor, 
   const expected = x.ndim === 0 ? [idx.length] : shape.map((s, i) => (i === d ? idx.length : s));
   const srcShape = nonEmptyShape(source);
   if (source.dtype !== x.dtype) {
-    throw new Error(`index_add_(): self (${scalarTypeName(x.dtype)}) and source (${scalarTypeName(source.dtype)}) must have the same scalar type`);
+    throw new Error(
+      `index_add_(): self (${scalarTypeName(x.dtype)}) and source (${scalarTypeName(source.dtype)}) must have the same scalar type`,
+    );
   }
   if (srcShape.length !== expected.length || srcShape.some((s, i) => s !== expected[i])) {
     throw new Error(`index_add_(): source shape ${formatList(source.shape)} does not match the expected ${formatList(expected)}`);

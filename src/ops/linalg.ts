@@ -28,7 +28,17 @@ import { type Mat, dotProduct, gemm, transposed } from "../kernels/matmul";
  * `out[β] = A[β] @ B[β]` for every index β of `batch`, where each operand's batch dims are read
  * through `aBatch`/`bBatch` strides (0 where broadcast) and `out` is contiguous (batch..., M, N).
  */
-function batchedGemm(batch: readonly number[], M: number, N: number, K: number, A: Mat, aBatch: readonly number[], B: Mat, bBatch: readonly number[], out: TypedArray): void {
+function batchedGemm(
+  batch: readonly number[],
+  M: number,
+  N: number,
+  K: number,
+  A: Mat,
+  aBatch: readonly number[],
+  B: Mat,
+  bBatch: readonly number[],
+  out: TypedArray,
+): void {
   const count = numelOf(batch);
   const nd = batch.length;
   const index = new Array<number>(nd).fill(0);
@@ -211,7 +221,9 @@ type Kind = "dot" | "mv" | "mm" | "bmm";
 function checkDtypes(a: Tensor, b: Tensor, kind: Kind): DType {
   if (a.dtype !== b.dtype) {
     if (kind === "dot") {
-      throw new Error(`dot : expected both vectors to have same dtype, but found ${scalarTypeName(a.dtype)} and ${scalarTypeName(b.dtype)}`);
+      throw new Error(
+        `dot : expected both vectors to have same dtype, but found ${scalarTypeName(a.dtype)} and ${scalarTypeName(b.dtype)}`,
+      );
     }
     throw new Error(`expected scalar type ${scalarTypeName(a.dtype)} but found ${scalarTypeName(b.dtype)}`);
   }
@@ -365,4 +377,3 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   const dtype = checkDtypes(a, b, "bmm");
   return recordProduct("UnsafeViewBackward0", a, b, planOf(a, b, batch), dtype);
 }
-

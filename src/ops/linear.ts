@@ -12,13 +12,12 @@ import { linearBiasGrad, linearForward, linearInputGrad, linearWeightGrad } from
 
 function checkLinear(x: Tensor, weight: Tensor, bias: Tensor | null): void {
   if (!(x instanceof Tensor)) throw new TypeError(`linear(): argument 'input' must be Tensor, not ${x === null ? "None" : typeof x}`);
-  if (!(weight instanceof Tensor)) throw new TypeError(`linear(): argument 'weight' must be Tensor, not ${weight === null ? "None" : typeof weight}`);
+  if (!(weight instanceof Tensor))
+    throw new TypeError(`linear(): argument 'weight' must be Tensor, not ${weight === null ? "None" : typeof weight}`);
   if (weight.ndim !== 2 && weight.ndim !== 1) throw new Error(`weight should be 1-D or 2-D, but got ${weight.ndim}-D`);
   if (x.ndim === 0) throw new Error("both arguments to linear need to be at least 1D, but they are 0D and 2D");
   if (x.dtype !== weight.dtype || !isFloating(x.dtype)) {
-    throw new Error(
-      `mat1 and mat2 must have the same dtype, but got ${scalarTypeName(x.dtype)} and ${scalarTypeName(weight.dtype)}`,
-    );
+    throw new Error(`mat1 and mat2 must have the same dtype, but got ${scalarTypeName(x.dtype)} and ${scalarTypeName(weight.dtype)}`);
   }
   if (bias !== null) {
     if (!(bias instanceof Tensor)) throw new TypeError(`linear(): argument 'bias' must be Tensor, not ${typeof bias}`);
@@ -40,9 +39,7 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null): T
   const outFeatures = weight.shape[0];
   if (x.shape[x.ndim - 1] !== inFeatures) {
     const rows = x.ndim === 1 ? 1 : x.numel() / x.shape[x.ndim - 1];
-    throw new Error(
-      `mat1 and mat2 shapes cannot be multiplied (${rows}x${x.shape[x.ndim - 1]} and ${inFeatures}x${outFeatures})`,
-    );
+    throw new Error(`mat1 and mat2 shapes cannot be multiplied (${rows}x${x.shape[x.ndim - 1]} and ${inFeatures}x${outFeatures})`);
   }
   if (bias && !(bias.ndim <= 1 && (bias.numel() === outFeatures || bias.numel() === 1))) {
     throw new Error(

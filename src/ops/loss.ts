@@ -186,7 +186,14 @@ export function nllLoss(input: Tensor, target: Tensor, options: NllLossOptions =
  * smooth = -sum_k w[k] * logp[k] per position, 0 at ignored positions, and "mean" divides by
  * the same denominator as the NLL part (kept positions, or the sum of their w[t]).
  */
-function smoothingTerm(logp: Tensor, layout: ClassLayout, weight: Tensor | null, ignoreIndex: number, reduction: Reduction, scale: number): Tensor {
+function smoothingTerm(
+  logp: Tensor,
+  layout: ClassLayout,
+  weight: Tensor | null,
+  ignoreIndex: number,
+  reduction: Reduction,
+  scale: number,
+): Tensor {
   const { n, d } = layout;
   const w = weight ? weight.toArray() : null;
   const dtype = logp.dtype;
@@ -232,10 +239,7 @@ function probabilityTargetLoss(logp: Tensor, target: Tensor, weight: Tensor | nu
     const gradLogp = logp.requiresGrad ? allocate(dtype, size) : null;
     const gradTarget = target.requiresGrad ? allocate(target.dtype, size) : null;
     probabilityTargetBackward(x, t, grid, w, smoothing, losses ? gv : null, common, gradLogp, gradTarget);
-    return [
-      gradLogp && Tensor.fromArray(gradLogp, shape, dtype),
-      gradTarget && Tensor.fromArray(gradTarget, target.shape, target.dtype),
-    ];
+    return [gradLogp && Tensor.fromArray(gradLogp, shape, dtype), gradTarget && Tensor.fromArray(gradTarget, target.shape, target.dtype)];
   });
 }
 

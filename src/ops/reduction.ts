@@ -79,7 +79,7 @@ export function mean(x: Tensor, dim?: Dims, keepdim = false): Tensor {
 }
 
 function checkNonEmpty(x: Tensor, r: Rows, name: string): void {
-  if (r.length === 0 && r.rows > 0 || x.numel() === 0) {
+  if ((r.length === 0 && r.rows > 0) || x.numel() === 0) {
     throw new Error(
       `${name}(): Expected reduction dim to be specified for input.numel() == 0. Specify the reduction dim with the 'dim' argument.`,
     );
@@ -176,9 +176,7 @@ export function logsumexp(x: Tensor, dim: number | readonly number[], keepdim = 
   }
   const result = Tensor.fromArray(out, r.shape, dtype);
   const inputShape = x.shape;
-  return record("LogsumexpBackward0", result, [x], (g) => [
-    spread(g, r, inputShape).mul(x.sub(spread(result, r, inputShape)).exp()),
-  ]);
+  return record("LogsumexpBackward0", result, [x], (g) => [spread(g, r, inputShape).mul(x.sub(spread(result, r, inputShape)).exp())]);
 }
 
 /** Index of the maximum: over everything (a flat index) or along `dim`. Not differentiable. */
@@ -204,7 +202,12 @@ export function permutedValues(x: Tensor, order: readonly number[]): TypedArray 
   if (order.every((d, i) => d === i)) return x.toArray();
   const out = allocate(x.dtype, x.numel());
   if (out.length === 0) return out;
-  const view = ndarray(x.nd.data, order.map((d) => x.nd.shape[d]), order.map((d) => x.nd.stride[d]), x.nd.offset);
+  const view = ndarray(
+    x.nd.data,
+    order.map((d) => x.nd.shape[d]),
+    order.map((d) => x.nd.stride[d]),
+    x.nd.offset,
+  );
   ops.assign(ndarray(out, view.shape.slice()), view);
   return out;
 }

@@ -65,7 +65,11 @@ export function permute(x: Tensor, dims: number[]): Tensor {
   }
   const order = dims.map((d) => normalizeDim(d, x.ndim));
   if (new Set(order).size !== order.length) throw new Error("permute(): duplicate dims are not allowed.");
-  const out = aliasOf(x, order.map((d) => x.nd.shape[d]), order.map((d) => x.nd.stride[d]));
+  const out = aliasOf(
+    x,
+    order.map((d) => x.nd.shape[d]),
+    order.map((d) => x.nd.stride[d]),
+  );
   const inverse = order.map((_, i) => order.indexOf(i));
   return record("PermuteBackward0", out, [x], (g) => [g.permute(inverse)], { savesTensors: false });
 }
@@ -86,7 +90,8 @@ export function transpose(x: Tensor, dim0: number, dim1: number): Tensor {
 
 export function t(x: Tensor): Tensor {
   if (x.ndim > 2) throw new Error(`t() expects a tensor with <= 2 dimensions, but self is ${x.ndim}D`);
-  const out = x.ndim < 2 ? aliasOf(x, x.shape, [...x.nd.stride]) : aliasOf(x, [x.nd.shape[1], x.nd.shape[0]], [x.nd.stride[1], x.nd.stride[0]]);
+  const out =
+    x.ndim < 2 ? aliasOf(x, x.shape, [...x.nd.stride]) : aliasOf(x, [x.nd.shape[1], x.nd.shape[0]], [x.nd.stride[1], x.nd.stride[0]]);
   return record("TBackward0", out, [x], (g) => [g.t()], { savesTensors: false });
 }
 
@@ -106,7 +111,11 @@ export function squeeze(x: Tensor, dim?: number): Tensor {
   const inputShape = x.shape;
   const drop = dim === undefined ? inputShape.map((s, i) => (s === 1 ? i : -1)).filter((i) => i >= 0) : [normalizeDim(dim, x.ndim)];
   const keep = inputShape.map((_, i) => i).filter((i) => !(drop.includes(i) && inputShape[i] === 1));
-  const out = aliasOf(x, keep.map((i) => inputShape[i]), keep.map((i) => x.nd.stride[i]));
+  const out = aliasOf(
+    x,
+    keep.map((i) => inputShape[i]),
+    keep.map((i) => x.nd.stride[i]),
+  );
   const name = dim === undefined ? "SqueezeBackward0" : "SqueezeBackward1";
   return record(name, out, [x], (g) => [g.reshape(inputShape)], { savesTensors: false });
 }

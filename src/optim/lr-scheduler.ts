@@ -61,7 +61,8 @@ export abstract class LRScheduler {
   }
 
   loadStateDict(state: Record<string, unknown>): void {
-    for (const [k, v] of Object.entries(state)) if (k !== "optimizer") (this as Record<string, unknown>)[k] = Array.isArray(v) ? v.slice() : v;
+    for (const [k, v] of Object.entries(state))
+      if (k !== "optimizer") (this as Record<string, unknown>)[k] = Array.isArray(v) ? v.slice() : v;
   }
 }
 
@@ -100,10 +101,7 @@ export class LinearLR extends LRScheduler {
   readonly endFactor: number;
   readonly totalIters: number;
 
-  constructor(
-    optimizer: Optimizer,
-    options: { startFactor?: number; endFactor?: number; totalIters?: number; lastEpoch?: number } = {},
-  ) {
+  constructor(optimizer: Optimizer, options: { startFactor?: number; endFactor?: number; totalIters?: number; lastEpoch?: number } = {}) {
     const { startFactor = 1 / 3, endFactor = 1, totalIters = 5, lastEpoch = -1 } = options;
     if (!(startFactor > 0 && startFactor <= 1)) {
       throw new Error("Starting multiplicative factor expected to be greater than 0 and less or equal to 1.");

@@ -35,12 +35,15 @@ function typeName(x: unknown): string {
   if (x instanceof Tensor) return `torch.${scalarTypeName(x.dtype)}Tensor`;
   if (x === null) return "NoneType";
   if (Array.isArray(x)) return "list";
-  return typeof x === "object" ? (x as object).constructor?.name ?? "object" : typeof x;
+  return typeof x === "object" ? ((x as object).constructor?.name ?? "object") : typeof x;
 }
 
 function cloneState(value: unknown, like?: Tensor): unknown {
   if (value instanceof Tensor) {
-    const target = like && value.dtype !== like.dtype && like.dtype.startsWith("float") && value.dtype.startsWith("float") ? value.to(like.dtype) : value;
+    const target =
+      like && value.dtype !== like.dtype && like.dtype.startsWith("float") && value.dtype.startsWith("float")
+        ? value.to(like.dtype)
+        : value;
     return Tensor.fromArray(target.toArray().slice(), target.shape, target.dtype);
   }
   if (Array.isArray(value)) return value.map((v) => cloneState(v, like));
@@ -117,7 +120,6 @@ export abstract class Optimizer {
     const setToNone = options.setToNone ?? true;
     for (const group of this.paramGroups) for (const p of group.params) zeroGradOf(p, setToNone);
   }
-
 
   /** Performs one update; `closure` (re-evaluating the loss) runs with grad mode on and its value is returned. */
   abstract step(closure?: () => Tensor | number): Tensor | number | undefined;

@@ -32,7 +32,6 @@ export interface SGDOptions {
 
 export type SGDParamGroup = ParamGroup & Required<SGDOptions>;
 
-
 export class SGD extends Optimizer {
   constructor(params: Params, options: SGDOptions) {
     const { lr, momentum = 0, dampening = 0, weightDecay = 0, nesterov = false, maximize = false } = options ?? ({} as SGDOptions);

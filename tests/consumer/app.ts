@@ -8,7 +8,13 @@ import { nn, optim } from "torchlet";
 
 type Tensor = torch.Tensor;
 
-const x: Tensor = torch.tensor([[0.5, -1, 2], [1, 0, -0.5]], { requiresGrad: true });
+const x: Tensor = torch.tensor(
+  [
+    [0.5, -1, 2],
+    [1, 0, -0.5],
+  ],
+  { requiresGrad: true },
+);
 const target: Tensor = torch.tensor([1, 0], { dtype: "int64" });
 
 const linear = new nn.Linear(3, 2);
@@ -49,10 +55,7 @@ const layers: Array<nn.Module<[Tensor], Tensor>> = [linear, new nn.Sigmoid(), ne
 const anyModule: nn.Module = net;
 const unknownResult: unknown = anyModule.forward(x);
 
-const bytes: Uint8Array = torch.io.encodeSafetensors(
-  { w: { dtype: "F32", shape: [2], data: new Float32Array([1, 2]) } },
-  { format: "pt" },
-);
+const bytes: Uint8Array = torch.io.encodeSafetensors({ w: { dtype: "F32", shape: [2], data: new Float32Array([1, 2]) } }, { format: "pt" });
 const decoded: torch.io.RawTensor = torch.io.decodeSafetensors(bytes).tensors.w;
 
 torch.noGrad(() => linear.weight.mul(0.5));
