@@ -6,6 +6,7 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { consumerOptions } from "./helpers/consumer";
 
 const root = path.join(__dirname, "..");
 const run = (cmd: string, args: string[], cwd: string) =>
@@ -53,17 +54,7 @@ describe("the packed package", () => {
   test("a strict TypeScript project without Node's types or the DOM compiles against the installed package", () => {
     // tests/consumer/app.ts uses tensors, losses, nn, optim and safetensors bytes (tests/public-types.test.ts).
     fs.copyFileSync(path.join(__dirname, "consumer", "app.ts"), path.join(scratch, "app.ts"));
-    const compilerOptions = {
-      strict: true,
-      types: [],
-      lib: ["ES2022"],
-      skipLibCheck: false,
-      target: "ES2022",
-      module: "node16",
-      moduleResolution: "node16",
-      noEmit: true,
-    };
-    fs.writeFileSync(path.join(scratch, "tsconfig.json"), JSON.stringify({ compilerOptions, files: ["app.ts"] }));
+    fs.writeFileSync(path.join(scratch, "tsconfig.json"), JSON.stringify({ compilerOptions: consumerOptions, files: ["app.ts"] }));
     const tsc = require.resolve("typescript/bin/tsc", { paths: [root] });
     expect(run("node", [tsc, "-p", "tsconfig.json", "--pretty", "false"], scratch)).toBe("");
   });

@@ -14,6 +14,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { consumerOptions } from "./helpers/consumer";
 
 const root = path.join(__dirname, "..");
 const tscBin = require.resolve("typescript/bin/tsc", { paths: [root] });
@@ -30,18 +31,6 @@ function tsc(project: string): { status: number | null; output: string } {
 function writeJson(file: string, value: unknown): void {
   fs.writeFileSync(file, `${JSON.stringify(value, null, 2)}\n`);
 }
-
-/** What a strict, runtime-neutral project compiles with. */
-const consumerOptions = {
-  strict: true,
-  types: [],
-  lib: ["ES2022"],
-  skipLibCheck: false,
-  target: "ES2022",
-  module: "node16",
-  moduleResolution: "node16",
-  noEmit: true,
-};
 
 // Each line must fail with the error beside it, and nothing else in the file may fail.
 const mustFail: Array<[code: string, expected: string]> = [

@@ -24,37 +24,28 @@ interface WasmApi {
 }
 const wasmApi = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
 
+/** C = A @ B over strided operands at byte offsets in the module's memory (M x K by K x N; `ws`: workspace). */
+type Gemm = (
+  M: number,
+  N: number,
+  K: number,
+  a: number,
+  ars: number,
+  acs: number,
+  b: number,
+  brs: number,
+  bcs: number,
+  c: number,
+  ws: number,
+) => void;
+
 /** The module's exports (addresses are byte offsets into its memory). */
 export interface KernelExports {
   memory: WasmMemory;
   heapBase(): number;
   workspaceBytes64(): number;
-  dgemm32(
-    M: number,
-    N: number,
-    K: number,
-    a: number,
-    ars: number,
-    acs: number,
-    b: number,
-    brs: number,
-    bcs: number,
-    c: number,
-    ws: number,
-  ): void;
-  dgemm64(
-    M: number,
-    N: number,
-    K: number,
-    a: number,
-    ars: number,
-    acs: number,
-    b: number,
-    brs: number,
-    bcs: number,
-    c: number,
-    ws: number,
-  ): void;
+  dgemm32: Gemm;
+  dgemm64: Gemm;
   logSoftmaxRows32(src: number, dst: number, rows: number, cols: number): void;
   logSoftmaxBackwardRows32(g: number, y: number, dst: number, rows: number, cols: number): void;
   logSoftmaxOneHotBackward32(y: number, cols: number, values: number, dst: number, rows: number, colsPerRow: number): void;
