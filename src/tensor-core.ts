@@ -14,6 +14,11 @@ import type { GradSlot } from "./autograd/grad-slot";
 
 export type NestedArray = number | boolean | NestedArray[];
 
+/** How many times a storage has been changed in place: shared by a tensor, its views and `detach()`. */
+class VersionCounter {
+  value = 0;
+}
+
 /**
  * An n-dimensional view (`ndarray`) over a typed array, plus autograd state: whether it
  * requires a gradient, its gradient slot (what `.grad` reads), and `gradFn`, the node that made it.
@@ -25,6 +30,10 @@ export class Tensor {
   accumulator: AccumulateGrad | null = null;
   /** @internal Where `.grad` lives (autograd/grad-slot.ts); null until a gradient arrives or is set. */
   gradSlot: GradSlot | null = null;
+  /** Created when first shared or raised: most tensors are never viewed or changed in place. */
+  private versionCounter: VersionCounter | null = null;
+  /** @internal For a view: the tensor whose storage it views (never itself a view), else null. */
+  base: Tensor | null = null;
 
   /** `nd` is the storage view; views of one tensor share its typed array. */
   constructor(
@@ -126,9 +135,43 @@ export class Tensor {
     this.requiresGradFlag = true;
   }
 
-  /** A new leaf sharing this tensor's storage, cut from the graph. */
+  /** A new leaf sharing this tensor's storage (and its version counter), cut from the graph. */
   detach(): Tensor {
+    const out = new Tensor(this.nd, this.dtype);
+    out.versionCounter = this.sharedVersionCounter();
+    return out;
+  }
+
+  /**
+   * A tensor sharing this one's storage without sharing its history or its version counter:
+   * changes through it are invisible to autograd's checks (PyTorch's `x.data`).
+   */
+  get data(): Tensor {
     return new Tensor(this.nd, this.dtype);
+  }
+
+  // ---- views and versions -------------------------------------------------------------
+
+  /** How many in-place changes this tensor's storage has seen (PyTorch's `x._version`). */
+  get version(): number {
+    return this.versionCounter?.value ?? 0;
+  }
+
+  /** @internal A view over this tensor's storage described by `nd`: same version counter, same base. */
+  viewOf(nd: NdArray<TypedArray>): Tensor {
+    const view = new Tensor(nd, this.dtype);
+    view.versionCounter = this.sharedVersionCounter();
+    view.base = this.base ?? this;
+    return view;
+  }
+
+  /** @internal Records an in-place change of the storage (every view sees the new version). */
+  bumpVersion(): void {
+    this.sharedVersionCounter().value++;
+  }
+
+  private sharedVersionCounter(): VersionCounter {
+    return (this.versionCounter ??= new VersionCounter());
   }
 
   // ---- values -------------------------------------------------------------------------

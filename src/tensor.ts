@@ -17,14 +17,19 @@ import * as reduction from "./ops/reduction";
 import * as linalg from "./ops/linalg";
 import * as shapeOps from "./ops/shape";
 import * as indexing from "./ops/indexing";
+import * as inplace from "./ops/inplace";
 
 export { Tensor };
 export type { NestedArray } from "./tensor-core";
 export type Operand = Tensor | number;
 
 export interface BackwardOptions {
-  /** Keep the graph's saved tensors, so that it can be run backward again. */
+  /** Keep the graph's saved tensors, so that it can be run backward again (default: `createGraph`). */
   retainGraph?: boolean;
+  /** Record the backward's own graph: `.grad` can then be differentiated again. */
+  createGraph?: boolean;
+  /** Accumulate only into these tensors' `.grad` (leaves or not), instead of every leaf's. */
+  inputs?: Tensor | readonly Tensor[];
 }
 
 /**
@@ -65,7 +70,18 @@ export class TensorMethods {
         );
       }
     }
-    runBackward([this], [seed], { retainGraph: options.retainGraph });
+    const { retainGraph, createGraph } = options;
+    if (options.inputs === undefined) {
+      runBackward([this], [seed], { retainGraph, createGraph });
+      return;
+    }
+    const inputs = options.inputs instanceof Tensor ? [options.inputs] : [...options.inputs];
+    if (inputs.length === 0) throw new Error("'inputs' argument to backward() cannot be empty.");
+    const grads = runBackward([this], [seed], { retainGraph, createGraph, captureFor: inputs });
+    inputs.forEach((t, i) => {
+      const g = grads[i];
+      if (g !== null) gradSlotOf(t).accumulate(g);
+    });
   }
 
   /** Keep `.grad` on this non-leaf tensor after backward (leaves always keep theirs). */
@@ -123,6 +139,48 @@ export class TensorMethods {
 
   bool(this: Tensor): Tensor {
     return elementwise.toDtype(this, "bool");
+  }
+
+  // ---- in place: change this tensor's storage and return it (ops/inplace.ts) -----------
+
+  add_(this: Tensor, other: Operand, alpha?: number): Tensor {
+    return inplace.add_(this, other, alpha);
+  }
+  sub_(this: Tensor, other: Operand, alpha?: number): Tensor {
+    return inplace.sub_(this, other, alpha);
+  }
+  mul_(this: Tensor, other: Operand): Tensor {
+    return inplace.mul_(this, other);
+  }
+  div_(this: Tensor, other: Operand): Tensor {
+    return inplace.div_(this, other);
+  }
+  pow_(this: Tensor, exponent: Operand): Tensor {
+    return inplace.pow_(this, exponent);
+  }
+  neg_(this: Tensor): Tensor {
+    return inplace.neg_(this);
+  }
+  exp_(this: Tensor): Tensor {
+    return inplace.exp_(this);
+  }
+  clamp_(this: Tensor, min?: number | null, max?: number | null): Tensor {
+    return inplace.clamp_(this, min, max);
+  }
+  zero_(this: Tensor): Tensor {
+    return inplace.zero_(this);
+  }
+  fill_(this: Tensor, value: number | boolean): Tensor {
+    return inplace.fill_(this, value);
+  }
+  copy_(this: Tensor, source: Tensor): Tensor {
+    return inplace.copy_(this, source);
+  }
+  uniform_(this: Tensor, low?: number, high?: number): Tensor {
+    return inplace.uniform_(this, low, high);
+  }
+  normal_(this: Tensor, mean?: number, std?: number): Tensor {
+    return inplace.normal_(this, mean, std);
   }
 
   // ---- ops ----------------------------------------------------------------------------

@@ -1,15 +1,18 @@
 import { scalarTypeName } from "../dtype";
 import { sameShape } from "../shape";
 import { Tensor } from "../tensor-core";
-import { add } from "../ops/elementwise";
-import { noGrad } from "./grad-mode";
+import { add, toDtype } from "../ops/elementwise";
+import { clone } from "../ops/shape";
+import { enableGrad, noGrad } from "./grad-mode";
 import { gradSlotOf } from "./grad-slot";
-import { AccumulateGrad, type Grad, type GradHook, type Node, gradEdge } from "./node";
+import { AccumulateGrad, type Grad, type GradHook, type Node, gradEdge, record } from "./node";
 import { disown, freshGradient, withOwnership } from "./ownership";
 import { RowSparseGrad, isCompact } from "./sparse";
 
 export interface RunOptions {
   retainGraph?: boolean;
+  /** Record the backward's own graph, so that the gradients can be differentiated again. */
+  createGraph?: boolean;
   /** autograd.grad: return the gradients reaching these tensors instead of accumulating into leaves. */
   captureFor?: readonly Tensor[];
 }
@@ -25,6 +28,9 @@ export function runBackward(roots: readonly Tensor[], seeds: readonly Tensor[], 
   options.captureFor?.forEach((t, i) => capture.set(gradEdge(t), i));
   const captured: Array<Tensor | null> = (options.captureFor ?? []).map(() => null);
   const capturing = options.captureFor !== undefined;
+  const createGraph = options.createGraph ?? false;
+  // As in PyTorch, a recorded backward keeps the graph it ran through unless told otherwise.
+  const retainGraph = options.retainGraph ?? createGraph;
 
   const rootNodes = roots.map(gradEdge);
   const dependencies = countDependencies(rootNodes);
@@ -32,7 +38,7 @@ export function runBackward(roots: readonly Tensor[], seeds: readonly Tensor[], 
   const ready = [...new Set(rootNodes)].filter((n) => !dependencies.get(n));
 
   withOwnership(() =>
-    noGrad(() => {
+    (createGraph ? enableGrad : noGrad)(() => {
       rootNodes.forEach((node, i) => addInto(pending, node, seeds[i]));
       while (ready.length > 0) {
         const node = ready.pop()!;
@@ -45,12 +51,9 @@ export function runBackward(roots: readonly Tensor[], seeds: readonly Tensor[], 
             const at = capture.get(node);
             if (at !== undefined) captured[at] = grad;
           }
-          // autograd.grad leaves every `.grad` alone.
-          if (!(capturing && node instanceof AccumulateGrad)) {
-            inputGrads = node.apply(grad);
-            if (!options.retainGraph) node.release();
-            disownShared(inputGrads);
-          }
+          inputGrads = applyNode(node, grad, capturing, createGraph);
+          if (!retainGraph) node.release();
+          disownShared(inputGrads);
         }
         node.nextFunctions.forEach(([next], i) => {
           if (next === null) return;
@@ -64,6 +67,34 @@ export function runBackward(roots: readonly Tensor[], seeds: readonly Tensor[], 
     }),
   );
   return captured;
+}
+
+/**
+ * Runs a node's backward. Leaves are the exception twice over: autograd.grad leaves every `.grad`
+ * alone, and a recorded backward (createGraph) gives a leaf a gradient that keeps its graph.
+ */
+function applyNode(node: Node, grad: Grad, capturing: boolean, createGraph: boolean): Array<Grad | null> {
+  if (!(node instanceof AccumulateGrad)) return node.apply(grad);
+  if (capturing) return [];
+  if (!createGraph) return node.apply(grad);
+  keepWithGraph(node.variable, asDense(grad));
+  return [];
+}
+
+/**
+ * PyTorch's AccumulateGrad under grad mode: the first gradient is copied (a node named
+ * CopyBackwards), later ones are added out of place (AddBackward0), so `.grad` can be
+ * differentiated.
+ */
+function keepWithGraph(leaf: Tensor, grad: Tensor): void {
+  const slot = gradSlotOf(leaf);
+  const current = slot.dense();
+  const copied = grad.dtype === leaf.dtype ? grad : toDtype(grad, leaf.dtype);
+  slot.set(
+    current === null
+      ? record("torch::autograd::CopyBackwards", clone(copied).detach(), [copied], (g) => [g], { savesTensors: false })
+      : add(current, copied),
+  );
 }
 
 /**

@@ -24,7 +24,7 @@ function onesLike(t: Tensor): Tensor {
 export function grad(
   outputs: OneOrMany,
   inputs: OneOrMany,
-  options: { gradOutputs?: OneOrMany; retainGraph?: boolean; allowUnused?: boolean } = {},
+  options: { gradOutputs?: OneOrMany; retainGraph?: boolean; createGraph?: boolean; allowUnused?: boolean } = {},
 ): Array<Tensor | null> {
   const outs = list(outputs);
   const ins = list(inputs);
@@ -42,7 +42,7 @@ export function grad(
       );
     }
   });
-  const result = runBackward(outs, seeds, { retainGraph: options.retainGraph, captureFor: ins });
+  const result = runBackward(outs, seeds, { retainGraph: options.retainGraph, createGraph: options.createGraph, captureFor: ins });
   if (!options.allowUnused && result.some((g) => g === null)) {
     throw new Error(
       "One of the differentiated Tensors appears to not have been used in the graph. Set allow_unused=True if this is the desired behavior.",

@@ -1,3 +1,4 @@
+import { scalarTypeName } from "../dtype";
 import type { Tensor } from "../tensor-core";
 import { isGradEnabled } from "./grad-mode";
 import { gradSlotOf } from "./grad-slot";
@@ -16,6 +17,18 @@ export type BackwardFn = (gradOutput: Tensor) => Array<Grad | null>;
 export type OneHotBackwardFn = (gradOutput: OneHotRowsGrad) => Array<Grad | null>;
 export type GradHook = (grad: Tensor) => Tensor | void | undefined;
 
+export interface RecordOptions {
+  /**
+   * The tensors the backward reads (inputs or the output itself): changing one in place before
+   * the backward runs is an error, as in PyTorch, since the backward would read the new values.
+   */
+  saved?: ReadonlyArray<Tensor | null | undefined>;
+  /** false when the backward holds no tensor (add, sum, views): the node can then run again after a backward, as in PyTorch. */
+  savesTensors?: boolean;
+  /** Takes NLL's one-hot rows as they are (cross entropy's log-softmax), when nothing else looks. */
+  oneHotBackward?: OneHotBackwardFn;
+}
+
 /** The compact gradients a node takes as they are, and the backward that reads them. */
 interface CompactBackward {
   kind: CompactKind;
@@ -27,6 +40,28 @@ const FREED_MESSAGE =
   "Saved intermediate values of the graph are freed when you call .backward() or autograd.grad(). " +
   "Specify retain_graph=True if you need to backward through the graph a second time or if you need to access saved tensors after calling backward.";
 
+/** A tensor a backward reads, with the version it had when saved (PyTorch's SavedVariable). */
+class SavedTensor {
+  constructor(
+    public tensor: Tensor,
+    public version: number,
+    /** The node that produced it when it was saved (named in the error), null for a leaf. */
+    public producer: Node | null,
+  ) {}
+
+  check(): void {
+    const now = this.tensor.version;
+    if (now === this.version) return;
+    const which = this.producer ? `, which is output 0 of ${this.producer.name},` : "";
+    throw new Error(
+      "one of the variables needed for gradient computation has been modified by an inplace operation: " +
+        `[torch.${scalarTypeName(this.tensor.dtype)}Tensor [${this.tensor.shape.join(", ")}]]${which} is at version ${now}; ` +
+        `expected version ${this.version} instead. Hint: enable anomaly detection to find the operation that failed to compute its gradient, ` +
+        "with torch.autograd.set_detect_anomaly(True).",
+    );
+  }
+}
+
 /**
  * A backward function in the graph (PyTorch's `grad_fn`): it turns the gradient of the
  * tensor it made into gradients for that tensor's inputs, along `nextFunctions`.
@@ -36,12 +71,12 @@ export class Node {
   readonly tensorHooks: GradHook[] = [];
   /** Set by `retainGrad()`: the non-leaf tensor whose `.grad` receives this node's gradient. */
   retainedTensor: Tensor | null = null;
+  private saved: SavedTensor[] = [];
 
   constructor(
     readonly name: string,
     public nextFunctions: Edge[],
     private backwardFn: BackwardFn | null,
-    /** Nodes that saved nothing (add, sum, views) can be run again after a backward, as in PyTorch. */
     private readonly savesTensors = true,
     private compact: CompactBackward | null = null,
   ) {}
@@ -53,6 +88,7 @@ export class Node {
 
   apply(gradOutput: Grad): Array<Grad | null> {
     if (this.backwardFn === null) throw new Error(FREED_MESSAGE);
+    for (const s of this.saved) s.check();
     if (!isCompact(gradOutput)) return this.backwardFn(gradOutput);
     if (!this.accepts(gradOutput)) return this.backwardFn(freshGradient(gradOutput.dense()));
     return this.compact!.backward(gradOutput);
@@ -63,6 +99,26 @@ export class Node {
     if (!this.savesTensors) return;
     this.backwardFn = null;
     this.compact = null;
+    this.saved = [];
+  }
+
+  /** @internal Remembers the tensors the backward reads, at their current versions. */
+  save(tensors: ReadonlyArray<Tensor | null | undefined>, output: Tensor): void {
+    for (const t of tensors) {
+      if (t) this.saved.push(new SavedTensor(t, t.version, t === output ? this : t.gradFn));
+    }
+  }
+
+  /**
+   * @internal An in-place op computed `from` and wrote it into `into`: the backward now reads
+   * `into` (same values), which later in-place changes must not touch, as in PyTorch.
+   */
+  resaveAs(from: Tensor, into: Tensor): void {
+    for (const s of this.saved) {
+      if (s.tensor !== from) continue;
+      s.tensor = into;
+      s.version = into.version;
+    }
   }
 
   toString(): string {
@@ -97,20 +153,22 @@ export function gradEdge(t: Tensor): Node {
 
 /**
  * Attaches a node to `out` when grad mode is on and any input requires a gradient. `backward`
- * receives the gradient of `out` and returns one gradient (or null) per input, in order.
- * `oneHotBackward`, when given, takes NLL's one-hot rows instead of their dense tensor.
+ * receives the gradient of `out` and returns one gradient (or null) per input, in order. It is
+ * written in ops, so that a backward recorded with `createGraph` can be differentiated again.
  */
 export function record(
   name: string,
   out: Tensor,
   inputs: ReadonlyArray<Tensor | null | undefined>,
   backward: BackwardFn,
-  options: { savesTensors?: boolean; oneHotBackward?: OneHotBackwardFn } = {},
+  options: RecordOptions = {},
 ): Tensor {
   if (!isGradEnabled() || !inputs.some((t) => t?.requiresGrad)) return out;
   const edges: Edge[] = inputs.map((t) => (t?.requiresGrad ? [gradEdge(t), 0] : [null, 0]));
   const oneHot = options.oneHotBackward;
   const compact: CompactBackward | null = oneHot ? { kind: "oneHotRows", backward: (g) => oneHot(g as OneHotRowsGrad) } : null;
-  out.setGradFn(new Node(name, edges, backward, options.savesTensors ?? true, compact));
+  const node = new Node(name, edges, backward, options.savesTensors ?? true, compact);
+  if (options.saved) node.save(options.saved, out);
+  out.setGradFn(node);
   return out;
 }

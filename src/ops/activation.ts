@@ -30,11 +30,17 @@ export function sigmoid(x: Tensor): Tensor {
   const out = allocate(dtype, src.length);
   sigmoidForward(src, out);
   const y = wrap(out, x.shape, dtype);
-  return record("SigmoidBackward0", y, [x], (g) => {
-    const grad = allocate(dtype, out.length);
-    sigmoidBackward(g.toArray(), out, grad);
-    return [gradientOf(grad, y.shape, dtype)];
-  });
+  return record(
+    "SigmoidBackward0",
+    y,
+    [x],
+    (g) => {
+      const grad = allocate(dtype, out.length);
+      sigmoidBackward(g.toArray(), out, grad);
+      return [gradientOf(grad, y.shape, dtype)];
+    },
+    { saved: [y] },
+  );
 }
 
 export function tanh(x: Tensor): Tensor {
@@ -43,11 +49,17 @@ export function tanh(x: Tensor): Tensor {
   const out = allocate(dtype, src.length);
   tanhForward(src, out);
   const y = wrap(out, x.shape, dtype);
-  return record("TanhBackward0", y, [x], (g) => {
-    const grad = allocate(dtype, out.length);
-    tanhBackward(g.toArray(), out, grad);
-    return [gradientOf(grad, y.shape, dtype)];
-  });
+  return record(
+    "TanhBackward0",
+    y,
+    [x],
+    (g) => {
+      const grad = allocate(dtype, out.length);
+      tanhBackward(g.toArray(), out, grad);
+      return [gradientOf(grad, y.shape, dtype)];
+    },
+    { saved: [y] },
+  );
 }
 
 /** max(x, 0), NaN passing through; the gradient is cut where the output is <= 0 (PyTorch's threshold_backward). */
@@ -57,11 +69,17 @@ export function relu(x: Tensor): Tensor {
   const out = allocate(x.dtype, src.length);
   reluForward(src, out);
   const y = wrap(out, x.shape, x.dtype);
-  return record("ReluBackward0", y, [x], (g) => {
-    const grad = allocate(x.dtype, out.length);
-    reluBackward(g.toArray(), out, grad);
-    return [gradientOf(grad, y.shape, x.dtype)];
-  });
+  return record(
+    "ReluBackward0",
+    y,
+    [x],
+    (g) => {
+      const grad = allocate(x.dtype, out.length);
+      reluBackward(g.toArray(), out, grad);
+      return [gradientOf(grad, y.shape, x.dtype)];
+    },
+    { saved: [y] },
+  );
 }
 
 /**
@@ -85,11 +103,17 @@ export function softmax(x: Tensor, dim: number): Tensor {
   const out = allocate(x.dtype, src.length);
   softmaxForward(src, out, lanes);
   const y = wrap(out, x.shape, x.dtype);
-  return record("SoftmaxBackward0", y, [x], (g) => {
-    const grad = allocate(x.dtype, out.length);
-    softmaxBackward(g.toArray(), out, grad, lanes);
-    return [gradientOf(grad, y.shape, x.dtype)];
-  });
+  return record(
+    "SoftmaxBackward0",
+    y,
+    [x],
+    (g) => {
+      const grad = allocate(x.dtype, out.length);
+      softmaxBackward(g.toArray(), out, grad, lanes);
+      return [gradientOf(grad, y.shape, x.dtype)];
+    },
+    { saved: [y] },
+  );
 }
 
 /** (x - m) - log(sum(exp(x - m))) along `dim`: finite for any finite logits. */
@@ -112,5 +136,5 @@ export function logSoftmax(x: Tensor, dim: number): Tensor {
     logSoftmaxOneHotBackward(hot.cols, hot.values, out, grad, lanes.size);
     return [gradientOf(grad, y.shape, x.dtype)];
   };
-  return record("LogSoftmaxBackward0", y, [x], backward, { oneHotBackward });
+  return record("LogSoftmaxBackward0", y, [x], backward, { oneHotBackward, saved: [y] });
 }

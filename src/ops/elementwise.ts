@@ -109,13 +109,16 @@ export function mul(a: Tensor, b: Operand): Tensor {
   const { shape, dtype } = resultOf(a, b, "mul");
   if (typeof b === "number") {
     const out = compute(shape, dtype, ops.muls as NdKernel, a, b);
-    return record("MulBackward0", out, [a], (g) => [g.mul(b)]);
+    return record("MulBackward0", out, [a], (g) => [g.mul(b)], { savesTensors: false });
   }
   const out = compute(shape, dtype, ops.mul as NdKernel, a, b);
-  return record("MulBackward0", out, [a, b], (g) => [
-    a.requiresGrad ? sumTo(g.mul(b), a.shape) : null,
-    b.requiresGrad ? sumTo(g.mul(a), b.shape) : null,
-  ]);
+  return record(
+    "MulBackward0",
+    out,
+    [a, b],
+    (g) => [a.requiresGrad ? sumTo(g.mul(b), a.shape) : null, b.requiresGrad ? sumTo(g.mul(a), b.shape) : null],
+    { saved: [a.requiresGrad ? b : null, b.requiresGrad ? a : null] },
+  );
 }
 
 /** True division: integer inputs give float32, as `torch.div` does. */
@@ -124,13 +127,17 @@ export function div(a: Tensor, b: Operand): Tensor {
   const outDtype = floatOf(dtype);
   if (typeof b === "number") {
     const out = compute(shape, outDtype, ops.divs as NdKernel, a, b);
-    return record("DivBackward0", out, [a], (g) => [g.div(b)]);
+    return record("DivBackward0", out, [a], (g) => [g.div(b)], { savesTensors: false });
   }
   const out = compute(shape, outDtype, ops.div as NdKernel, a, b);
-  return record("DivBackward0", out, [a, b], (g) => [
-    a.requiresGrad ? sumTo(g.div(b), a.shape) : null,
-    b.requiresGrad ? sumTo(g.mul(out).div(b).neg(), b.shape) : null,
-  ]);
+  // d/db (a / b) = -a / b^2, computed as PyTorch does: -g * ((a / b) / b).
+  return record(
+    "DivBackward0",
+    out,
+    [a, b],
+    (g) => [a.requiresGrad ? sumTo(g.div(b), a.shape) : null, b.requiresGrad ? sumTo(g.neg().mul(a.div(b).div(b)), b.shape) : null],
+    { saved: [b, b.requiresGrad ? a : null] },
+  );
 }
 
 export function pow(a: Tensor, exponent: Operand): Tensor {
@@ -138,14 +145,24 @@ export function pow(a: Tensor, exponent: Operand): Tensor {
   if (typeof exponent === "number") {
     const out = compute(shape, dtype, ops.pows as NdKernel, a, exponent);
     // d/da a^p = p * a^(p-1); p = 0 gives exactly 0, as in PyTorch.
-    return record("PowBackward0", out, [a], (g) => [exponent === 0 ? g.mul(0) : g.mul(a.pow(exponent - 1)).mul(exponent)]);
+    return record("PowBackward0", out, [a], (g) => [exponent === 0 ? g.mul(0) : g.mul(a.pow(exponent - 1)).mul(exponent)], {
+      saved: [a],
+    });
   }
   const out = compute(shape, dtype, ops.pow as NdKernel, a, exponent);
-  return record("PowBackward1", out, [a, exponent], (g) => [
-    a.requiresGrad ? sumTo(g.mul(exponent).mul(a.pow(exponent.sub(1))), a.shape) : null,
-    // d/db a^b = a^b * log(a), defined as 0 where a^b is 0 (PyTorch masks a == 0 with b >= 0).
-    exponent.requiresGrad ? sumTo(g.mul(mapUnary(out, out.dtype, (v, i, la) => (v === 0 ? 0 : v * la[i]), a.log())), exponent.shape) : null,
-  ]);
+  return record(
+    "PowBackward1",
+    out,
+    [a, exponent],
+    (g) => [
+      a.requiresGrad ? sumTo(g.mul(exponent).mul(a.pow(exponent.sub(1))), a.shape) : null,
+      // d/db a^b = a^b * log(a), defined as 0 where a^b is 0 (PyTorch masks a == 0 with b >= 0).
+      exponent.requiresGrad
+        ? sumTo(g.mul(mapUnary(out, out.dtype, (v, i, la) => (v === 0 ? 0 : v * la[i]), a.log())), exponent.shape)
+        : null,
+    ],
+    { saved: [a, exponent, out] },
+  );
 }
 
 /** An element-wise map of a contiguous copy of `x` (with an optional second same-shape input). */
@@ -172,23 +189,23 @@ export function neg(x: Tensor): Tensor {
 
 export function exp(x: Tensor): Tensor {
   const out = compute(x.shape, floatOf(x.dtype), ops.exp as NdKernel, x);
-  return record("ExpBackward0", out, [x], (g) => [g.mul(out)]);
+  return record("ExpBackward0", out, [x], (g) => [g.mul(out)], { saved: [out] });
 }
 
 export function log(x: Tensor): Tensor {
   const out = compute(x.shape, floatOf(x.dtype), ops.log as NdKernel, x);
-  return record("LogBackward0", out, [x], (g) => [g.div(x)]);
+  return record("LogBackward0", out, [x], (g) => [g.div(x)], { saved: [x] });
 }
 
 export function sqrt(x: Tensor): Tensor {
   const out = compute(x.shape, floatOf(x.dtype), ops.sqrt as NdKernel, x);
-  return record("SqrtBackward0", out, [x], (g) => [g.div(out.mul(2))]);
+  return record("SqrtBackward0", out, [x], (g) => [g.div(out.mul(2))], { saved: [out] });
 }
 
 export function abs(x: Tensor): Tensor {
   const out = compute(x.shape, x.dtype, ops.abs as NdKernel, x);
   // sign(x), with sign(0) = 0 as in PyTorch.
-  return record("AbsBackward0", out, [x], (g) => [g.mul(mapUnary(x, g.dtype, (v) => (v > 0 ? 1 : v < 0 ? -1 : 0)))]);
+  return record("AbsBackward0", out, [x], (g) => [g.mul(mapUnary(x, g.dtype, (v) => (v > 0 ? 1 : v < 0 ? -1 : 0)))], { saved: [x] });
 }
 
 /** Clamps into [min, max]; the gradient passes where min <= x <= max (bounds included, as in PyTorch). */
@@ -205,9 +222,15 @@ export function clamp(x: Tensor, min?: number | null, max?: number | null): Tens
     if (hi !== null && v > hi) v = hi;
     return v;
   });
-  return record("ClampBackward1", out, [x], (g) => [
-    g.mul(mapUnary(x, g.dtype, (v) => ((lo === null || v >= lo) && (hi === null || v <= hi) ? 1 : 0))),
-  ]);
+  return record(
+    "ClampBackward1",
+    out,
+    [x],
+    (g) => [g.mul(mapUnary(x, g.dtype, (v) => ((lo === null || v >= lo) && (hi === null || v <= hi) ? 1 : 0)))],
+    {
+      saved: [x],
+    },
+  );
 }
 
 /** Element-wise equality as a bool tensor (not differentiable). */

@@ -118,15 +118,21 @@ export function max(x: Tensor, dim?: number, keepdim = false): Tensor | { values
     const best = r.values[argmaxRows(r)[0]];
     const out = allocate(x.dtype, 1);
     out[0] = best;
-    return record("MaxBackward1", Tensor.fromArray(out, [], x.dtype), [x], (g) => {
-      const src = x.toArray();
-      let ties = 0;
-      for (let i = 0; i < src.length; i++) if (src[i] === best || (Number.isNaN(best) && Number.isNaN(src[i]))) ties++;
-      const share = g.item() / ties;
-      const grad = allocate(g.dtype, src.length);
-      for (let i = 0; i < src.length; i++) if (src[i] === best || (Number.isNaN(best) && Number.isNaN(src[i]))) grad[i] = share;
-      return [Tensor.fromArray(grad, x.shape, g.dtype)];
-    });
+    return record(
+      "MaxBackward1",
+      Tensor.fromArray(out, [], x.dtype),
+      [x],
+      (g) => {
+        const src = x.toArray();
+        let ties = 0;
+        for (let i = 0; i < src.length; i++) if (src[i] === best || (Number.isNaN(best) && Number.isNaN(src[i]))) ties++;
+        const share = g.item() / ties;
+        const grad = allocate(g.dtype, src.length);
+        for (let i = 0; i < src.length; i++) if (src[i] === best || (Number.isNaN(best) && Number.isNaN(src[i]))) grad[i] = share;
+        return [Tensor.fromArray(grad, x.shape, g.dtype)];
+      },
+      { saved: [x] },
+    );
   }
   const d = normalizeDim(dim, x.ndim);
   const r = rowsOf(x, x.ndim ? [d] : [], keepdim);
@@ -136,9 +142,15 @@ export function max(x: Tensor, dim?: number, keepdim = false): Tensor | { values
   for (let row = 0; row < r.rows; row++) values[row] = r.values[row * r.length + indices[row]];
   const indexTensor = Tensor.fromArray(indices, r.shape, "int64");
   const inputShape = x.shape;
-  const out = record("MaxBackward0", Tensor.fromArray(values, r.shape, x.dtype), [x], (g) => [
-    scatterRows(g, indices, r, inputShape, x.ndim ? d : 0),
-  ]);
+  const out = record(
+    "MaxBackward0",
+    Tensor.fromArray(values, r.shape, x.dtype),
+    [x],
+    (g) => [scatterRows(g, indices, r, inputShape, x.ndim ? d : 0)],
+    {
+      saved: [indexTensor],
+    },
+  );
   return { values: out, indices: indexTensor };
 }
 
@@ -176,7 +188,9 @@ export function logsumexp(x: Tensor, dim: number | readonly number[], keepdim = 
   }
   const result = Tensor.fromArray(out, r.shape, dtype);
   const inputShape = x.shape;
-  return record("LogsumexpBackward0", result, [x], (g) => [spread(g, r, inputShape).mul(x.sub(spread(result, r, inputShape)).exp())]);
+  return record("LogsumexpBackward0", result, [x], (g) => [spread(g, r, inputShape).mul(x.sub(spread(result, r, inputShape)).exp())], {
+    saved: [x, result],
+  });
 }
 
 /** Index of the maximum: over everything (a flat index) or along `dim`. Not differentiable. */

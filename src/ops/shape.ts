@@ -11,7 +11,7 @@ import { sumTo } from "./elementwise";
 
 /** A tensor over the same storage with another shape and strides. */
 function aliasOf(x: Tensor, shape: number[], strides: number[], offset = x.nd.offset): Tensor {
-  return new Tensor(ndarray(x.nd.data, shape, strides, offset), x.dtype);
+  return x.viewOf(ndarray(x.nd.data, shape, strides, offset));
 }
 
 /** A contiguous copy of `x`'s values (no graph). */

@@ -1,0 +1,217 @@
+/**
+ * In-place ops, PyTorch's way: `x.add_(y)` computes `x + y` with the ordinary op, writes the
+ * result into x's storage (every view of x sees it), raises x's version counter, and, when a
+ * graph is recorded, gives x the op's node as its new `gradFn`. The new node's inputs are x's
+ * old history, so gradients flow as if x had been replaced by a new tensor.
+ *
+ * A backward that saved x before the change would read the new values; the version counter
+ * catches it (autograd/node.ts). An op that needs x's old values itself (mul_, div_, pow_,
+ * clamp_) computes from a copy of them that keeps x's history.
+ *
+ * On a view of a tensor that is part of a graph, the base's history changes too: its new node,
+ * CopySlices, sends the gradient of the view's region through the op and the rest of it to the
+ * base's old history (PyTorch's CopySlices), and the view becomes a strided view of that.
+ */
+import ndarray from "ndarray";
+import ops from "ndarray-ops";
+import { type DType, allocate, isFloating, scalarTypeName } from "../dtype";
+import { sameShape } from "../shape";
+import { isGradEnabled } from "../autograd/grad-mode";
+import { type Grad, Node, gradEdge, record } from "../autograd/node";
+import { Tensor } from "../tensor-core";
+import { defaultGenerator } from "../random";
+import { add, clamp, div, exp, mul, neg, pow, sub, toDtype } from "./elementwise";
+import { expand } from "./shape";
+import { sumTo } from "./elementwise";
+
+type Operand = Tensor | number;
+
+/** PyTorch's checks before an in-place op: never on a leaf that requires grad (or a view of one) while recording. */
+function checkInPlace(x: Tensor): void {
+  if (!isGradEnabled()) return;
+  if (x.isLeaf && x.requiresGrad) throw new Error("a leaf Variable that requires grad is being used in an in-place operation.");
+  const base = x.base;
+  if (base !== null && base.isLeaf && base.requiresGrad && x.requiresGrad) {
+    throw new Error("a view of a leaf Variable that requires grad is being used in an in-place operation.");
+  }
+}
+
+/**
+ * Runs `compute` (an out-of-place op of x and `others`) in place on x. `readsSelf`: the op's
+ * backward needs x's values from before the change, so it gets a copy of them.
+ */
+function inPlace(x: Tensor, others: ReadonlyArray<Tensor | null>, readsSelf: boolean, compute: (self: Tensor) => Tensor): Tensor {
+  checkInPlace(x);
+  const recording = isGradEnabled() && (x.requiresGrad || others.some((t) => t?.requiresGrad));
+  const result = compute(recording && readsSelf ? snapshot(x) : x);
+  writeInto(x, result);
+  x.bumpVersion();
+  const node = result.gradFn;
+  if (recording && node !== null) {
+    node.resaveAs(result, x);
+    if (x.base !== null) rebaseView(x, node);
+    else x.setGradFn(node);
+  }
+  return x;
+}
+
+/** A copy of x's values with x's history (so that gradients reach what x came from). */
+function snapshot(x: Tensor): Tensor {
+  const copy = Tensor.fromArray(x.toArray().slice(), x.shape, x.dtype);
+  if (x.gradFn !== null) copy.setGradFn(x.gradFn);
+  return copy;
+}
+
+/** Writes `result` into x's storage, with PyTorch's checks on its shape and dtype. */
+function writeInto(x: Tensor, result: Tensor): void {
+  if (!sameShape(result.shape, x.shape)) {
+    throw new Error(`output with shape [${x.shape.join(", ")}] doesn't match the broadcast shape [${result.shape.join(", ")}]`);
+  }
+  if ((isFloating(result.dtype) && !isFloating(x.dtype)) || (x.dtype === "bool" && result.dtype !== "bool")) {
+    throw new Error(`result type ${scalarTypeName(result.dtype)} can't be cast to the desired output type ${scalarTypeName(x.dtype)}`);
+  }
+  if (x.numel() === 0) return;
+  const asNd = (t: Tensor) => (t.ndim > 0 ? t.nd : ndarray(t.nd.data, [1], [1], t.nd.offset));
+  ops.assign(asNd(x), asNd(result));
+}
+
+/**
+ * `view` was changed in place by the op whose node is `node` (its first input was the view).
+ * The base's new history is CopySlices: the base's old gradient everywhere but the view's region,
+ * where the gradient goes through `node`. The view becomes a strided view of the new base.
+ */
+function rebaseView(view: Tensor, node: Node): void {
+  const base = view.base!;
+  if (!base.isContiguous()) {
+    throw new Error("in-place operations on a view of a non-contiguous tensor that requires grad are not supported");
+  }
+  const region = (g: Tensor) =>
+    ndarray(g.nd.data, view.nd.shape.slice(), view.nd.stride.slice(), g.nd.offset + view.nd.offset - base.nd.offset);
+  const baseEdge = base.requiresGrad ? gradEdge(base) : null;
+  const copySlices = new Node(
+    "torch::autograd::CopySlices",
+    [[baseEdge, 0], ...node.nextFunctions.slice(1)],
+    (g) => {
+      const res = contiguousCopy(g);
+      const slice = Tensor.fromArray(allocate(g.dtype, view.numel()), view.shape, g.dtype);
+      if (slice.numel() > 0) ops.assign(slice.ndim > 0 ? slice.nd : ndarray(slice.nd.data, [1]), region(res));
+      const [viewGrad, ...rest] = node.apply(slice);
+      const dense = viewGrad === null ? null : denseOf(viewGrad);
+      if (res.numel() > 0) {
+        if (dense === null) ops.assigns(region(res), 0);
+        else ops.assign(region(res), dense.ndim > 0 ? dense.contiguous().nd : ndarray(dense.toArray(), [1]));
+      }
+      return [res, ...rest];
+    },
+    true,
+  );
+  base.setGradFn(copySlices);
+  const baseShape = base.shape;
+  const offset = view.nd.offset - base.nd.offset;
+  view.setGradFn(
+    new Node("AsStridedBackward0", [[copySlices, 0]], (g) => {
+      const full = Tensor.fromArray(allocate(g.dtype, base.numel()), baseShape, g.dtype);
+      if (g.numel() > 0) ops.assign(ndarray(full.nd.data, view.nd.shape.slice(), view.nd.stride.slice(), offset), g.contiguous().nd);
+      return [full];
+    }),
+  );
+}
+
+function contiguousCopy(t: Tensor): Tensor {
+  return Tensor.fromArray(t.toArray().slice(), t.shape, t.dtype);
+}
+
+function denseOf(g: Grad): Tensor {
+  return g instanceof Tensor ? g : g.dense();
+}
+
+const tensorsOf = (...values: unknown[]): Tensor[] => values.filter((v): v is Tensor => v instanceof Tensor);
+
+// ---- the ops ---------------------------------------------------------------------------
+
+export function add_(x: Tensor, other: Operand, alpha = 1): Tensor {
+  return inPlace(x, tensorsOf(other), false, (self) => add(self, other, alpha));
+}
+
+export function sub_(x: Tensor, other: Operand, alpha = 1): Tensor {
+  return inPlace(x, tensorsOf(other), false, (self) => sub(self, other, alpha));
+}
+
+export function mul_(x: Tensor, other: Operand): Tensor {
+  return inPlace(x, tensorsOf(other), other instanceof Tensor && other.requiresGrad, (self) => mul(self, other));
+}
+
+export function div_(x: Tensor, other: Operand): Tensor {
+  return inPlace(x, tensorsOf(other), other instanceof Tensor && other.requiresGrad, (self) => div(self, other));
+}
+
+export function pow_(x: Tensor, exponent: Operand): Tensor {
+  return inPlace(x, tensorsOf(exponent), true, (self) => pow(self, exponent));
+}
+
+export function neg_(x: Tensor): Tensor {
+  return inPlace(x, [], false, neg);
+}
+
+export function exp_(x: Tensor): Tensor {
+  return inPlace(x, [], false, exp);
+}
+
+export function clamp_(x: Tensor, min?: number | null, max?: number | null): Tensor {
+  return inPlace(x, [], true, (self) => clamp(self, min, max));
+}
+
+/** Fills with `value`; the old values get a zero gradient (FillBackward2, ZeroBackward0 for zero_). */
+export function fill_(x: Tensor, value: number | boolean, name = "FillBackward2"): Tensor {
+  return inPlace(x, [], false, (self) => {
+    const out = Tensor.fromArray(allocate(x.dtype, x.numel()).fill(Number(value)), x.shape, x.dtype);
+    return record(name, out, [self], (g) => [zerosOf(g)], { savesTensors: false });
+  });
+}
+
+export function zero_(x: Tensor): Tensor {
+  return fill_(x, 0, "ZeroBackward0");
+}
+
+/** Copies `source` (broadcast to x's shape, cast to x's dtype) into x (CopyBackwards). */
+export function copy_(x: Tensor, source: Tensor): Tensor {
+  return inPlace(x, [source], false, (self) => {
+    const values = toDtype(expand(source, x.shape), x.dtype).contiguous().detach();
+    const out = Tensor.fromArray(values.toArray().slice(), x.shape, x.dtype);
+    const sourceShape = source.shape;
+    const sourceDtype = source.dtype;
+    return record("torch::autograd::CopyBackwards", out, [self, source], (g) => [zerosOf(g), toDtype(sumTo(g, sourceShape), sourceDtype)], {
+      savesTensors: false,
+    });
+  });
+}
+
+/** Uniform samples in [low, high) from the default generator (UniformBackward0: no gradient to the old values). */
+export function uniform_(x: Tensor, low = 0, high = 1): Tensor {
+  return randomFill(x, "UniformBackward0", (values) => {
+    for (let i = 0; i < values.length; i++) values[i] = low + (high - low) * defaultGenerator.random();
+  });
+}
+
+/** Normal samples with the given mean and standard deviation (NormalBackward0). */
+export function normal_(x: Tensor, mean = 0, std = 1): Tensor {
+  return randomFill(x, "NormalBackward0", (values) => {
+    for (let i = 0; i < values.length; i++) values[i] = mean + std * defaultGenerator.normal();
+  });
+}
+
+function randomFill(x: Tensor, name: string, fill: (values: Float64Array) => void): Tensor {
+  if (!isFloating(x.dtype))
+    throw new Error(`"${name === "UniformBackward0" ? "uniform" : "normal"}_kernel_cpu" not implemented for '${scalarTypeName(x.dtype)}'`);
+  return inPlace(x, [], false, (self) => {
+    const values = new Float64Array(x.numel());
+    fill(values);
+    const out = Tensor.fromArray(allocate(x.dtype, values.length), x.shape, x.dtype);
+    out.nd.data.set(values);
+    return record(name, out, [self], (g) => [zerosOf(g)], { savesTensors: false });
+  });
+}
+
+function zerosOf(g: Tensor, dtype: DType = g.dtype): Tensor {
+  return Tensor.fromArray(allocate(dtype, g.numel()), g.shape, dtype);
+}
