@@ -9,6 +9,10 @@ export { matmul, mm, mv, dot, bmm } from "./ops/linalg";
 export { transpose, t, unsqueeze, squeeze, flatten, clone } from "./ops/shape";
 export { gather, scatter, scatterAdd, indexSelect, indexAdd, embeddingBag } from "./ops/indexing";
 export type { EmbeddingBagOptions } from "./ops/indexing";
+export { add_, sub_, mul_, div_, pow_, neg_, exp_, clamp_, zero_, fill_, copy_, uniform_, normal_ } from "./ops/inplace";
+// indexing (ops/index.ts)
+// joining, comparing, selecting (ops/join.ts, ops/compare.ts, ops/sort.ts)
+// more math (ops/math.ts)
 
 export function reshape(x: Tensor, ...sizes: Array<number | number[]>): Tensor {
   return x.reshape(sizesArg(sizes));

@@ -292,6 +292,12 @@ export class TensorMethods {
   indexSelect(this: Tensor, dim: number, index: Tensor): Tensor {
     return indexing.indexSelect(this, dim, index);
   }
+
+  // ---- indexing: index, indexPut_, select, narrow, masks, take (ops/index.ts) -----------
+
+  // ---- joining, comparing, selecting (ops/join.ts, ops/compare.ts, ops/sort.ts) ---------
+
+  // ---- more math: unary functions and reductions (ops/math.ts) -------------------------
 }
 
 declare module "./tensor-core" {
