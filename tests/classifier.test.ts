@@ -27,12 +27,20 @@ function topics(n: number, seed: number): torch.text.Example[] {
 
 describe("inferTask follows the notes", () => {
   test("several labels on one example: multilabel with BCEWithLogits", () => {
-    const { task, reason } = text.inferTask([{ text: "a", labels: ["x", "y"] }, { text: "b", labels: ["z"] }]);
+    const { task, reason } = text.inferTask([
+      { text: "a", labels: ["x", "y"] },
+      { text: "b", labels: ["z"] },
+    ]);
     expect(task).toBe("multilabel");
     expect(reason).toMatch(/BCEWithLogitsLoss/);
   });
   test("two classes: binary on a single logit; more: multiclass with CrossEntropy", () => {
-    expect(text.inferTask([{ text: "a", labels: ["x"] }, { text: "b", labels: ["y"] }]).task).toBe("binary");
+    expect(
+      text.inferTask([
+        { text: "a", labels: ["x"] },
+        { text: "b", labels: ["y"] },
+      ]).task,
+    ).toBe("binary");
     const three = text.inferTask(["x", "y", "z"].map((l) => ({ text: l, labels: [l] })));
     expect(three.task).toBe("multiclass");
     expect(three.reason).toMatch(/CrossEntropyLoss/);
@@ -75,7 +83,9 @@ describe("trainTextClassifier", () => {
     expect(model.net.output.outFeatures).toBe(1);
     const [p] = model.probabilities(["goal match team"]);
     expect(p[0] + p[1]).toBeCloseTo(1, 12);
-    expect(model.evaluate(heldOut.map((e) => ({ text: e.text, labels: [e.labels[0] === "sport" ? "sport" : "other"] }))).accuracy).toBeGreaterThan(0.9);
+    expect(
+      model.evaluate(heldOut.map((e) => ({ text: e.text, labels: [e.labels[0] === "sport" ? "sport" : "other"] }))).accuracy,
+    ).toBeGreaterThan(0.9);
   });
 
   test("multi-label data uses multi-hot targets and thresholds per label", () => {
@@ -129,7 +139,8 @@ describe("evaluate() computes the training loss with the library's loss function
   // 700 examples: evaluate()'s default batches of 512 make two batches of different sizes.
   const heldOut = topics(700, 22);
   const binary = (es: torch.text.Example[]) => es.map((e) => ({ text: e.text, labels: [e.labels[0] === "sport" ? "sport" : "other"] }));
-  const flagged = (es: torch.text.Example[]) => es.map((e, i) => ({ text: e.text, labels: i % 4 === 0 ? [...e.labels, "flagged"] : e.labels }));
+  const flagged = (es: torch.text.Example[]) =>
+    es.map((e, i) => ({ text: e.text, labels: i % 4 === 0 ? [...e.labels, "flagged"] : e.labels }));
 
   /** |actual - expected| within `rel` of |expected|, and the expectation a real, non-zero loss. */
   function expectRelClose(actual: number, expected: number, rel = 1e-6): void {
@@ -140,7 +151,10 @@ describe("evaluate() computes the training loss with the library's loss function
   /** The model's logits for every example at once: one forward pass, no batching. */
   function logitsOf(model: torch.text.TextClassifier, examples: torch.text.Example[]): torch.Tensor {
     const docs = examples.map((e) => model.encode(e.text));
-    const { indices, offsets } = text.toBagBatch(docs, docs.map((_, i) => i));
+    const { indices, offsets } = text.toBagBatch(
+      docs,
+      docs.map((_, i) => i),
+    );
     const int64 = (v: Int32Array) => torch.Tensor.fromArray(v, [v.length], "int64");
     return torch.noGrad(() => model.net.forward(int64(indices), int64(offsets)));
   }
@@ -152,7 +166,11 @@ describe("evaluate() computes the training loss with the library's loss function
 
   // Targets written out here from the labels, independently of the classifier's own code.
   const classIndices = (examples: torch.text.Example[], config: Config) =>
-    torch.Tensor.fromArray(Int32Array.from(examples, (e) => config.labels.indexOf(e.labels[0])), [examples.length], "int64");
+    torch.Tensor.fromArray(
+      Int32Array.from(examples, (e) => config.labels.indexOf(e.labels[0])),
+      [examples.length],
+      "int64",
+    );
   const hot = (examples: torch.text.Example[], config: Config, width: number) => {
     const out = new Float32Array(examples.length * width);
     examples.forEach((e, i) => {
@@ -184,13 +202,36 @@ describe("evaluate() computes the training loss with the library's loss function
   }
   const cases: Case[] = [
     { name: "binary, BCEWithLogits on one logit", data: binary, options: {}, reference: bceWithLogits },
-    { name: "binary, BCEWithLogits with posWeight", data: binary, options: { posWeight: 4 }, reference: bceWithLogits, option: "posWeight" },
+    {
+      name: "binary, BCEWithLogits with posWeight",
+      data: binary,
+      options: { posWeight: 4 },
+      reference: bceWithLogits,
+      option: "posWeight",
+    },
     { name: "binary, CrossEntropy on two logits", data: binary, options: { loss: "cross-entropy" }, reference: crossEntropy },
     { name: "multi-class, CrossEntropy", data: (es) => es, options: {}, reference: crossEntropy },
-    { name: "multi-class, CrossEntropy with labelSmoothing", data: (es) => es, options: { labelSmoothing: 0.2 }, reference: crossEntropy, option: "labelSmoothing" },
-    { name: "multi-class, BCEWithLogits on one-hot targets", data: (es) => es, options: { loss: "bce-with-logits" }, reference: bceWithLogits },
+    {
+      name: "multi-class, CrossEntropy with labelSmoothing",
+      data: (es) => es,
+      options: { labelSmoothing: 0.2 },
+      reference: crossEntropy,
+      option: "labelSmoothing",
+    },
+    {
+      name: "multi-class, BCEWithLogits on one-hot targets",
+      data: (es) => es,
+      options: { loss: "bce-with-logits" },
+      reference: bceWithLogits,
+    },
     { name: "multi-label, BCEWithLogits", data: flagged, options: {}, reference: bceWithLogits },
-    { name: "multi-label, BCEWithLogits with posWeight", data: flagged, options: { posWeight: 3 }, reference: bceWithLogits, option: "posWeight" },
+    {
+      name: "multi-label, BCEWithLogits with posWeight",
+      data: flagged,
+      options: { posWeight: 3 },
+      reference: bceWithLogits,
+      option: "posWeight",
+    },
   ];
 
   describe.each(cases)("$name", ({ data, options, reference, option }) => {

@@ -85,11 +85,18 @@ function writeFormats(dir: string, name: string, rows: Row[]): Record<"txt" | "c
   // CSV: some texts spread over two lines (embedded newline), labels joined with |.
   fs.writeFileSync(
     files.csv,
-    "text,label\n" + rows.map((r, i) => `${csvField(i % 4 === 1 ? r.text.replace(" ", "\n") : r.text)},${csvField(r.labels.join("|"))}\n`).join(""),
+    "text,label\n" +
+      rows.map((r, i) => `${csvField(i % 4 === 1 ? r.text.replace(" ", "\n") : r.text)},${csvField(r.labels.join("|"))}\n`).join(""),
   );
   fs.writeFileSync(
     files.jsonl,
-    rows.map((r, i) => JSON.stringify(r.labels.length === 1 && i % 2 === 0 ? { text: r.text, label: r.labels[0] } : { text: r.text, labels: r.labels }) + "\n").join(""),
+    rows
+      .map(
+        (r, i) =>
+          JSON.stringify(r.labels.length === 1 && i % 2 === 0 ? { text: r.text, label: r.labels[0] } : { text: r.text, labels: r.labels }) +
+          "\n",
+      )
+      .join(""),
   );
   return files;
 }
@@ -108,7 +115,11 @@ const models: Record<string, string> = {};
 
 beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), "torchlet-cli-"));
-  for (const [task, seed] of [["binary", 1], ["multiclass", 2], ["multilabel", 3]] as const) {
+  for (const [task, seed] of [
+    ["binary", 1],
+    ["multiclass", 2],
+    ["multilabel", 3],
+  ] as const) {
     data[task] = writeFormats(dir, `${task}-train`, makeRows(task, 240, seed));
     heldOut[task] = writeFormats(dir, `${task}-test`, makeRows(task, 60, seed + 100));
     models[task] = path.join(dir, `${task}.safetensors`);
@@ -126,7 +137,8 @@ const listing = () => fs.readdirSync(dir).sort();
 
 describe("train, test and predict", () => {
   const expected = {
-    binary: /task binary, loss bce-with-logits \(BCEWithLogitsLoss\): auto: 2 classes and one label per example, so BCEWithLogitsLoss on a single logit/,
+    binary:
+      /task binary, loss bce-with-logits \(BCEWithLogitsLoss\): auto: 2 classes and one label per example, so BCEWithLogitsLoss on a single logit/,
     multiclass: /task multiclass, loss cross-entropy \(CrossEntropyLoss\): auto: 3 classes and one label per example, so CrossEntropyLoss/,
     multilabel: /task multilabel, loss bce-with-logits \(BCEWithLogitsLoss\): auto: some examples have several labels .* multi-hot targets/,
   };
@@ -135,7 +147,14 @@ describe("train, test and predict", () => {
     for (const format of ["txt", "csv", "jsonl"] as const) {
       test(`${task} from ${format}`, async () => {
         const model = path.join(dir, `${task}-${format}.safetensors`);
-        const trained = await cli(["train", "--input", data[task][format], "--output", model, ...FAST(task).filter((a) => a !== "--quiet")]);
+        const trained = await cli([
+          "train",
+          "--input",
+          data[task][format],
+          "--output",
+          model,
+          ...FAST(task).filter((a) => a !== "--quiet"),
+        ]);
         expect(trained.stderr).toBe("");
         expect(trained.code).toBe(0);
         const lines = trained.stdout.split("\n");
@@ -206,21 +225,47 @@ describe("train, test and predict", () => {
     const two = await cli(["predict", models.multiclass, "-", "--k", "2", "--probabilities"], { stdin: "the team won the match" });
     expect(two.stdout).toMatch(/^__label__sports 0\.\d{6} __label__\w+ 0\.\d{6}\n$/);
     const all = await cli(["predict", models.multiclass, "--k", "-1"], { stdin: "the team won\r\nvote\r\n" });
-    expect(all.stdout.split("\n").slice(0, 2).map((l) => l.split(" ").length)).toEqual([3, 3]);
+    expect(
+      all.stdout
+        .split("\n")
+        .slice(0, 2)
+        .map((l) => l.split(" ").length),
+    ).toEqual([3, 3]);
 
     // Multi-label: every label above the threshold, none when none is.
-    const multi = await cli(["predict", models.multilabel, "-", "--probabilities"], { stdin: "team goal match won vote election senate law\n" });
+    const multi = await cli(["predict", models.multilabel, "-", "--probabilities"], {
+      stdin: "team goal match won vote election senate law\n",
+    });
     expect(multi.stdout).toMatch(/^__label__(sports|politics) 0\.\d{6} __label__(sports|politics) 0\.\d{6}\n$/);
-    expect(multi.stdout.split(" ").filter((t) => t.startsWith("__label__")).sort()).toEqual(["__label__politics", "__label__sports"]);
+    expect(
+      multi.stdout
+        .split(" ")
+        .filter((t) => t.startsWith("__label__"))
+        .sort(),
+    ).toEqual(["__label__politics", "__label__sports"]);
     const none = await cli(["predict", models.multilabel, "--threshold", "1"], { stdin: "the team won\n" });
     expect(none.stdout).toBe("\n");
   });
 
   test("binary: the positive label is named, --pos-weight and --loss cross-entropy are accepted", async () => {
     const out = path.join(dir, "binary-ce.safetensors");
-    const r = await cli(["train", "--input", data.binary.csv, "--output", out, "--loss", "cross-entropy", "--label-smoothing", "0.1", "--epochs", "3"]);
+    const r = await cli([
+      "train",
+      "--input",
+      data.binary.csv,
+      "--output",
+      out,
+      "--loss",
+      "cross-entropy",
+      "--label-smoothing",
+      "0.1",
+      "--epochs",
+      "3",
+    ]);
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain("task binary, loss cross-entropy (CrossEntropyLoss): auto: 2 classes and one label per example, so BCEWithLogitsLoss on a single logit; --loss cross-entropy overrides that: CrossEntropyLoss (softmax over the 2 classes)");
+    expect(r.stdout).toContain(
+      "task binary, loss cross-entropy (CrossEntropyLoss): auto: 2 classes and one label per example, so BCEWithLogitsLoss on a single logit; --loss cross-entropy overrides that: CrossEntropyLoss (softmax over the 2 classes)",
+    );
     expect(r.stdout).toContain("positive label (logit > 0): __label__sports");
     expect(loadClassifier(out).net.output.outFeatures).toBe(2);
     const weighted = await cli(["train", "--input", data.binary.txt, "--output", out, "--pos-weight", "3", "--epochs", "2", "--quiet"]);
@@ -234,7 +279,13 @@ describe("train, test and predict", () => {
     expect(r.code).toBe(0);
     expect(r.stderr).toBe("");
     const summary = JSON.parse(r.stdout);
-    expect(summary).toMatchObject({ command: "train", task: "multiclass", loss: "cross-entropy", examples: 240, labels: ["sports", "politics", "tech"] });
+    expect(summary).toMatchObject({
+      command: "train",
+      task: "multiclass",
+      loss: "cross-entropy",
+      examples: 240,
+      labels: ["sports", "politics", "tech"],
+    });
     expect(summary.validation).toEqual({ file: heldOut.multiclass.csv, examples: 60 });
     // The defaults the help text states are the library's.
     const help = (await cli(["train", "--help"])).stdout.replace(/\s+/g, " ");
@@ -248,7 +299,25 @@ describe("train, test and predict", () => {
 
   test("human output shows validation metrics per epoch; --ngrams and --dim reach the model", async () => {
     const out = path.join(dir, "ngrams.safetensors");
-    const r = await cli(["train", "--input", data.multiclass.txt, "--output", out, "--validation", heldOut.multiclass.txt, "--epochs", "2", "--ngrams", "2", "--buckets", "5000", "--dim", "7", "--min-count", "2"]);
+    const r = await cli([
+      "train",
+      "--input",
+      data.multiclass.txt,
+      "--output",
+      out,
+      "--validation",
+      heldOut.multiclass.txt,
+      "--epochs",
+      "2",
+      "--ngrams",
+      "2",
+      "--buckets",
+      "5000",
+      "--dim",
+      "7",
+      "--min-count",
+      "2",
+    ]);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^epoch 1\/2 .*\| validation loss \d\.\d{4} accuracy \d\.\d{4}$/m);
     expect(r.stdout).toMatch(/\+ 2-grams in 5000 buckets, dim 7/);
@@ -291,12 +360,38 @@ describe("train, test and predict", () => {
     // Other column names, in any order, with other columns around them.
     const custom = path.join(dir, "custom.csv");
     fs.writeFileSync(custom, "id,Category,Body\n" + rows.map((r, i) => `${i},${r.labels[0]},${csvField(r.text)}\n`).join(""));
-    const r = await cli(["train", "--input", custom, "--output", out, "--text-column", "body", "--label-column", "category", "--epochs", "1", "--json"]);
+    const r = await cli([
+      "train",
+      "--input",
+      custom,
+      "--output",
+      out,
+      "--text-column",
+      "body",
+      "--label-column",
+      "category",
+      "--epochs",
+      "1",
+      "--json",
+    ]);
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ format: "csv", examples: 40, labels: ["politics", "sports"] });
     const customJson = path.join(dir, "custom.jsonl");
     fs.writeFileSync(customJson, rows.map((r) => JSON.stringify({ body: r.text, tags: r.labels })).join("\n"));
-    const j = await cli(["train", "--input", customJson, "--output", out, "--text-column", "body", "--label-column", "tags", "--epochs", "1", "--json"]);
+    const j = await cli([
+      "train",
+      "--input",
+      customJson,
+      "--output",
+      out,
+      "--text-column",
+      "body",
+      "--label-column",
+      "tags",
+      "--epochs",
+      "1",
+      "--json",
+    ]);
     expect(j.code).toBe(0);
     expect(JSON.parse(j.stdout)).toMatchObject({ format: "jsonl", examples: 40 });
   });
@@ -304,7 +399,17 @@ describe("train, test and predict", () => {
   test("a validation label the training data lacks is noted; training goes on", async () => {
     const file = path.join(dir, "valid-unseen.txt");
     fs.writeFileSync(file, "__label__sports the team won\n__label__weather rain and snow\n");
-    const r = await cli(["train", "--input", data.binary.txt, "--output", path.join(dir, "v.safetensors"), "--validation", file, "--epochs", "1"]);
+    const r = await cli([
+      "train",
+      "--input",
+      data.binary.txt,
+      "--output",
+      path.join(dir, "v.safetensors"),
+      "--validation",
+      file,
+      "--epochs",
+      "1",
+    ]);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(`note: ${file} has labels the training data lacks, counted as wrong: __label__weather`);
   });
@@ -331,7 +436,11 @@ describe("train -> save -> load -> predict", () => {
     test(`${task}: the CLI's model predicts exactly as the same model trained in memory`, async () => {
       const examples = readDataset(data[task].txt).examples;
       const inMemory = trainTextClassifier(examples, { epochs: 8, lr: LR[task], batchSize: 8, seed: 3 });
-      const texts = fs.readFileSync(heldOut[task].txt, "utf8").trimEnd().split("\n").map((l) => l.replace(/__label__\S+ /g, ""));
+      const texts = fs
+        .readFileSync(heldOut[task].txt, "utf8")
+        .trimEnd()
+        .split("\n")
+        .map((l) => l.replace(/__label__\S+ /g, ""));
 
       const loaded = loadClassifier(models[task]);
       expect(loaded.config).toEqual(inMemory.config);
@@ -341,9 +450,12 @@ describe("train -> save -> load -> predict", () => {
       const expected = inMemory.predict(texts, { k });
       const asJson = await cli(["predict", models[task], "--json"], { stdin: texts.join("\n") + "\n" });
       expect(asJson.code).toBe(0);
-      expect(asJson.stdout.trimEnd().split("\n").map((l) => JSON.parse(l))).toEqual(
-        expected.map((p) => ({ labels: p.map((x) => x.label), probabilities: p.map((x) => x.probability) })),
-      );
+      expect(
+        asJson.stdout
+          .trimEnd()
+          .split("\n")
+          .map((l) => JSON.parse(l)),
+      ).toEqual(expected.map((p) => ({ labels: p.map((x) => x.label), probabilities: p.map((x) => x.probability) })));
       const asText = await cli(["predict", models[task], "-", "--probabilities"], { stdin: texts.join("\n") });
       expect(asText.stdout).toBe(expected.map((p) => formatPrediction(p, true)).join("\n") + "\n");
     });
@@ -440,11 +552,19 @@ describe("bad input: one line naming the file (and line), the exit code, nothing
 
   test("a malformed CSV row, numbered by the line the record starts on", async () => {
     const file = write("bad.csv", 'text,label\n"two\nlines",a\n"x",b,extra\nok,c\n');
-    await fails(["train", "--input", file, "--output", out()], 1, `${file}:4: malformed CSV row: expected 2 fields (as in the header), got 3`);
+    await fails(
+      ["train", "--input", file, "--output", out()],
+      1,
+      `${file}:4: malformed CSV row: expected 2 fields (as in the header), got 3`,
+    );
     const unclosed = write("unclosed.csv", 'text,label\nfine,a\n"never closed,b\nmore,c\n');
     await fails(["train", "--input", unclosed, "--output", out()], 1, `${unclosed}:3: malformed CSV row: a quoted field is never closed`);
     const noColumn = write("nocolumn.csv", "body,label\nhello,a\n");
-    await fails(["train", "--input", noColumn, "--output", out()], 1, `${noColumn}:1: no column "text" in the header (columns: body, label); name it with --text-column`);
+    await fails(
+      ["train", "--input", noColumn, "--output", out()],
+      1,
+      `${noColumn}:1: no column "text" in the header (columns: body, label); name it with --text-column`,
+    );
     const r = await cli(["train", "--input", noColumn, "--output", out(), "--text-column", "body", "--quiet"]);
     expect(r.code).toBe(1); // one label only: not a classification task
     expect(r.stderr).toBe(`error: ${noColumn}: every example has the label __label__a; a classifier needs at least two labels\n`);
@@ -470,36 +590,88 @@ describe("bad input: one line naming the file (and line), the exit code, nothing
   });
 
   test("a file that is not safetensors, and a safetensors file that is not a model", async () => {
-    await fails(["test", data.multiclass.txt, heldOut.multiclass.txt], 1, new RegExp(`^error: ${escape(data.multiclass.txt)}: is not a safetensors file`));
+    await fails(
+      ["test", data.multiclass.txt, heldOut.multiclass.txt],
+      1,
+      new RegExp(`^error: ${escape(data.multiclass.txt)}: is not a safetensors file`),
+    );
     await fails(["predict", data.multiclass.csv], 1, new RegExp(`^error: ${escape(data.multiclass.csv)}: is not a safetensors file`));
     const other = path.join(dir, "other.safetensors");
     const { saveSafetensors } = await import("../src/io/safetensors");
     saveSafetensors(other, { w: { dtype: "F32", shape: [2], data: new Float32Array(2) } });
-    await fails(["predict", other, heldOut.multiclass.txt], 1, `${other}: not a usable torchlet model: its metadata says format null, expected "torchlet.text-classifier"`);
+    await fails(
+      ["predict", other, heldOut.multiclass.txt],
+      1,
+      `${other}: not a usable torchlet model: its metadata says format null, expected "torchlet.text-classifier"`,
+    );
     await fails(["predict", dir], 1, `${dir}: is a directory, not a model file`);
   });
 
   test("usage errors exit with 2", async () => {
     const input = data.multiclass.txt;
     await fails(["train", "--input", input, "--output", out(), "--frobnicate"], 2, "unknown option '--frobnicate'");
-    await fails(["train", "--input", input, "--output", out(), "--epochs", "0"], 2, "option '--epochs <n>' argument '0' is invalid. It must be at least 1.");
-    await fails(["train", "--input", input, "--output", out(), "--lr", "-1"], 2, "option '--lr <x>' argument '-1' is invalid. It must be greater than 0.");
-    await fails(["train", "--input", input, "--output", out(), "--lr", "fast"], 2, "option '--lr <x>' argument 'fast' is invalid. Expected a number.");
-    await fails(["train", "--input", input, "--output", out(), "--epochs", "2.5"], 2, "option '--epochs <n>' argument '2.5' is invalid. Expected an integer.");
+    await fails(
+      ["train", "--input", input, "--output", out(), "--epochs", "0"],
+      2,
+      "option '--epochs <n>' argument '0' is invalid. It must be at least 1.",
+    );
+    await fails(
+      ["train", "--input", input, "--output", out(), "--lr", "-1"],
+      2,
+      "option '--lr <x>' argument '-1' is invalid. It must be greater than 0.",
+    );
+    await fails(
+      ["train", "--input", input, "--output", out(), "--lr", "fast"],
+      2,
+      "option '--lr <x>' argument 'fast' is invalid. Expected a number.",
+    );
+    await fails(
+      ["train", "--input", input, "--output", out(), "--epochs", "2.5"],
+      2,
+      "option '--epochs <n>' argument '2.5' is invalid. Expected an integer.",
+    );
     await fails(["train", "--input", input, "--output", out(), "--label-smoothing", "1"], 2, /argument '1' is invalid/);
-    await fails(["train", "--input", input, "--output", out(), "--task", "regression"], 2, /argument 'regression' is invalid. Allowed choices are auto, multiclass, multilabel, binary/);
+    await fails(
+      ["train", "--input", input, "--output", out(), "--task", "regression"],
+      2,
+      /argument 'regression' is invalid. Allowed choices are auto, multiclass, multilabel, binary/,
+    );
     await fails(["train", "--input", input], 2, "required option '--output <model>' not specified");
     await fails(["test", models.binary], 2, "missing required argument 'file'");
     await fails(["test", models.binary, input, "--k", "0"], 2, /argument '0' is invalid/);
     await fails(["predict", models.binary, "--threshold", "2"], 2, /argument '2' is invalid/);
     await fails(["frobnicate"], 2, "unknown command 'frobnicate'");
     // Options that do not fit the data.
-    await fails(["train", "--input", input, "--output", out(), "--task", "binary"], 2, `--task binary needs exactly two labels, ${input} has 3`);
-    await fails(["train", "--input", input, "--output", out(), "--pos-weight", "2"], 2, "--pos-weight applies to bce-with-logits, and this run uses cross-entropy");
-    await fails(["train", "--input", data.multilabel.txt, "--output", out(), "--task", "multiclass"], 2, `--task multiclass takes one label per example, ${data.multilabel.txt}:1 has 2 (use --task multilabel)`);
-    await fails(["train", "--input", data.multilabel.txt, "--output", out(), "--loss", "cross-entropy"], 2, "--loss cross-entropy needs one label per example; multi-label data trains with bce-with-logits");
-    await fails(["train", "--input", input, "--output", out(), "--buckets", "100"], 2, "--buckets applies to word n-grams: give --ngrams 2 or more with it");
-    await fails(["train", "--input", input, "--output", input], 2, `--output ${input} is the data file ${input}; choose another file for the model`);
+    await fails(
+      ["train", "--input", input, "--output", out(), "--task", "binary"],
+      2,
+      `--task binary needs exactly two labels, ${input} has 3`,
+    );
+    await fails(
+      ["train", "--input", input, "--output", out(), "--pos-weight", "2"],
+      2,
+      "--pos-weight applies to bce-with-logits, and this run uses cross-entropy",
+    );
+    await fails(
+      ["train", "--input", data.multilabel.txt, "--output", out(), "--task", "multiclass"],
+      2,
+      `--task multiclass takes one label per example, ${data.multilabel.txt}:1 has 2 (use --task multilabel)`,
+    );
+    await fails(
+      ["train", "--input", data.multilabel.txt, "--output", out(), "--loss", "cross-entropy"],
+      2,
+      "--loss cross-entropy needs one label per example; multi-label data trains with bce-with-logits",
+    );
+    await fails(
+      ["train", "--input", input, "--output", out(), "--buckets", "100"],
+      2,
+      "--buckets applies to word n-grams: give --ngrams 2 or more with it",
+    );
+    await fails(
+      ["train", "--input", input, "--output", input],
+      2,
+      `--output ${input} is the data file ${input}; choose another file for the model`,
+    );
     // No arguments at all: the help, as a usage error.
     const none = await cli([]);
     expect(none.code).toBe(2);
@@ -511,7 +683,11 @@ describe("bad input: one line naming the file (and line), the exit code, nothing
 
   test("a diverging run is stopped and writes nothing", async () => {
     const target = path.join(dir, "diverged.safetensors");
-    await fails(["train", "--input", data.multiclass.txt, "--output", target, "--lr", "1e20", "--quiet"], 1, /^error: training diverged: the loss is NaN after epoch \d+; try a smaller --lr \(nothing was written\)\n$/);
+    await fails(
+      ["train", "--input", data.multiclass.txt, "--output", target, "--lr", "1e20", "--quiet"],
+      1,
+      /^error: training diverged: the loss is NaN in epoch 1 \(batch \d+ of 8\); try a lower --lr than 1e\+20 \(nothing was written\)\n$/,
+    );
     expect(fs.existsSync(target)).toBe(false);
   });
 
@@ -540,7 +716,22 @@ describe("the built command", () => {
     // Built into a folder of its own (tests/package.test.ts may be building dist/ meanwhile),
     // with the package's node_modules and package.json beside it as in an install.
     out = fs.mkdtempSync(path.join(os.tmpdir(), "torchlet-bin-"));
-    execFileSync(process.execPath, [require.resolve("typescript/bin/tsc"), "-p", "tsconfig.build.json", "--outDir", path.join(out, "dist"), "--noCheck", "--declaration", "false", "--sourceMap", "false"], { cwd: root, stdio: "pipe" });
+    execFileSync(
+      process.execPath,
+      [
+        require.resolve("typescript/bin/tsc"),
+        "-p",
+        "tsconfig.build.json",
+        "--outDir",
+        path.join(out, "dist"),
+        "--noCheck",
+        "--declaration",
+        "false",
+        "--sourceMap",
+        "false",
+      ],
+      { cwd: root, stdio: "pipe" },
+    );
     fs.symlinkSync(path.join(root, "node_modules"), path.join(out, "node_modules"), "dir");
     fs.copyFileSync(path.join(root, "package.json"), path.join(out, "package.json"));
     const pkg = JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8"));

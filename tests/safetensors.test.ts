@@ -200,20 +200,24 @@ describe("round trips", () => {
         return { dtype, shape, data };
       });
     fc.assert(
-      fc.property(fc.dictionary(fc.string(), tensorArb, { maxKeys: 6 }), fc.dictionary(fc.string(), fc.string(), { maxKeys: 3 }), (input, meta) => {
-        fc.pre(!Object.prototype.hasOwnProperty.call(input, "__metadata__"));
-        const file = encodeSafetensors(input, meta);
-        const { n } = parts(file);
-        expect((8 + n) % 8).toBe(0);
-        const back = decodeSafetensors(file);
-        expect(back.metadata).toEqual({ ...meta });
-        expect(Object.keys(back.tensors).sort()).toEqual(Object.keys(input).sort());
-        for (const name of Object.keys(input)) {
-          expect(back.tensors[name].dtype).toBe(input[name].dtype);
-          expect(back.tensors[name].shape).toEqual(input[name].shape);
-          expect(bytesOf(back.tensors[name].data)).toEqual(bytesOf(input[name].data));
-        }
-      }),
+      fc.property(
+        fc.dictionary(fc.string(), tensorArb, { maxKeys: 6 }),
+        fc.dictionary(fc.string(), fc.string(), { maxKeys: 3 }),
+        (input, meta) => {
+          fc.pre(!Object.prototype.hasOwnProperty.call(input, "__metadata__"));
+          const file = encodeSafetensors(input, meta);
+          const { n } = parts(file);
+          expect((8 + n) % 8).toBe(0);
+          const back = decodeSafetensors(file);
+          expect(back.metadata).toEqual({ ...meta });
+          expect(Object.keys(back.tensors).sort()).toEqual(Object.keys(input).sort());
+          for (const name of Object.keys(input)) {
+            expect(back.tensors[name].dtype).toBe(input[name].dtype);
+            expect(back.tensors[name].shape).toEqual(input[name].shape);
+            expect(bytesOf(back.tensors[name].data)).toEqual(bytesOf(input[name].data));
+          }
+        },
+      ),
       { numRuns: 150 },
     );
   });
@@ -318,11 +322,35 @@ describe("known files", () => {
       '"a":{"dtype":"F32","shape":[1,1],"data_offsets":[16,20]}}';
     const header = Buffer.from(json + " ".repeat((8 - (json.length % 8)) % 8));
     const bytes = Buffer.from([
-      header.length, 0, 0, 0, 0, 0, 0, 0,
+      header.length,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
       ...header,
-      1, 0, 0, 0, 0, 0, 0, 0, // 1
-      0xfe, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, // -2
-      0, 0, 0, 0x3f, // 0.5f
+      1,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0, // 1
+      0xfe,
+      0xff,
+      0xff,
+      0xff,
+      0xff,
+      0xff,
+      0xff,
+      0xff, // -2
+      0,
+      0,
+      0,
+      0x3f, // 0.5f
     ]);
     const { tensors, metadata } = decodeSafetensors(bytes);
     expect(metadata).toEqual({ format: "pt" });
@@ -369,7 +397,9 @@ describe("validation on read", () => {
 
   test("header length larger than the file", () => {
     const whole = build(ok, f32le(1, 2));
-    expect(decodeError(whole.subarray(0, 20))).toMatch(/truncated: header length says \d+ bytes of JSON header, file has 12 after the length/);
+    expect(decodeError(whole.subarray(0, 20))).toMatch(
+      /truncated: header length says \d+ bytes of JSON header, file has 12 after the length/,
+    );
     const bytes = Buffer.from([200, 0, 0, 0, 0, 0, 0, 0, 0x20, 0x20]);
     expect(decodeError(bytes)).toMatch(/is not a safetensors file: header length 200 exceeds the 2 bytes that follow it/);
   });
@@ -404,14 +434,7 @@ describe("validation on read", () => {
     expect(decodeError(build({ x: { shape: [1], data_offsets: [0, 4] } }, f32le(1)))).toMatch(/unknown dtype undefined/);
   });
 
-  test.each([
-    [[2, -1]],
-    [[1.5]],
-    ["2"],
-    [[2, "3"]],
-    [null],
-    [[2 ** 53]],
-  ])("shape %j", (shape) => {
+  test.each([[[2, -1]], [[1.5]], ["2"], [[2, "3"]], [null], [[2 ** 53]]])("shape %j", (shape) => {
     expect(decodeError(build({ x: { dtype: "F32", shape, data_offsets: [0, 8] } }, f32le(1, 2)))).toMatch(
       /tensor "x": shape must be a list of non-negative integers, got /,
     );
@@ -445,9 +468,7 @@ describe("validation on read", () => {
       a: { dtype: "F32", shape: [2], data_offsets: [0, 8] },
       b: { dtype: "F32", shape: [2], data_offsets: [4, 12] },
     };
-    expect(decodeError(build(header, f32le(1, 2, 3)))).toBe(
-      'model.safetensors: tensors "a" (bytes 0..8) and "b" (bytes 4..12) overlap',
-    );
+    expect(decodeError(build(header, f32le(1, 2, 3)))).toBe('model.safetensors: tensors "a" (bytes 0..8) and "b" (bytes 4..12) overlap');
     const same = { a: ok.x, b: ok.x };
     expect(decodeError(build(same, f32le(1, 2)))).toMatch(/"a" \(bytes 0\.\.8\) and "b" \(bytes 0\.\.8\) overlap/);
     const emptyInside = { a: ok.x, e: { dtype: "F32", shape: [0], data_offsets: [4, 4] } };
@@ -463,7 +484,9 @@ describe("validation on read", () => {
       'model.safetensors: gap: tensor "a" ends at byte 4 of the data but the next, "b", begins at 8',
     );
     const late = { a: { dtype: "F32", shape: [1], data_offsets: [4, 8] } };
-    expect(decodeError(build(late, f32le(1, 2)))).toMatch(/gap: tensor "a" begins at byte 4 of the data, but the first tensor must begin at 0/);
+    expect(decodeError(build(late, f32le(1, 2)))).toMatch(
+      /gap: tensor "a" begins at byte 4 of the data, but the first tensor must begin at 0/,
+    );
   });
 
   test("empty tensors may share an offset with their neighbours", () => {
@@ -509,7 +532,9 @@ describe("validation on read", () => {
       'model.safetensors: tensor "ids": I64 value 3000000000 at flat index 1 is out of range for int32 (torchlet keeps int64 tensors in Int32Array)',
     );
     data.writeBigInt64LE(-2147483649n, 8);
-    expect(decodeError(build({ ids: { dtype: "I64", shape: [2], data_offsets: [0, 16] } }, data))).toMatch(/value -2147483649 .* out of range/);
+    expect(decodeError(build({ ids: { dtype: "I64", shape: [2], data_offsets: [0, 16] } }, data))).toMatch(
+      /value -2147483649 .* out of range/,
+    );
   });
 
   test("BOOL bytes other than 0 and 1", () => {
@@ -527,9 +552,7 @@ describe("validation on write", () => {
   const bad = (tensor: unknown): string => errorOf(() => encodeSafetensors({ w: tensor as RawTensor }));
 
   test("data length that disagrees with the shape", () => {
-    expect(bad({ dtype: "F32", shape: [2, 3], data: new Float32Array(5) })).toBe(
-      'tensor "w": data has 5 elements but shape [2,3] needs 6',
-    );
+    expect(bad({ dtype: "F32", shape: [2, 3], data: new Float32Array(5) })).toBe('tensor "w": data has 5 elements but shape [2,3] needs 6');
     expect(bad({ dtype: "F32", shape: [], data: new Float32Array(0) })).toMatch(/needs 1/);
   });
 
@@ -605,7 +628,9 @@ describe("files", () => {
   test("load errors name the file", () => {
     const file = path.join(scratch, "notes.txt");
     fs.writeFileSync(file, "these are some notes, not tensors\n");
-    expect(errorOf(() => loadSafetensors(file))).toMatch(new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}: is not a safetensors file`));
+    expect(errorOf(() => loadSafetensors(file))).toMatch(
+      new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}: is not a safetensors file`),
+    );
     expect(() => loadSafetensors(path.join(scratch, "missing.safetensors"))).toThrow(/ENOENT/);
   });
 });

@@ -32,14 +32,7 @@ describe("tokenize", () => {
   });
 
   test("apostrophes inside a word are kept (and ’ becomes '), quote marks are not", () => {
-    expect(tokenize("Don’t say 'quote' at o'clock, rock'n'roll")).toEqual([
-      "don't",
-      "say",
-      "quote",
-      "at",
-      "o'clock",
-      "rock'n'roll",
-    ]);
+    expect(tokenize("Don’t say 'quote' at o'clock, rock'n'roll")).toEqual(["don't", "say", "quote", "at", "o'clock", "rock'n'roll"]);
   });
 
   test("hyphens, underscores, dots, @ separate tokens", () => {
@@ -59,6 +52,16 @@ describe("tokenize", () => {
     const huge = "Word ".repeat(1_000_000);
     expect(tokenize(huge, { maxTokens: 10 })).toEqual(new Array(10).fill("word"));
     expect(() => tokenize("a", { maxTokens: -1 })).toThrow(/maxTokens/);
+  });
+
+  test("maxTokenLength cuts long tokens to their first characters, never inside a surrogate pair", () => {
+    expect(tokenize("short Abcdefgh xy", { maxTokenLength: 4 })).toEqual(["shor", "abcd", "xy"]);
+    expect(tokenize("x".repeat(5_000_000) + " tail", { maxTokenLength: 1024 })).toEqual(["x".repeat(1024), "tail"]);
+    // "a𝐀b": the pair U+1D400 sits at code units 1-2; a cut at 2 would split it, so it is cut before.
+    expect(tokenize("a\u{1D400}b", { maxTokenLength: 2, lowercase: false })).toEqual(["a"]);
+    expect(tokenize("\u{1D400}b", { maxTokenLength: 1, lowercase: false })).toEqual(["\u{1D400}"]);
+    expect(tokenize("a b c", { maxTokens: 2, maxTokenLength: 1 })).toEqual(["a", "b"]);
+    expect(() => tokenize("a", { maxTokenLength: 0 })).toThrow(/maxTokenLength/);
   });
 
   test("tokenizeAll applies the same options to every document", () => {

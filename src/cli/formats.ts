@@ -78,11 +78,20 @@ export function detectFormat(file: string, text: string, options: ReadOptions = 
   const ext = path.extname(file).toLowerCase();
   if (ext === ".csv") return "csv";
   if (ext === ".jsonl" || ext === ".ndjson" || ext === ".json") return "jsonl";
-  const first = text.split("\n").find((l) => l.trim() !== "")?.trim() ?? "";
+  const first =
+    text
+      .split("\n")
+      .find((l) => l.trim() !== "")
+      ?.trim() ?? "";
   if (first.startsWith("{")) return "jsonl";
   if (first.startsWith(LABEL_PREFIX)) return "fasttext";
   if (ext !== ".txt" && ext !== ".ft") {
-    const cells = first.split(",").map((c) => c.trim().replace(/^"(.*)"$/, "$1").toLowerCase());
+    const cells = first.split(",").map((c) =>
+      c
+        .trim()
+        .replace(/^"(.*)"$/, "$1")
+        .toLowerCase(),
+    );
     const wanted = [options.textColumn ?? "text", options.labelColumn ?? "label", "labels"].map((c) => c.toLowerCase());
     if (cells.length >= 2 && cells.some((c) => wanted.includes(c))) return "csv";
   }
@@ -168,16 +177,30 @@ function parseCsvExamples(file: string, text: string, options: ReadOptions): Lab
   }
   if (rows.length === 0) throw new DataError(`${file}: the file is empty`);
   const header = rows[0].record.map((h) => h.trim());
-  const find = (name: string) => header.findIndex((h) => h.toLowerCase() === name.toLowerCase());
+  const headerLine = rows[0].line;
+  // A name given twice is ambiguous: which of the two columns is the text (or the label)?
+  const find = (name: string) => {
+    const matches = header.flatMap((h, i) => (h.toLowerCase() === name.toLowerCase() ? [i] : []));
+    if (matches.length > 1) {
+      throw new DataError(
+        `${file}:${headerLine}: the header has ${matches.length} columns named ${JSON.stringify(name)} (columns ${matches.map((i) => i + 1).join(" and ")}); rename all but one`,
+      );
+    }
+    return matches.length ? matches[0] : -1;
+  };
   const textName = options.textColumn ?? "text";
   const textIndex = find(textName);
   if (textIndex < 0) {
-    throw new DataError(`${file}:${rows[0].line}: no column ${JSON.stringify(textName)} in the header (columns: ${header.join(", ")}); name it with --text-column`);
+    throw new DataError(
+      `${file}:${rows[0].line}: no column ${JSON.stringify(textName)} in the header (columns: ${header.join(", ")}); name it with --text-column`,
+    );
   }
   const labelName = options.labelColumn ?? (find("label") >= 0 || find("labels") < 0 ? "label" : "labels");
   const labelIndex = find(labelName);
   if (labelIndex < 0) {
-    throw new DataError(`${file}:${rows[0].line}: no column ${JSON.stringify(labelName)} in the header (columns: ${header.join(", ")}); name it with --label-column`);
+    throw new DataError(
+      `${file}:${rows[0].line}: no column ${JSON.stringify(labelName)} in the header (columns: ${header.join(", ")}); name it with --label-column`,
+    );
   }
   return rows.slice(1).map(({ record, line }) => {
     const labels = unique(
@@ -187,6 +210,7 @@ function parseCsvExamples(file: string, text: string, options: ReadOptions): Lab
         .filter((l) => l !== ""),
     );
     if (labels.length === 0) throw new DataError(`${file}:${line}: no label in column ${JSON.stringify(header[labelIndex])}`);
+    checkLabels(`${file}:${line}`, labels);
     return { text: record[textIndex], labels, line };
   });
 }
@@ -196,8 +220,7 @@ function csvReason(e: Error & { code?: string }): string {
   const message = (e.message ?? String(e)).split("\n")[0];
   switch (e.code) {
     case "CSV_RECORD_INCONSISTENT_FIELDS_LENGTH":
-    case "CSV_RECORD_DONT_MATCH_COLUMNS_LENGTH":
-    {
+    case "CSV_RECORD_DONT_MATCH_COLUMNS_LENGTH": {
       const m = /expect (\d+), got (\d+)/.exec(message);
       return m ? `expected ${m[1]} fields (as in the header), got ${m[2]}` : message.replace(/ on line \d+$/, "");
     }
@@ -242,9 +265,23 @@ function parseJsonLines(file: string, text: string, options: ReadOptions): Label
     }
     const labels = unique((list as string[]).map((l) => l.trim()).filter((l) => l !== ""));
     if (labels.length === 0) throw new DataError(`${where}: no label`);
+    checkLabels(where, labels);
     out.push({ text: obj[textKey] as string, labels, line: i + 1 });
   }
   return out;
+}
+
+/**
+ * Refuses a label with whitespace inside: predictions print labels as `__label__NAME`, and
+ * `__label__a b` would read back as the label "a" and the word "b".
+ */
+function checkLabels(where: string, labels: readonly string[]): void {
+  const spaced = labels.find((l) => /\s/.test(l));
+  if (spaced !== undefined) {
+    throw new DataError(
+      `${where}: the label ${JSON.stringify(spaced)} contains whitespace, which a ${LABEL_PREFIX} label cannot hold; write it with _ or - instead`,
+    );
+  }
 }
 
 /** Labels without a `__label__` prefix (CSV and JSON may carry it too), each once. */

@@ -4,8 +4,9 @@
  * user's own files. `run` is the whole program as a function of its arguments and streams (the
  * tests call it in-process); the bin entry at the bottom hands it the process's.
  *
- * Exit codes: 0 success, 1 bad data or model (or any other failure), 2 wrong usage. Errors are
- * one line on stderr, never a stack trace.
+ * Exit codes: 0 success, 1 bad data or model (or any other failure, a failing standard output
+ * included), 2 wrong usage, 130 and 143 for SIGINT and SIGTERM during a save. Errors are one
+ * line on stderr, never a stack trace.
  */
 import * as fs from "fs";
 import * as path from "path";
@@ -14,7 +15,7 @@ import { ModelFileError } from "../text/model-file";
 import { SafetensorsError } from "../io/safetensors";
 import { positiveInt, positiveNumber, seed, smoothing, probability, topK, nonNegativeInt } from "./args";
 import { DataError } from "./formats";
-import { CliError, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, type Io, UsageError } from "./output";
+import { CliError, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, Interrupted, type Io, UsageError } from "./output";
 import { trainCommand } from "./train";
 import { testCommand } from "./test";
 import { predictCommand } from "./predict";
@@ -34,9 +35,12 @@ function packageVersion(): string {
 }
 
 const formatOption = () =>
-  new Option("--format <format>", "input format; auto picks from the extension (.csv, .jsonl) and the first line").choices(["auto", "fasttext", "csv", "jsonl"]).default("auto");
+  new Option("--format <format>", "input format; auto picks from the extension (.csv, .jsonl) and the first line")
+    .choices(["auto", "fasttext", "csv", "jsonl"])
+    .default("auto");
 const textColumnOption = () => new Option("--text-column <name>", 'CSV column (or JSON key) of the text (default "text")');
-const labelColumnOption = () => new Option("--label-column <name>", 'CSV column (or JSON key) of the label(s), several separated by | in CSV (default "label")');
+const labelColumnOption = () =>
+  new Option("--label-column <name>", 'CSV column (or JSON key) of the label(s), several separated by | in CSV (default "label")');
 
 function buildProgram(io: Io): Command {
   const program = new Command("torchlet");
@@ -65,9 +69,18 @@ function buildProgram(io: Io): Command {
         .choices(["auto", "multiclass", "multilabel", "binary"])
         .default("auto"),
     )
-    .addOption(new Option("--loss <loss>", "override the task's loss (multiclass: cross-entropy, binary and multilabel: bce-with-logits)").choices(["cross-entropy", "bce-with-logits"]))
+    .addOption(
+      new Option("--loss <loss>", "override the task's loss (multiclass: cross-entropy, binary and multilabel: bce-with-logits)").choices([
+        "cross-entropy",
+        "bce-with-logits",
+      ]),
+    )
     .option("--epochs <n>", "passes over the data (default 10)", positiveInt)
-    .option("--lr <x>", "initial learning rate, decaying linearly to 0 (default 16: the loss is a mean over the batch)", positiveNumber)
+    .option(
+      "--lr <x>",
+      "initial learning rate, decaying linearly to 0 (default 2 for cross-entropy, 3.2 per output for bce-with-logits; less for a --batch-size under 20 or a --pos-weight over 1)",
+      positiveNumber,
+    )
     .option("--dim <d>", "embedding size (default 10)", positiveInt)
     .option("--ngrams <n>", "word n-grams up to this length (default 1: words only)", positiveInt)
     .option("--buckets <n>", "hash buckets shared by the word n-grams (default 1048576 with --ngrams 2 or more)", positiveInt)
@@ -132,6 +145,10 @@ export async function run(argv: string[], io: Io): Promise<number> {
       if (err.code === "commander.help") return err.exitCode === 0 ? EXIT_OK : EXIT_USAGE; // `torchlet help [command]`
       return EXIT_USAGE;
     }
+    if (err instanceof Interrupted) {
+      io.stderr.write(`error: ${oneLine(err)}\n`);
+      return err.exitCode;
+    }
     if (err instanceof UsageError) {
       io.stderr.write(`error: ${oneLine(err)}\n`);
       return EXIT_USAGE;
@@ -147,13 +164,32 @@ export async function run(argv: string[], io: Io): Promise<number> {
   }
 }
 
-if (require.main === module) {
-  // `torchlet predict model | head` closes stdout early: that is not an error.
+/**
+ * Watches the process's standard output for write errors, which Node reports asynchronously.
+ * A reader that stops early (`torchlet predict model | head`: EPIPE) is not an error and stays
+ * quiet; any other failure (a full disk, /dev/full) is one line on stderr and exit code 1, once
+ * the command has finished. Nothing exits early, so a save in progress always completes or
+ * cleans up after itself.
+ */
+function watchOutput(): { failed: () => boolean } {
+  let failed = false;
   process.stdout.on("error", (err: NodeJS.ErrnoException) => {
-    if (err.code === "EPIPE") process.exit(process.exitCode ?? 0);
-    throw err;
+    if (err.code === "EPIPE" || failed) return;
+    failed = true;
+    process.stderr.write(`error: cannot write to standard output: ${oneLine(err)}\n`);
   });
+  // A failing stderr leaves no one to tell; the exit code still says what happened.
+  process.stderr.on("error", () => {});
+  return { failed: () => failed };
+}
+
+if (require.main === module) {
+  const output = watchOutput();
   run(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin }).then((code) => {
-    process.exitCode = code;
+    process.exitCode = code === EXIT_OK && output.failed() ? EXIT_FAILURE : code;
+  });
+  // An error reported after the command finished still decides the exit code.
+  process.on("beforeExit", () => {
+    if (output.failed() && process.exitCode === EXIT_OK) process.exitCode = EXIT_FAILURE;
   });
 }

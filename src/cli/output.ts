@@ -2,6 +2,7 @@
  * What the command line shows: the streams it writes to, its errors and exit codes, the
  * training progress bar, the loss curve, and the number formats shared by the commands.
  */
+import * as os from "os";
 import { SingleBar } from "cli-progress";
 import * as asciichart from "asciichart";
 import type { BatchProgress } from "../text/classifier";
@@ -31,6 +32,24 @@ export class CliError extends Error {
   constructor(message: string) {
     super(message);
     this.name = "CliError";
+  }
+}
+
+/**
+ * The command was stopped by SIGINT or SIGTERM (while saving: the only time it catches them).
+ * Its exit code is the shell's for a signal: 128 + the signal's number (130, 143).
+ */
+export class Interrupted extends CliError {
+  constructor(
+    readonly signal: NodeJS.Signals,
+    message: string,
+  ) {
+    super(message);
+    this.name = "Interrupted";
+  }
+
+  get exitCode(): number {
+    return 128 + (os.constants.signals[this.signal] ?? 0);
   }
 }
 

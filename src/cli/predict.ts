@@ -20,7 +20,9 @@ export interface Prediction {
 
 /** One output line: `__label__a __label__b`, or `__label__a 0.912345 __label__b 0.081234`. */
 export function formatPrediction(predictions: readonly Prediction[], probabilities = false): string {
-  return predictions.map((p) => (probabilities ? `${LABEL_PREFIX}${p.label} ${p.probability.toFixed(6)}` : `${LABEL_PREFIX}${p.label}`)).join(" ");
+  return predictions
+    .map((p) => (probabilities ? `${LABEL_PREFIX}${p.label} ${p.probability.toFixed(6)}` : `${LABEL_PREFIX}${p.label}`))
+    .join(" ");
 }
 
 async function readStdin(io: Io): Promise<string> {
@@ -40,7 +42,9 @@ export async function predictCommand(modelFile: string, input: string | undefine
   const k = o.k ?? (multilabel ? -1 : 1);
   const predictions = classifier.predict(texts, { k, ...(o.threshold !== undefined ? { threshold: o.threshold } : {}) });
   const lines = predictions.map((p) =>
-    o.json ? JSON.stringify({ labels: p.map((x) => x.label), probabilities: p.map((x) => x.probability) }) : formatPrediction(p, o.probabilities),
+    o.json
+      ? JSON.stringify({ labels: p.map((x) => x.label), probabilities: p.map((x) => x.probability) })
+      : formatPrediction(p, o.probabilities),
   );
   if (lines.length > 0) io.stdout.write(lines.join("\n") + "\n");
 }

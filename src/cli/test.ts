@@ -90,7 +90,11 @@ export async function testCommand(modelFile: string, dataFile: string, o: TestCo
       support: scoresPerClass.support[c],
       seen: c < C,
     }));
-    table = classificationReport(yTrue, yPred, names.map((n, c) => display(n, c < C)));
+    table = classificationReport(
+      yTrue,
+      yPred,
+      names.map((n, c) => display(n, c < C)),
+    );
   }
 
   out.info(`${modelFile}: ${task} model (${loss}), ${C} labels`);
@@ -104,8 +108,12 @@ export async function testCommand(modelFile: string, dataFile: string, o: TestCo
       const order = [...p.keys()].sort((a, b) => p[b] - p[a]);
       const shown = multilabel ? order.filter((c) => p[c] >= threshold) : order.slice(0, 1);
       const predictedNames = new Set(shown.map((c) => known[c]));
-      const right = multilabel ? e.labels.length === predictedNames.size && e.labels.every((l) => predictedNames.has(l)) : predictedNames.has(e.labels[0]);
-      const predictedText = shown.length ? shown.map((c) => `${LABEL_PREFIX}${known[c]} ${p[c].toFixed(3)}`).join(" ") : "(no label above the threshold)";
+      const right = multilabel
+        ? e.labels.length === predictedNames.size && e.labels.every((l) => predictedNames.has(l))
+        : predictedNames.has(e.labels[0]);
+      const predictedText = shown.length
+        ? shown.map((c) => `${LABEL_PREFIX}${known[c]} ${p[c].toFixed(3)}`).join(" ")
+        : "(no label above the threshold)";
       out.info(`  ${right ? "✓" : "✗"} line ${e.line}: ${JSON.stringify(snippet(e.text, 50))}`);
       out.info(`      true ${e.labels.map((l) => LABEL_PREFIX + l).join(" ")}  predicted ${predictedText}`);
     }
@@ -148,7 +156,8 @@ export async function testCommand(modelFile: string, dataFile: string, o: TestCo
     precisionAtK: pAtK,
     recallAtK: rAtK,
     ...(multilabel ? { threshold, microF1: evaluation.microF1 ?? 0 } : {}),
-    meanLoss: evaluation.loss,
+    // No example with a label the model knows: there is no loss, rather than a loss of 0.
+    meanLoss: evaluation.scored === 0 ? null : evaluation.loss,
     perClass: rows,
     unseenLabels: Object.fromEntries(unseen),
   });
@@ -166,7 +175,13 @@ function multiLabelTable(rows: ClassRow[], microF1: number): string {
   const num = (v: number) => v.toFixed(4).padStart(col);
   const int = (v: number) => String(v).padStart(col);
   const row = (name: string, cells: string[]) => `${name.padStart(nameWidth)} ${cells.join(" ")}`;
-  const lines = [row("", ["precision", "recall", "f1-score", "support"].map((h) => h.padStart(col))), ""];
+  const lines = [
+    row(
+      "",
+      ["precision", "recall", "f1-score", "support"].map((h) => h.padStart(col)),
+    ),
+    "",
+  ];
   rows.forEach((r, i) => lines.push(row(names[i], [num(r.precision), num(r.recall), num(r.f1), int(r.support)])));
   lines.push("");
   const blank = "".padStart(col);

@@ -2,13 +2,46 @@
  * `torchlet train`: reads the data, picks the task and the loss the way the notes advise (and
  * says why), trains with the library's trainTextClassifier, and saves the model atomically,
  * only once training has succeeded.
+ *
+ * Everything that can be known before training is checked before it: the output path (a
+ * regular file or a new one, in a directory that exists or can be made), the model's size from
+ * the options. A run whose loss or weights blow up stops with nothing written, and a SIGINT or
+ * SIGTERM while the model is being written removes the temporary file.
  */
 import * as fs from "fs";
 import * as path from "path";
-import { type EpochStats, type LossName, type Task, defaultLoss, inferTask, trainTextClassifier } from "../text/classifier";
-import { saveClassifier } from "../text/model-file";
+import {
+  type BatchProgress,
+  DEFAULT_DIM,
+  DEFAULT_NGRAM_BUCKETS,
+  type EpochStats,
+  type LossName,
+  ModelTooLargeError,
+  type SizeOption,
+  type Task,
+  TextClassifier,
+  checkTableSize,
+  defaultLearningRate,
+  defaultLoss,
+  inferTask,
+  trainTextClassifier,
+} from "../text/classifier";
+import { saveClassifierAsync } from "../text/model-file";
+import { fileKind, finalTarget } from "../io/files";
+import { SafetensorsError } from "../io/safetensors";
 import { type Dataset, type Format, DataError, LABEL_PREFIX, describeFsError, readDataset } from "./formats";
-import { CliError, type Io, Reporter, TrainingProgress, UsageError, formatBytes, formatNumber, formatRate, lossChart } from "./output";
+import {
+  CliError,
+  Interrupted,
+  type Io,
+  Reporter,
+  TrainingProgress,
+  UsageError,
+  formatBytes,
+  formatNumber,
+  formatRate,
+  lossChart,
+} from "./output";
 
 export interface TrainCommandOptions {
   input: string;
@@ -60,7 +93,9 @@ export function planTask(data: Dataset, options: Pick<TrainCommandOptions, "task
   const examples = data.examples;
   const labels = new Set(examples.flatMap((e) => e.labels));
   if (labels.size < 2) {
-    throw new DataError(`${data.file}: every example has the label ${LABEL_PREFIX}${[...labels][0]}; a classifier needs at least two labels`);
+    throw new DataError(
+      `${data.file}: every example has the label ${LABEL_PREFIX}${[...labels][0]}; a classifier needs at least two labels`,
+    );
   }
   const multi = examples.find((e) => e.labels.length > 1);
   let task: Task;
@@ -75,7 +110,9 @@ export function planTask(data: Dataset, options: Pick<TrainCommandOptions, "task
       throw new UsageError(`--task binary needs exactly two labels, ${data.file} has ${labels.size}`);
     }
     if (task !== "multilabel" && multi) {
-      throw new UsageError(`--task ${task} takes one label per example, ${data.file}:${multi.line} has ${multi.labels.length} (use --task multilabel)`);
+      throw new UsageError(
+        `--task ${task} takes one label per example, ${data.file}:${multi.line} has ${multi.labels.length} (use --task multilabel)`,
+      );
     }
     why = `--task ${task}, so ${lossMeaning(task, defaultLoss(task), labels.size)}`;
   }
@@ -96,30 +133,170 @@ export function planTask(data: Dataset, options: Pick<TrainCommandOptions, "task
   return { task, loss, reason: `task ${task}, loss ${loss} (${LOSS_TEXT[loss]}): ${why}` };
 }
 
-/** Refuses an output that would overwrite the data, and one that cannot be written, before any training. */
+/** A path that names a directory by its form: it ends with a separator, or is "." or "..". */
+function namesDirectory(output: string): boolean {
+  return /[\\/]$/.test(output) || [".", ".."].includes(path.basename(output));
+}
+
+function statIfExists(file: string): fs.Stats | undefined {
+  try {
+    return fs.statSync(file);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether two paths name the same existing file (through links, or the same inode). */
+function sameFile(a: fs.Stats | undefined, b: fs.Stats | undefined): boolean {
+  return a !== undefined && b !== undefined && a.dev === b.dev && a.ino === b.ino;
+}
+
+/**
+ * Refuses, before anything is read or trained, an output that could not take the model or would
+ * destroy something else: a name ending in a slash, a directory, a device or FIFO (the model is
+ * renamed into place, which would replace it with a regular file), one of the data files, a path
+ * through a file, an unwritable folder. Usage errors (exit 2); nothing is touched.
+ */
 function checkOutput(output: string, inputs: Array<string | undefined>): void {
-  const target = path.resolve(output);
+  if (output === "") throw new UsageError("--output is empty; give the model's file name");
+  if (namesDirectory(output)) {
+    // path.resolve drops the slash, so "keep.model/" would otherwise replace the file keep.model.
+    const without = output.replace(/[\\/]+$/, "");
+    if (without !== "" && statIfExists(without)?.isFile()) {
+      throw new UsageError(
+        `--output ${output} ends with a slash, but ${without} is a file; to replace it, give ${without} without the slash`,
+      );
+    }
+    throw new UsageError(
+      `--output ${output} names a directory; give the model's file name, such as ${path.join(output, "model.safetensors")}`,
+    );
+  }
+  let target: string;
+  try {
+    target = finalTarget(output);
+  } catch (err) {
+    // A file on the way ("data.txt/model"): the search for the nearest folder below says which.
+    if ((err as NodeJS.ErrnoException).code !== "ENOTDIR") throw new UsageError(`--output ${output}: ${describeFsError(err)}`);
+    target = path.resolve(output);
+  }
+  const stat = statIfExists(target);
+  if (stat?.isDirectory())
+    throw new UsageError(`--output ${output} is a directory; give a file name such as ${path.join(output, "model.safetensors")}`);
+  if (stat && !stat.isFile()) {
+    throw new UsageError(
+      `--output ${output} is ${fileKind(stat)}, not a regular file; the model replaces its output, so give a regular file's name`,
+    );
+  }
   for (const input of inputs) {
-    if (input !== undefined && path.resolve(input) === target) {
+    if (input !== undefined && (path.resolve(input) === target || sameFile(statIfExists(input), stat))) {
       throw new UsageError(`--output ${output} is the data file ${input}; choose another file for the model`);
     }
   }
-  let stat: fs.Stats | undefined;
-  try {
-    stat = fs.statSync(target);
-  } catch {
-    stat = undefined;
-  }
-  if (stat?.isDirectory()) throw new UsageError(`--output ${output} is a directory; give a file name such as ${path.join(output, "model.safetensors")}`);
-  // The nearest existing folder on the way to the output must be writable.
+  // The nearest existing folder on the way to the output must be a folder, and writable.
   let dir = path.dirname(target);
   while (!fs.existsSync(dir) && path.dirname(dir) !== dir) dir = path.dirname(dir);
+  if (!fs.statSync(dir).isDirectory()) throw new UsageError(`--output ${output}: ${dir} is a file, not a directory`);
   try {
-    if (!fs.statSync(dir).isDirectory()) throw new CliError(`${output}: cannot write the model: ${dir} is not a directory`);
     fs.accessSync(dir, fs.constants.W_OK);
   } catch (err) {
-    if (err instanceof CliError) throw err;
-    throw new CliError(`${output}: cannot write the model: ${describeFsError(err)}`);
+    throw new UsageError(`--output ${output}: cannot write in ${dir}: ${describeFsError(err)}`);
+  }
+}
+
+const OPTION_NAMES: Record<SizeOption, string> = { dim: "--dim", buckets: "--buckets", minCount: "--min-count" };
+
+/** A model too large for its options as a usage error, with the command line's option names. */
+function tooLarge(err: ModelTooLargeError): UsageError {
+  return new UsageError(err.explain((option) => OPTION_NAMES[option]));
+}
+
+/** Refuses, from the options alone, an n-gram table that could never be built. */
+function checkSizeFromOptions(o: TrainCommandOptions): void {
+  const wordNgrams = o.ngrams ?? 1;
+  try {
+    checkTableSize(0, { dim: o.dim ?? DEFAULT_DIM, wordNgrams, buckets: o.buckets ?? DEFAULT_NGRAM_BUCKETS });
+  } catch (err) {
+    if (err instanceof ModelTooLargeError) throw tooLarge(err);
+    throw err;
+  }
+}
+
+/** A loss as a short number: four decimals, or three significant digits once it is huge. */
+function formatLoss(x: number): string {
+  return Number.isFinite(x) && Math.abs(x) >= 1e4 ? x.toExponential(2) : formatNumber(x);
+}
+
+/**
+ * How far the loss may rise above where it started (the untrained model's loss, or epoch 1's,
+ * whichever is higher) before the run counts as diverged. Healthy runs stay within about 1.3x.
+ */
+export const DIVERGENCE_FACTOR = 10;
+
+/**
+ * The loss of the untrained model, whose output layer starts at zero: every logit is 0, so
+ * cross-entropy is log(classes) (label smoothing or not) and BCEWithLogits log 2 per logit, up to
+ * posWeight times that on positives. An upper bound, whatever the first batches hold.
+ */
+export function untrainedLoss(loss: LossName, outputs: number, posWeight = 1): number {
+  return loss === "cross-entropy" ? Math.log(outputs) : Math.LN2 * Math.max(1, posWeight);
+}
+
+/**
+ * Watches a run for divergence: a loss that is not finite (checked every batch, so a blow-up
+ * stops at once), an epoch loss far above its start, or weights that are not finite.
+ */
+export class DivergenceWatch {
+  /** What later epochs are held to: the higher of the untrained loss and epoch 1's. */
+  private reference: number;
+
+  constructor(
+    private readonly lr: number,
+    untrained: number,
+  ) {
+    this.reference = untrained;
+  }
+
+  private diverged(what: string): CliError {
+    const lr = this.lr >= 1e6 || this.lr < 1e-4 ? this.lr.toExponential() : String(this.lr);
+    return new CliError(`training diverged: ${what}; try a lower --lr than ${lr} (nothing was written)`);
+  }
+
+  batch(p: BatchProgress): void {
+    if (!Number.isFinite(p.loss)) throw this.diverged(`the loss is ${p.loss} in epoch ${p.epoch} (batch ${p.batch} of ${p.batches})`);
+  }
+
+  epoch(s: EpochStats, model: TextClassifier): void {
+    if (!Number.isFinite(s.loss)) throw this.diverged(`the loss is ${s.loss} after epoch ${s.epoch}`);
+    if (s.loss > DIVERGENCE_FACTOR * this.reference) {
+      throw this.diverged(
+        `the loss rose to ${formatLoss(s.loss)} in epoch ${s.epoch}, over ${DIVERGENCE_FACTOR} times where it started (${formatLoss(this.reference)})`,
+      );
+    }
+    if (s.epoch === 1) this.reference = Math.max(this.reference, s.loss);
+    const bad = model.firstNonFiniteWeight();
+    if (bad) throw this.diverged(`${bad.name} holds ${bad.value} after epoch ${s.epoch}`);
+  }
+}
+
+/**
+ * Saves the model with SIGINT and SIGTERM caught for the duration of the write: either one stops
+ * the write between two chunks, the temporary file is removed, an existing model stays as it was,
+ * and the command ends as interrupted. Outside the save, the signals keep their usual meaning.
+ */
+async function saveInterruptibly(classifier: TextClassifier, file: string, hyperParameters: Record<string, unknown>): Promise<void> {
+  const controller = new AbortController();
+  const onSignal = (signal: NodeJS.Signals) =>
+    controller.abort(new Interrupted(signal, `interrupted by ${signal} while writing ${file}; the model was not saved`));
+  const signals: NodeJS.Signals[] = ["SIGINT", "SIGTERM"];
+  for (const signal of signals) process.on(signal, onSignal);
+  try {
+    await saveClassifierAsync(classifier, file, hyperParameters, { signal: controller.signal });
+  } catch (err) {
+    // Interrupted, and the library's refusals, already say what happened and name the file.
+    if (err instanceof CliError || err instanceof SafetensorsError) throw err;
+    throw new CliError(`${file}: cannot write the model: ${describeFsError(err)}`);
+  } finally {
+    for (const signal of signals) process.off(signal, onSignal);
   }
 }
 
@@ -129,7 +306,8 @@ function epochLine(s: EpochStats, task: Task): string {
     `epoch ${String(s.epoch).padStart(width)}/${s.epochs}  loss ${formatNumber(s.loss)}  train ${task === "multilabel" ? "exact match" : "accuracy"} ${formatNumber(s.accuracy)}` +
     `  lr ${s.lr.toPrecision(3)}  ${formatRate(s.tokensPerSecond)} tokens/s  ${s.seconds.toFixed(2)}s`;
   if (s.validation) {
-    line += `  | validation loss ${formatNumber(s.validation.loss)} accuracy ${formatNumber(s.validation.accuracy)}`;
+    const loss = s.validation.scored === 0 ? "none (no label in common with the training data)" : formatNumber(s.validation.loss);
+    line += `  | validation loss ${loss} accuracy ${formatNumber(s.validation.accuracy)}`;
     if (s.validation.microF1 !== undefined) line += ` micro-F1 ${formatNumber(s.validation.microF1)}`;
   }
   return line;
@@ -144,7 +322,13 @@ function epochJson(s: EpochStats) {
     tokensPerSecond: s.tokensPerSecond,
     seconds: s.seconds,
     ...(s.validation
-      ? { validation: { loss: s.validation.loss, accuracy: s.validation.accuracy, ...(s.validation.microF1 !== undefined ? { microF1: s.validation.microF1 } : {}) } }
+      ? {
+          validation: {
+            loss: s.validation.scored === 0 ? null : s.validation.loss,
+            accuracy: s.validation.accuracy,
+            ...(s.validation.microF1 !== undefined ? { microF1: s.validation.microF1 } : {}),
+          },
+        }
       : {}),
   };
 }
@@ -156,6 +340,7 @@ export async function trainCommand(o: TrainCommandOptions, io: Io): Promise<void
   if (o.buckets !== undefined && !(o.ngrams !== undefined && o.ngrams > 1)) {
     throw new UsageError("--buckets applies to word n-grams: give --ngrams 2 or more with it");
   }
+  checkSizeFromOptions(o);
   const read = { format: o.format, textColumn: o.textColumn, labelColumn: o.labelColumn };
   const train = readDataset(o.input, read);
   const validation = o.validation !== undefined ? readDataset(o.validation, read) : undefined;
@@ -167,20 +352,28 @@ export async function trainCommand(o: TrainCommandOptions, io: Io): Promise<void
     const known = new Set(train.examples.flatMap((e) => e.labels));
     const unseen = [...new Set(validation.examples.flatMap((e) => e.labels))].filter((l) => !known.has(l));
     if (unseen.length > 0) {
-      out.info(`note: ${validation.file} has labels the training data lacks, counted as wrong: ${unseen.map((l) => LABEL_PREFIX + l).join(", ")}`);
+      out.info(
+        `note: ${validation.file} has labels the training data lacks, counted as wrong: ${unseen.map((l) => LABEL_PREFIX + l).join(", ")}`,
+      );
+    }
+    if (plan.task !== "multilabel" && validation.examples.every((e) => !known.has(e.labels[0]))) {
+      out.info(`note: no label of ${validation.file} is in the training data, so it has no validation loss to report`);
     }
   }
   out.info(plan.reason);
 
   const epochs: EpochStats[] = [];
   const progress = TrainingProgress.for(io, o);
+  const outputs = TextClassifier.outputsFor(plan.task, plan.loss, labelCount);
+  const lr = o.lr ?? defaultLearningRate({ batchSize: o.batchSize, loss: plan.loss, outputs, posWeight: o.posWeight });
+  const watch = new DivergenceWatch(lr, untrainedLoss(plan.loss, outputs, o.posWeight));
   let classifier;
   try {
     classifier = trainTextClassifier(train.examples, {
       task: plan.task,
       loss: plan.loss,
       epochs: o.epochs,
-      lr: o.lr,
+      lr,
       dim: o.dim,
       wordNgrams: o.ngrams,
       buckets: o.buckets,
@@ -190,16 +383,20 @@ export async function trainCommand(o: TrainCommandOptions, io: Io): Promise<void
       labelSmoothing: o.labelSmoothing,
       seed: o.seed,
       validation: validation?.examples,
-      onBatch: (p) => progress.update(p),
-      onEpoch: (s) => {
+      onBatch: (p) => {
+        watch.batch(p);
+        progress.update(p);
+      },
+      onEpoch: (s, model) => {
         epochs.push(s);
-        if (!Number.isFinite(s.loss)) {
-          throw new CliError(`training diverged: the loss is ${s.loss} after epoch ${s.epoch}; try a smaller --lr (nothing was written)`);
-        }
         progress.pause();
+        watch.epoch(s, model);
         out.info(epochLine(s, plan.task));
       },
     });
+  } catch (err) {
+    if (err instanceof ModelTooLargeError) throw tooLarge(err);
+    throw err;
   } finally {
     progress.stop();
   }
@@ -214,11 +411,7 @@ export async function trainCommand(o: TrainCommandOptions, io: Io): Promise<void
     format: train.format,
     examples: train.examples.length,
   };
-  try {
-    saveClassifier(classifier, o.output, hyperParameters);
-  } catch (err) {
-    throw new CliError(`${o.output}: cannot write the model: ${describeFsError(err)}`);
-  }
+  await saveInterruptibly(classifier, o.output, hyperParameters);
   const bytes = fs.statSync(o.output).size;
   const seconds = (performance.now() - started) / 1000;
   const config = classifier.config;

@@ -118,7 +118,13 @@ export function classificationReport(
   const int = (v: number) => String(v).padStart(col);
   const row = (name: string, cells: string[]) => `${name.padStart(nameWidth)} ${cells.join(" ")}`;
 
-  const lines = [row("", ["precision", "recall", "f1-score", "support"].map((h) => h.padStart(col))), ""];
+  const lines = [
+    row(
+      "",
+      ["precision", "recall", "f1-score", "support"].map((h) => h.padStart(col)),
+    ),
+    "",
+  ];
   labelNames.forEach((name, c) => lines.push(row(name, [num(precision[c]), num(recall[c]), num(f1[c]), int(support[c])])));
   lines.push("");
   const blank = "".padStart(col);

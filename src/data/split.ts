@@ -35,12 +35,7 @@ export interface Split {
  * the total is the same and every class keeps its share. Both sets come back sorted
  * ascending: which rows, not their order, is random (a DataLoader shuffles later).
  */
-export function trainTestSplit(
-  n: number,
-  testFraction: number,
-  rng?: Generator | number,
-  options: SplitOptions = {},
-): Split {
+export function trainTestSplit(n: number, testFraction: number, rng?: Generator | number, options: SplitOptions = {}): Split {
   if (!Number.isInteger(n) || n < 0) throw new Error(`trainTestSplit: n must be an integer >= 0, got ${n}`);
   if (!(testFraction >= 0 && testFraction <= 1)) {
     throw new Error(`trainTestSplit: testFraction must be in [0, 1], got ${testFraction}`);

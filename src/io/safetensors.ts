@@ -16,6 +16,10 @@
  * size), header padded to 8 bytes. Reading checks every number in the header before using it
  * and reports the first problem as a one-line SafetensorsError naming the file.
  *
+ * Files go through in chunks, never as one buffer: a file is checked from its first bytes and
+ * its header before any tensor data is read, and written from the tensors' own arrays, so model
+ * files of any size (over 2 GiB too) are read and written, and a bad one is refused cheaply.
+ *
  * torchlet keeps int64 tensors in Int32Array: I64 data given as Int32Array is widened to 8 bytes
  * on write, and I64 data is narrowed back to Int32Array on read (an error if a value does not fit).
  */
@@ -23,6 +27,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { randomBytes } from "crypto";
 import { TextDecoder, TextEncoder } from "util";
+import { DEFAULT_CHUNK_BYTES, fileKind, finalTarget, readFully, writeFully, writeFullyAsync } from "./files";
 
 export type SafeDtype = "F32" | "F64" | "I64" | "I32" | "BOOL" | "U8";
 
@@ -47,6 +52,15 @@ export class SafetensorsError extends Error {
 /** The reference implementation refuses headers over this size (a guard against absurd lengths). */
 export const MAX_HEADER_BYTES = 100_000_000;
 
+/**
+ * The most tensors a header may list. Real files hold thousands at most; the bound keeps a small
+ * file of empty entries from making the reader build millions of objects.
+ */
+export const MAX_TENSORS = 100_000;
+
+/** The deepest nesting of a header read (a valid one needs 3: the header, an entry, its shape). */
+export const MAX_HEADER_DEPTH = 64;
+
 const METADATA_KEY = "__metadata__";
 
 interface DtypeInfo {
@@ -68,7 +82,22 @@ const DTYPES: Record<SafeDtype, DtypeInfo> = {
 };
 
 /** Dtypes the format defines that torchlet does not read (so the message can say which case it is). */
-const OTHER_FORMAT_DTYPES = new Set(["I8", "I16", "U16", "F16", "BF16", "U32", "U64", "F8_E5M2", "F8_E4M3", "F8_E8M0", "F4", "F6_E2M3", "F6_E3M2", "C64"]);
+const OTHER_FORMAT_DTYPES = new Set([
+  "I8",
+  "I16",
+  "U16",
+  "F16",
+  "BF16",
+  "U32",
+  "U64",
+  "F8_E5M2",
+  "F8_E4M3",
+  "F8_E8M0",
+  "F4",
+  "F6_E2M3",
+  "F6_E3M2",
+  "C64",
+]);
 
 const SUPPORTED = "F32, F64, I64, I32, BOOL, U8";
 
@@ -83,8 +112,9 @@ function show(value: unknown): string {
   let s: string;
   try {
     s = JSON.stringify(value) ?? String(value);
-  } catch {
-    s = String(value);
+  } catch (err) {
+    // A RangeError is a value nested too deeply to recurse into; String() would recurse too.
+    s = err instanceof RangeError ? "a value nested too deeply to show" : String(value);
   }
   return s.length > 80 ? `${s.slice(0, 77)}...` : s;
 }
@@ -138,6 +168,13 @@ interface Planned {
   numel: number;
 }
 
+/** A file to write: its first bytes (length, JSON, padding), then each tensor's data in order. */
+interface Plan {
+  prefix: Uint8Array;
+  tensors: RawTensor[];
+  dataBytes: number;
+}
+
 function checkTensorForWrite(name: string, tensor: unknown): Planned {
   const where = `tensor ${quote(name)}`;
   if (name === METADATA_KEY) {
@@ -189,30 +226,83 @@ function checkMetadataForWrite(metadata: unknown): Array<[string, string]> {
   return entries;
 }
 
-/** Copies one tensor's elements, little-endian, into `out` (seen through `view`) at `offset`. */
-function writeData(out: Uint8Array, view: DataView, offset: number, t: RawTensor): void {
+/**
+ * Checks the tensors and metadata and lays out the file. Throws a SafetensorsError, before
+ * anything is written, if a tensor's dtype, shape and data disagree, a metadata value is not a
+ * string, or the header would be larger than readers accept.
+ */
+function planSafetensors(tensors: Record<string, RawTensor>, metadata?: Record<string, string>): Plan {
+  if (!isPlainObject(tensors)) throw new SafetensorsError(`tensors must be an object of {dtype, shape, data}, got ${show(tensors)}`);
+  const planned = Object.keys(tensors).map((name) => checkTensorForWrite(name, tensors[name]));
+  const meta = metadata === undefined ? undefined : checkMetadataForWrite(metadata);
+
+  planned.sort((a, b) => DTYPES[b.tensor.dtype].rank - DTYPES[a.tensor.dtype].rank || compareBytes(a.nameBytes, b.nameBytes));
+
+  // The JSON is assembled by hand so that key order is ours (an object would move "0" first).
+  const parts: string[] = [];
+  if (meta !== undefined) {
+    parts.push(`${JSON.stringify(METADATA_KEY)}:{${meta.map(([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(v)}`).join(",")}}`);
+  }
+  let offset = 0;
+  for (const p of planned) {
+    const end = offset + p.numel * DTYPES[p.tensor.dtype].size;
+    parts.push(
+      `${JSON.stringify(p.name)}:{"dtype":${JSON.stringify(p.tensor.dtype)},"shape":[${p.tensor.shape.join(",")}],"data_offsets":[${offset},${end}]}`,
+    );
+    offset = end;
+  }
+  const json = utf8.encode(`{${parts.join(",")}}`);
+  const headerLength = Math.ceil(json.length / 8) * 8;
+  if (headerLength > MAX_HEADER_BYTES) {
+    throw new SafetensorsError(`header would be ${headerLength} bytes, over the ${MAX_HEADER_BYTES}-byte limit readers accept`);
+  }
+  const prefix = new Uint8Array(8 + headerLength);
+  new DataView(prefix.buffer).setBigUint64(0, BigInt(headerLength), true);
+  prefix.set(json, 8);
+  prefix.fill(0x20, 8 + json.length);
+  return { prefix, tensors: planned.map((p) => p.tensor), dataBytes: offset };
+}
+
+/**
+ * One tensor's bytes as the file holds them (little-endian; I64 from an Int32Array widened), in
+ * pieces of at most about `chunkBytes`. Data already in the file's layout is handed out as
+ * views, not copied, so a table of several GiB is never duplicated.
+ */
+function* tensorBytes(t: RawTensor, chunkBytes: number): Generator<Uint8Array> {
   const { dtype, data } = t;
-  if (dtype === "I64" && typedArrayName(data) === "Int32Array") {
-    // Widen int32 to int64: low word, then the sign extension as the high word.
-    const src = data as Int32Array;
-    for (let i = 0; i < src.length; i++) {
-      const v = src[i];
-      view.setInt32(offset + 8 * i, v, true);
-      view.setInt32(offset + 8 * i + 4, v < 0 ? -1 : 0, true);
+  const size = DTYPES[dtype].size;
+  const widen = dtype === "I64" && typedArrayName(data) === "Int32Array";
+  if (!widen && (HOST_LITTLE_ENDIAN || size === 1)) {
+    const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    for (let at = 0; at < bytes.length; at += chunkBytes) yield bytes.subarray(at, Math.min(at + chunkBytes, bytes.length));
+    return;
+  }
+  const perChunk = Math.max(1, Math.floor(chunkBytes / size));
+  for (let first = 0; first < data.length; first += perChunk) {
+    const count = Math.min(perChunk, data.length - first);
+    const out = new Uint8Array(count * size);
+    const view = new DataView(out.buffer);
+    for (let i = 0; i < count; i++) {
+      const at = i * size;
+      const k = first + i;
+      if (widen) {
+        // Int32 to int64: the low word, then the sign extension as the high word.
+        const v = (data as Int32Array)[k];
+        view.setInt32(at, v, true);
+        view.setInt32(at + 4, v < 0 ? -1 : 0, true);
+      } else if (dtype === "F32") view.setFloat32(at, (data as Float32Array)[k], true);
+      else if (dtype === "F64") view.setFloat64(at, (data as Float64Array)[k], true);
+      else if (dtype === "I32") view.setInt32(at, (data as Int32Array)[k], true);
+      else view.setBigInt64(at, (data as BigInt64Array)[k], true);
     }
-    return;
+    yield out;
   }
-  if (HOST_LITTLE_ENDIAN || DTYPES[dtype].size === 1) {
-    out.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), offset);
-    return;
-  }
-  for (let i = 0; i < data.length; i++) {
-    const at = offset + i * DTYPES[dtype].size;
-    if (dtype === "F32") view.setFloat32(at, (data as Float32Array)[i], true);
-    else if (dtype === "F64") view.setFloat64(at, (data as Float64Array)[i], true);
-    else if (dtype === "I32") view.setInt32(at, (data as Int32Array)[i], true);
-    else view.setBigInt64(at, (data as BigInt64Array)[i], true);
-  }
+}
+
+/** Every byte of a planned file, in order, as pieces of at most about `chunkBytes`. */
+function* fileBytes(plan: Plan, chunkBytes: number): Generator<Uint8Array> {
+  yield plan.prefix;
+  for (const t of plan.tensors) yield* tensorBytes(t, chunkBytes);
 }
 
 /**
@@ -221,43 +311,14 @@ function writeData(out: Uint8Array, view: DataView, offset: number, t: RawTensor
  * disagree or a metadata value is not a string.
  */
 export function encodeSafetensors(tensors: Record<string, RawTensor>, metadata?: Record<string, string>): Uint8Array {
-  if (!isPlainObject(tensors)) throw new SafetensorsError(`tensors must be an object of {dtype, shape, data}, got ${show(tensors)}`);
-  const planned = Object.keys(tensors).map((name) => checkTensorForWrite(name, tensors[name]));
-  const meta = metadata === undefined ? undefined : checkMetadataForWrite(metadata);
-
-  planned.sort(
-    (a, b) => DTYPES[b.tensor.dtype].rank - DTYPES[a.tensor.dtype].rank || compareBytes(a.nameBytes, b.nameBytes),
-  );
-
-  // The JSON is assembled by hand so that key order is ours (an object would move "0" first).
-  const parts: string[] = [];
-  if (meta !== undefined) {
-    parts.push(`${JSON.stringify(METADATA_KEY)}:{${meta.map(([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(v)}`).join(",")}}`);
-  }
-  let offset = 0;
-  const begins: number[] = [];
-  for (const p of planned) {
-    const end = offset + p.numel * DTYPES[p.tensor.dtype].size;
-    parts.push(
-      `${JSON.stringify(p.name)}:{"dtype":${JSON.stringify(p.tensor.dtype)},"shape":[${p.tensor.shape.join(",")}],"data_offsets":[${offset},${end}]}`,
-    );
-    begins.push(offset);
-    offset = end;
-  }
-  const json = utf8.encode(`{${parts.join(",")}}`);
-  const headerLength = Math.ceil(json.length / 8) * 8;
-  if (headerLength > MAX_HEADER_BYTES) {
-    throw new SafetensorsError(`header would be ${headerLength} bytes, over the ${MAX_HEADER_BYTES}-byte limit readers accept`);
-  }
-
+  const plan = planSafetensors(tensors, metadata);
   // A plain Uint8Array, not a Buffer: callers get what the signature says, in any runtime.
-  const out = new Uint8Array(8 + headerLength + offset);
-  const view = new DataView(out.buffer);
-  view.setBigUint64(0, BigInt(headerLength), true);
-  out.set(json, 8);
-  out.fill(0x20, 8 + json.length, 8 + headerLength);
-  const dataStart = 8 + headerLength;
-  planned.forEach((p, i) => writeData(out, view, dataStart + begins[i], p.tensor));
+  const out = new Uint8Array(plan.prefix.length + plan.dataBytes);
+  let at = 0;
+  for (const piece of fileBytes(plan, DEFAULT_CHUNK_BYTES)) {
+    out.set(piece, at);
+    at += piece.length;
+  }
   return out;
 }
 
@@ -270,6 +331,14 @@ interface Entry {
   shape: number[];
   begin: number;
   end: number;
+}
+
+/** What the header says: the metadata, and the tensors in data order, checked to tile the data. */
+interface Layout {
+  metadata: Record<string, string>;
+  entries: Entry[];
+  /** Where the data starts in the file: 8 + the header length. */
+  dataStart: number;
 }
 
 function parseEntry(name: string, value: unknown, fail: (msg: string) => never): Entry {
@@ -296,88 +365,57 @@ function parseEntry(name: string, value: unknown, fail: (msg: string) => never):
   return { name, dtype, shape: shape.slice(), begin, end };
 }
 
-function readTensor(bytes: Uint8Array, start: number, e: Entry, fail: (msg: string) => never): RawTensor {
-  const numel = product(e.shape);
-  const src = bytes.subarray(start + e.begin, start + e.end);
-  const view = new DataView(src.buffer, src.byteOffset, src.byteLength);
-  const where = `tensor ${quote(e.name)}`;
-  switch (e.dtype) {
-    case "U8":
-      return { dtype: e.dtype, shape: e.shape, data: Uint8Array.from(src) };
-    case "BOOL": {
-      const data = Uint8Array.from(src);
-      for (let i = 0; i < numel; i++) {
-        if (data[i] > 1) fail(`${where}: BOOL byte ${data[i]} at flat index ${i} is not 0 or 1`);
-      }
-      return { dtype: e.dtype, shape: e.shape, data };
-    }
-    case "I64": {
-      const data = new Int32Array(numel);
-      for (let i = 0; i < numel; i++) {
-        const lo = view.getInt32(8 * i, true);
-        const hi = view.getInt32(8 * i + 4, true);
-        if (hi !== (lo < 0 ? -1 : 0)) {
-          fail(`${where}: I64 value ${view.getBigInt64(8 * i, true)} at flat index ${i} is out of range for int32 (torchlet keeps int64 tensors in Int32Array)`);
-        }
-        data[i] = lo;
-      }
-      return { dtype: e.dtype, shape: e.shape, data };
-    }
-    case "F32":
-    case "F64":
-    case "I32": {
-      const data =
-        e.dtype === "F32" ? new Float32Array(numel) : e.dtype === "F64" ? new Float64Array(numel) : new Int32Array(numel);
-      if (HOST_LITTLE_ENDIAN) {
-        // A copy, not a view: the source may sit at an offset that is not a multiple of the element size.
-        new Uint8Array(data.buffer).set(src);
-      } else {
-        for (let i = 0; i < numel; i++) {
-          if (e.dtype === "F32") data[i] = view.getFloat32(4 * i, true);
-          else if (e.dtype === "F64") data[i] = view.getFloat64(8 * i, true);
-          else data[i] = view.getInt32(4 * i, true);
-        }
-      }
-      return { dtype: e.dtype, shape: e.shape, data };
-    }
-  }
-}
-
 /**
- * Parses the bytes of a .safetensors file. `source` (a file name) starts every error message.
- * Tensors come back in file order; I64 tensors come back as Int32Array.
+ * The header length from the first 8 bytes, checked against the `available` bytes after them;
+ * `firstHeaderByte` is the byte after the length (undefined in an 8-byte file).
  */
-export function decodeSafetensors(bytes: Uint8Array, source = "<safetensors bytes>"): SafetensorsContents {
-  const fail: (msg: string) => never = (msg) => {
-    throw new SafetensorsError(`${source}: ${msg}`);
-  };
-  if (!ArrayBuffer.isView(bytes) || typedArrayName(bytes) !== "Uint8Array") {
-    fail(`expected the file's bytes as a Uint8Array, got ${typedArrayName(bytes)}`);
-  }
-  if (bytes.length < 8) {
-    fail(`is not a safetensors file: ${bytes.length} byte${bytes.length === 1 ? "" : "s"} long, shorter than the 8-byte header length`);
-  }
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const declared = view.getBigUint64(0, true);
-  const available = bytes.length - 8;
+function headerLength(declared: bigint, available: number, firstHeaderByte: number | undefined, fail: (msg: string) => never): number {
   if (declared > BigInt(MAX_HEADER_BYTES)) {
     fail(`is not a safetensors file: its first 8 bytes give a header length of ${declared} bytes, over the ${MAX_HEADER_BYTES}-byte limit`);
   }
   const n = Number(declared);
-  const looksLikeHeader = available > 0 && bytes[8] === 0x7b; // "{"
+  const looksLikeHeader = available > 0 && firstHeaderByte === 0x7b; // "{"
   if (n > available) {
     if (!looksLikeHeader) fail(`is not a safetensors file: header length ${n} exceeds the ${available} bytes that follow it`);
     fail(`truncated: header length says ${n} bytes of JSON header, file has ${available} after the length`);
   }
   if (n === 0) fail("is not a safetensors file: its header length is 0");
   if (!looksLikeHeader) fail(`is not a safetensors file: the header does not start with "{"`);
+  return n;
+}
 
+/**
+ * Refuses, before JSON.parse builds anything, a header nested deeper than any safetensors header
+ * needs (so that neither the parser nor an error message recurses out of stack) or listing more
+ * tensors than MAX_TENSORS (so that a small file cannot make the reader build a million objects).
+ */
+function checkHeaderShape(text: string, fail: (msg: string) => never): void {
+  let depth = 0;
+  let members = 1;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22) {
+      // Skip the string: an escaped character never ends it.
+      for (i++; i < text.length && text.charCodeAt(i) !== 0x22; i++) if (text.charCodeAt(i) === 0x5c) i++;
+    } else if (c === 0x7b || c === 0x5b) {
+      if (++depth > MAX_HEADER_DEPTH) fail(`header is nested more than ${MAX_HEADER_DEPTH} levels deep (a safetensors header needs 3)`);
+    } else if (c === 0x7d || c === 0x5d) {
+      depth--;
+    } else if (c === 0x2c && depth === 1 && ++members > MAX_TENSORS + 1) {
+      fail(`header lists more than ${MAX_TENSORS} tensors`);
+    }
+  }
+}
+
+/** Parses and checks the header; `dataBytes` is how many bytes follow it in the file. */
+function parseHeader(headerBytes: Uint8Array, dataBytes: number, fail: (msg: string) => never): Layout {
   let text = "";
   try {
-    text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes.subarray(8, 8 + n));
+    text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(headerBytes);
   } catch {
     fail("header is not valid UTF-8");
   }
+  checkHeaderShape(text, fail);
   let header: unknown;
   try {
     header = JSON.parse(text);
@@ -404,6 +442,9 @@ export function decodeSafetensors(bytes: Uint8Array, source = "<safetensors byte
     }
   }
 
+  // The scan above allowed one more member for __metadata__; the count of tensors is exact here.
+  if (entries.length > MAX_TENSORS) fail(`header lists more than ${MAX_TENSORS} tensors`);
+
   // The tensors must tile the buffer from 0, in offset order (empty tensors may share a position).
   entries.sort((a, b) => a.begin - b.begin || a.end - b.end);
   let cursor = 0;
@@ -425,74 +466,174 @@ export function decodeSafetensors(bytes: Uint8Array, source = "<safetensors byte
     previous = e;
     cursor = e.end;
   }
-  const dataStart = 8 + n;
-  const dataBytes = bytes.length - dataStart;
   if (cursor > dataBytes) fail(`truncated: header says ${cursor} bytes of tensor data, file has ${dataBytes}`);
   if (cursor < dataBytes) {
     fail(`${dataBytes - cursor} trailing bytes after the last tensor: header says ${cursor} bytes of tensor data, file has ${dataBytes}`);
   }
+  return { metadata, entries, dataStart: 8 + headerBytes.length };
+}
 
+/** A tensor from exactly its bytes in the file. */
+function readTensor(src: Uint8Array, e: Entry, fail: (msg: string) => never): RawTensor {
+  const numel = product(e.shape);
+  const view = new DataView(src.buffer, src.byteOffset, src.byteLength);
+  const where = `tensor ${quote(e.name)}`;
+  switch (e.dtype) {
+    case "U8":
+      return { dtype: e.dtype, shape: e.shape, data: Uint8Array.from(src) };
+    case "BOOL": {
+      const data = Uint8Array.from(src);
+      for (let i = 0; i < numel; i++) {
+        if (data[i] > 1) fail(`${where}: BOOL byte ${data[i]} at flat index ${i} is not 0 or 1`);
+      }
+      return { dtype: e.dtype, shape: e.shape, data };
+    }
+    case "I64": {
+      const data = new Int32Array(numel);
+      for (let i = 0; i < numel; i++) {
+        const lo = view.getInt32(8 * i, true);
+        const hi = view.getInt32(8 * i + 4, true);
+        if (hi !== (lo < 0 ? -1 : 0)) {
+          fail(
+            `${where}: I64 value ${view.getBigInt64(8 * i, true)} at flat index ${i} is out of range for int32 (torchlet keeps int64 tensors in Int32Array)`,
+          );
+        }
+        data[i] = lo;
+      }
+      return { dtype: e.dtype, shape: e.shape, data };
+    }
+    case "F32":
+    case "F64":
+    case "I32": {
+      const data = allocateNumeric(e.dtype, numel);
+      if (HOST_LITTLE_ENDIAN) {
+        // A copy, not a view: the source may sit at an offset that is not a multiple of the element size.
+        new Uint8Array(data.buffer).set(src);
+      } else {
+        for (let i = 0; i < numel; i++) {
+          if (e.dtype === "F32") data[i] = view.getFloat32(4 * i, true);
+          else if (e.dtype === "F64") data[i] = view.getFloat64(8 * i, true);
+          else data[i] = view.getInt32(4 * i, true);
+        }
+      }
+      return { dtype: e.dtype, shape: e.shape, data };
+    }
+  }
+}
+
+function allocateNumeric(dtype: "F32" | "F64" | "I32", numel: number): Float32Array | Float64Array | Int32Array {
+  return dtype === "F32" ? new Float32Array(numel) : dtype === "F64" ? new Float64Array(numel) : new Int32Array(numel);
+}
+
+/**
+ * Parses the bytes of a .safetensors file. `source` (a file name) starts every error message.
+ * Tensors come back in file order; I64 tensors come back as Int32Array.
+ */
+export function decodeSafetensors(bytes: Uint8Array, source = "<safetensors bytes>"): SafetensorsContents {
+  const fail = failFor(source);
+  if (!ArrayBuffer.isView(bytes) || typedArrayName(bytes) !== "Uint8Array") {
+    fail(`expected the file's bytes as a Uint8Array, got ${typedArrayName(bytes)}`);
+  }
+  if (bytes.length < 8) fail(tooShort(bytes.length));
+  const declared = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getBigUint64(0, true);
+  const n = headerLength(declared, bytes.length - 8, bytes[8], fail);
+  const layout = parseHeader(bytes.subarray(8, 8 + n), bytes.length - 8 - n, fail);
   const tensors: Record<string, RawTensor> = {};
-  for (const e of entries) setOwn(tensors, e.name, readTensor(bytes, dataStart, e, fail));
-  return { tensors, metadata };
+  for (const e of layout.entries) {
+    setOwn(tensors, e.name, readTensor(bytes.subarray(layout.dataStart + e.begin, layout.dataStart + e.end), e, fail));
+  }
+  return { tensors, metadata: layout.metadata };
+}
+
+function failFor(source: string): (msg: string) => never {
+  return (msg) => {
+    throw new SafetensorsError(`${source}: ${msg}`);
+  };
+}
+
+function tooShort(length: number): string {
+  return `is not a safetensors file: ${length} byte${length === 1 ? "" : "s"} long, shorter than the 8-byte header length`;
 }
 
 // ---------------------------------------------------------------------------------------------
 // Files
 
-function writeAll(fd: number, bytes: Uint8Array): void {
-  let written = 0;
-  while (written < bytes.length) written += fs.writeSync(fd, bytes, written, bytes.length - written);
+export interface FileOptions {
+  /** The most one read or write call moves (default 64 MiB); files of any size go through in such pieces. */
+  chunkBytes?: number;
 }
 
 /**
- * Writes a .safetensors file atomically: the bytes go to a temporary file beside the target,
- * are flushed to disk, and the temporary file is renamed over the target. On any error the
- * temporary file is removed and an existing target is left as it was. Creates missing parent
- * directories.
+ * What a save reads of an AbortSignal, declared here so that the published types need neither
+ * Node's nor the DOM's.
  */
-export function saveSafetensors(file: string, tensors: Record<string, RawTensor>, metadata?: Record<string, string>): void {
-  let bytes: Uint8Array;
+export interface StopSignal {
+  readonly aborted: boolean;
+  readonly reason?: unknown;
+}
+
+export interface SaveOptions extends FileOptions {
+  /** An AbortSignal: aborting it stops the write between two chunks, removes the temporary file, and leaves the target as it was. */
+  signal?: StopSignal;
+}
+
+/** Where a save writes: the file the path names (through a symbolic link) and a temporary file beside it. */
+interface Destination {
+  target: string;
+  tmp: string;
+}
+
+/**
+ * Plans the file and picks its destination; refuses a target that is not a regular file (a
+ * device or a FIFO would be replaced by the rename, a directory cannot be).
+ */
+function prepareSave(
+  file: string,
+  tensors: Record<string, RawTensor>,
+  metadata?: Record<string, string>,
+): { plan: Plan; where: Destination } {
+  let plan: Plan;
   try {
-    bytes = encodeSafetensors(tensors, metadata);
+    plan = planSafetensors(tensors, metadata);
   } catch (err) {
     if (err instanceof SafetensorsError) throw new SafetensorsError(`${file}: cannot save: ${err.message}`);
     throw err;
   }
-  const target = path.resolve(file);
+  const target = finalTarget(file);
+  const existing = statIfExists(target);
+  if (existing && !existing.isFile()) {
+    throw new SafetensorsError(`${file}: cannot save: it is ${fileKind(existing)}, not a regular file`);
+  }
   const dir = path.dirname(target);
   fs.mkdirSync(dir, { recursive: true });
   const tmp = path.join(dir, `.${path.basename(target)}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
-  let fd: number | undefined;
+  return { plan, where: { target, tmp } };
+}
+
+function statIfExists(file: string): fs.Stats | undefined {
   try {
-    fd = fs.openSync(tmp, "wx", 0o666);
-    try {
-      // Keep the permissions of the file being replaced.
-      fs.fchmodSync(fd, fs.statSync(target).mode & 0o7777);
-    } catch {
-      // no existing target (or it cannot be inspected): the default mode stands
-    }
-    writeAll(fd, bytes);
-    fs.fsyncSync(fd);
-    fs.closeSync(fd);
-    fd = undefined;
-    fs.renameSync(tmp, target);
-  } catch (err) {
-    if (fd !== undefined) {
-      try {
-        fs.closeSync(fd);
-      } catch {
-        // already failing; the original error is the one to report
-      }
-    }
-    try {
-      fs.unlinkSync(tmp);
-    } catch {
-      // never created, or already gone
-    }
-    throw err;
+    return fs.statSync(file);
+  } catch {
+    return undefined;
   }
-  // Make the rename itself durable. Not possible everywhere (Windows), hence best effort.
+}
+
+/** The permission bits of the file being replaced, which the new one keeps. */
+function modeToKeep(target: string): number | undefined {
+  const stat = statIfExists(target);
+  return stat ? stat.mode & 0o7777 : undefined;
+}
+
+function removeQuietly(file: string): void {
+  try {
+    fs.unlinkSync(file);
+  } catch {
+    // never created, or already gone
+  }
+}
+
+/** Makes the rename itself durable. Not possible everywhere (Windows), hence best effort. */
+function syncDirectory(dir: string): void {
   try {
     const dfd = fs.openSync(dir, "r");
     try {
@@ -505,7 +646,127 @@ export function saveSafetensors(file: string, tensors: Record<string, RawTensor>
   }
 }
 
-/** Reads and validates a .safetensors file; errors name the file. */
-export function loadSafetensors(file: string): SafetensorsContents {
-  return decodeSafetensors(fs.readFileSync(file), file);
+/**
+ * Writes a .safetensors file atomically: the bytes go to a temporary file beside the target,
+ * a chunk at a time straight from the tensors' arrays (no copy of the whole file in memory, no
+ * size limit), are flushed to disk, and the temporary file is renamed over the target. On any
+ * error the temporary file is removed and an existing target is left as it was. Creates missing
+ * parent directories; follows a symbolic link to the file it names; refuses a target that
+ * exists and is not a regular file.
+ */
+export function saveSafetensors(
+  file: string,
+  tensors: Record<string, RawTensor>,
+  metadata?: Record<string, string>,
+  options: FileOptions = {},
+): void {
+  const { plan, where } = prepareSave(file, tensors, metadata);
+  const chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES;
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(where.tmp, "wx", 0o666);
+    const mode = modeToKeep(where.target);
+    if (mode !== undefined) fs.fchmodSync(fd, mode);
+    for (const piece of fileBytes(plan, chunkBytes)) writeFully(fd, piece, chunkBytes);
+    fs.fsyncSync(fd);
+    fs.closeSync(fd);
+    fd = undefined;
+    fs.renameSync(where.tmp, where.target);
+  } catch (err) {
+    if (fd !== undefined) {
+      try {
+        fs.closeSync(fd);
+      } catch {
+        // already failing; the original error is the one to report
+      }
+    }
+    removeQuietly(where.tmp);
+    throw err;
+  }
+  syncDirectory(path.dirname(where.target));
+}
+
+/**
+ * saveSafetensors, with the writes done asynchronously so that the event loop turns between
+ * chunks: a SIGINT or SIGTERM handler can then abort `options.signal`, and the save stops and
+ * removes its temporary file instead of leaving it behind. Rejects with the signal's reason.
+ */
+export async function saveSafetensorsAsync(
+  file: string,
+  tensors: Record<string, RawTensor>,
+  metadata?: Record<string, string>,
+  options: SaveOptions = {},
+): Promise<void> {
+  const { signal } = options;
+  const stopIfAsked = () => {
+    if (signal?.aborted) throw signal.reason ?? new SafetensorsError(`${file}: the save was aborted`);
+  };
+  stopIfAsked();
+  const { plan, where } = prepareSave(file, tensors, metadata);
+  const chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES;
+  let handle: fs.promises.FileHandle | undefined;
+  try {
+    handle = await fs.promises.open(where.tmp, "wx", 0o666);
+    const mode = modeToKeep(where.target);
+    if (mode !== undefined) await handle.chmod(mode);
+    for (const piece of fileBytes(plan, chunkBytes)) await writeFullyAsync(handle, piece, chunkBytes, stopIfAsked);
+    stopIfAsked();
+    await handle.sync();
+    await handle.close();
+    handle = undefined;
+    stopIfAsked();
+    fs.renameSync(where.tmp, where.target);
+  } catch (err) {
+    if (handle !== undefined) await handle.close().catch(() => {});
+    removeQuietly(where.tmp);
+    throw err;
+  }
+  syncDirectory(path.dirname(where.target));
+}
+
+/**
+ * Reads and validates a .safetensors file; errors name the file. The file is read in order of
+ * need: its first bytes and header are checked (length, nesting, tensor count, offsets against
+ * the file's size) before any tensor data is read, and each tensor is then read straight into
+ * its own array, so a bad file costs no more than its header and files over 2 GiB load.
+ */
+export function loadSafetensors(file: string, options: FileOptions = {}): SafetensorsContents {
+  const fail = failFor(file);
+  const chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES;
+  const stat = fs.statSync(file);
+  // Opening a FIFO for reading would wait for a writer; a device has no size to check against.
+  if (!stat.isFile()) fail(`is ${fileKind(stat)}, not a model file`);
+  const fd = fs.openSync(file, "r");
+  try {
+    const size = fs.fstatSync(fd).size;
+    const read = (length: number, position: number): Uint8Array => {
+      const bytes = new Uint8Array(length);
+      if (!readFully(fd, bytes, position, chunkBytes)) fail(`truncated: the file shrank while it was read`);
+      return bytes;
+    };
+    if (size < 8) fail(tooShort(size));
+    const first = read(Math.min(size, 9), 0);
+    const declared = new DataView(first.buffer).getBigUint64(0, true);
+    const n = headerLength(declared, size - 8, first[8], fail);
+    const layout = parseHeader(read(n, 8), size - 8 - n, fail);
+    const tensors: Record<string, RawTensor> = {};
+    for (const e of layout.entries) setOwn(tensors, e.name, readTensorFromFile(fd, layout.dataStart, e, chunkBytes, fail));
+    return { tensors, metadata: layout.metadata };
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+function readTensorFromFile(fd: number, dataStart: number, e: Entry, chunkBytes: number, fail: (msg: string) => never): RawTensor {
+  const position = dataStart + e.begin;
+  const length = e.end - e.begin;
+  if (HOST_LITTLE_ENDIAN && (e.dtype === "F32" || e.dtype === "F64" || e.dtype === "I32")) {
+    // Straight into the tensor's own array: the bulk of a model is never held twice.
+    const data = allocateNumeric(e.dtype, product(e.shape));
+    if (!readFully(fd, new Uint8Array(data.buffer), position, chunkBytes)) fail(`truncated: the file shrank while it was read`);
+    return { dtype: e.dtype, shape: e.shape, data };
+  }
+  const bytes = new Uint8Array(length);
+  if (!readFully(fd, bytes, position, chunkBytes)) fail(`truncated: the file shrank while it was read`);
+  return readTensor(bytes, e, fail);
 }

@@ -5,6 +5,7 @@
  * cross-entropy for one label among many, BCEWithLogits on a single logit for two classes, and
  * BCEWithLogits on multi-hot targets when an example may carry several labels.
  */
+import * as os from "os";
 import { Tensor } from "../tensor";
 import { noGrad } from "../autograd/grad-mode";
 import { Module } from "../nn/module";
@@ -12,6 +13,7 @@ import { EmbeddingBag, Linear } from "../nn/layers";
 import { uniform_, zeros_ } from "../nn/init";
 import { BCEWithLogitsLoss, CrossEntropyLoss } from "../nn/loss";
 import type { Reduction } from "../ops/loss";
+import { MAX_HEADER_BYTES } from "../io/safetensors";
 import { SGD } from "../optim/sgd";
 import { LinearLR } from "../optim/lr-scheduler";
 import { Generator, defaultGenerator } from "../random";
@@ -40,6 +42,8 @@ export interface ClassifierConfig {
   buckets: number;
   minCount: number;
   maxTokens: number;
+  /** Tokens are cut to this many characters (absent in models saved before the cap: no cut). */
+  maxTokenLength?: number;
   posWeight?: number;
   labelSmoothing?: number;
 }
@@ -53,6 +57,7 @@ export interface TrainOptions {
   buckets?: number;
   minCount?: number;
   maxTokens?: number;
+  maxTokenLength?: number;
   seed?: number;
   task?: Task;
   loss?: LossName;
@@ -60,7 +65,8 @@ export interface TrainOptions {
   labelSmoothing?: number;
   /** Evaluated after every epoch when given. */
   validation?: Example[];
-  onEpoch?: (stats: EpochStats) => void;
+  /** Called after every epoch with its statistics and the model as it stands (it may throw to stop). */
+  onEpoch?: (stats: EpochStats, model: TextClassifier) => void;
   onBatch?: (progress: BatchProgress) => void;
 }
 
@@ -101,6 +107,8 @@ export interface Evaluation {
    * is left out; a multi-label example just has no column for such a label. 0 when nothing is scored.
    */
   loss: number;
+  /** How many examples the loss is a mean over (0: there is no loss to report). */
+  scored: number;
 }
 
 /** The network: bag-of-features embedding average, then a linear layer. */
@@ -129,7 +137,10 @@ export function inferTask(examples: readonly Example[]): { task: Task; reason: s
   const multi = examples.find((e) => e.labels.length > 1);
   const classes = new Set(examples.flatMap((e) => e.labels)).size;
   if (multi) {
-    return { task: "multilabel", reason: `some examples have several labels (${multi.labels.length} on one), so BCEWithLogitsLoss on multi-hot targets, a sigmoid per label` };
+    return {
+      task: "multilabel",
+      reason: `some examples have several labels (${multi.labels.length} on one), so BCEWithLogitsLoss on multi-hot targets, a sigmoid per label`,
+    };
   }
   if (classes <= 2) {
     return { task: "binary", reason: `${classes} classes and one label per example, so BCEWithLogitsLoss on a single logit` };
@@ -159,7 +170,7 @@ export class TextClassifier {
   }
 
   encode(text: string): Int32Array {
-    const tokens = tokenize(text, { maxTokens: this.config.maxTokens });
+    const tokens = tokenize(text, { maxTokens: this.config.maxTokens, maxTokenLength: this.config.maxTokenLength });
     return encodeTokens(tokens, this.vocab, { wordNgrams: this.config.wordNgrams, buckets: this.config.buckets });
   }
 
@@ -202,7 +213,7 @@ export class TextClassifier {
         let max = -Infinity;
         for (const v of row) max = Math.max(max, v);
         let sum = 0;
-        for (let c = 0; c < C; c++) sum += (p[c] = Math.exp(row[c] - max));
+        for (let c = 0; c < C; c++) sum += p[c] = Math.exp(row[c] - max);
         for (let c = 0; c < C; c++) p[c] /= sum;
       } else if (outputs === 1) {
         p[1] = sigmoid(row[0]);
@@ -218,7 +229,10 @@ export class TextClassifier {
    * The top `k` labels of each text with their probabilities. Multi-label models keep only the
    * labels at or above `threshold` (possibly none, like fastText).
    */
-  predict(texts: readonly string[], options: { k?: number; threshold?: number } = {}): Array<Array<{ label: string; probability: number }>> {
+  predict(
+    texts: readonly string[],
+    options: { k?: number; threshold?: number } = {},
+  ): Array<Array<{ label: string; probability: number }>> {
     const k = options.k ?? 1;
     const threshold = options.threshold ?? (this.config.task === "multilabel" ? 0.5 : 0);
     return this.probabilities(texts).map((p) =>
@@ -301,7 +315,7 @@ export class TextClassifier {
         if (allRight) exact++;
       });
       const microF1 = tp === 0 ? 0 : (2 * tp) / (2 * tp + fp + fn);
-      return { accuracy: exact / Math.max(examples.length, 1), yTrue: null, yPred: null, microF1, loss: meanLoss };
+      return { accuracy: exact / Math.max(examples.length, 1), yTrue: null, yPred: null, microF1, loss: meanLoss, scored: scored.length };
     }
     const yTrue = Int32Array.from(examples, (e) => this.labelSet.indexOf(e.labels[0]));
     const yPred = new Int32Array(examples.length);
@@ -311,7 +325,18 @@ export class TextClassifier {
       yPred[i] = outputs === 1 ? (row[0] > 0 ? 1 : 0) : argmax(row);
       if (yPred[i] === yTrue[i]) correct++;
     });
-    return { accuracy: correct / Math.max(examples.length, 1), yTrue, yPred, loss: meanLoss };
+    return { accuracy: correct / Math.max(examples.length, 1), yTrue, yPred, loss: meanLoss, scored: scored.length };
+  }
+
+  /** The first weight that is NaN or infinite, by tensor name and flat index, or null if all are finite. */
+  firstNonFiniteWeight(): { name: string; index: number; value: number } | null {
+    for (const [name, p] of this.net.namedParameters()) {
+      const values = p.toArray();
+      for (let i = 0; i < values.length; i++) {
+        if (!Number.isFinite(values[i])) return { name, index: i, value: values[i] as number };
+      }
+    }
+    return null;
   }
 
   /**
@@ -341,40 +366,176 @@ export class TextClassifier {
   }
 }
 
+export const DEFAULT_DIM = 10;
+export const DEFAULT_BATCH_SIZE = 32;
+/** Hash buckets of the word n-grams when n-grams are on and no count is given. */
+export const DEFAULT_NGRAM_BUCKETS = 1 << 20;
+export const DEFAULT_MAX_TOKENS = 1000;
+/**
+ * Tokens are cut to this many characters: longer than any word or number in real text (the
+ * longest in the SpamAssassin corpus has 304), short enough that no token can bloat the model's
+ * header. One 36 MB run of letters would otherwise be a 36 MB vocabulary entry.
+ */
+export const DEFAULT_MAX_TOKEN_LENGTH = 1024;
+
+/**
+ * The learning rate when none is given: fastText's 0.1 per example, capped at half the rate at
+ * which plain gradient descent on this loss stops being stable.
+ *
+ * The loss is a mean over the batch, so the rows only one example uses (its rarer words) move by
+ * lr / B per step where fastText's per-example step moves them by 0.1: lr = 0.1 * B makes the
+ * two alike. What every example shares (the output bias, the words on every line) moves by the
+ * whole rate, though, and gradient descent is stable only while lr stays below 2 / (the loss's
+ * largest curvature): a softmax cross-entropy's curvature reaches 1/2, so its edge is 4 and the
+ * cap 2. BCEWithLogits is a mean over every logit, so each output's gradient carries a factor
+ * 1 / outputs (fastText's one-vs-all loss sums over the labels instead) and a sigmoid's curvature
+ * reaches 1/4, scaled by posWeight on the positives: rate and cap are multiplied by the outputs
+ * and divided by posWeight. None of this depends on the words per line: a document is the mean
+ * of its rows, and each row's gradient shrinks with the words as its share of the mean does.
+ */
+export function defaultLearningRate(o: { batchSize?: number; loss: LossName; outputs: number; posWeight?: number }): number {
+  const perExample = (o.batchSize ?? DEFAULT_BATCH_SIZE) / 10;
+  if (o.loss === "cross-entropy") return Math.min(perExample, 2);
+  return (Math.min(perExample, 4) * o.outputs) / Math.max(1, o.posWeight ?? 1);
+}
+
+/** The most weights the embedding table may hold: its rows are addressed by 32-bit feature ids. */
+export const MAX_TABLE_WEIGHTS = 2 ** 31 - 1;
+
+/** The smallest vocabulary worth suggesting --min-count for. */
+const MIN_USEFUL_VOCABULARY = 1000;
+
+/** A training option whose value decides the model's size. */
+export type SizeOption = "dim" | "buckets" | "minCount";
+
+/**
+ * A model that cannot be built or saved with these options, found before anything is
+ * allocated: what is too large, by how much, and which options bring it down.
+ */
+export class ModelTooLargeError extends RangeError {
+  constructor(
+    /** The part that is too large, e.g. "the embedding table (1048576 rows x 100000 dims)". */
+    readonly what: string,
+    readonly bytes: number,
+    readonly limitBytes: number,
+    /** What the limit is, e.g. "the 8 GiB one table can hold". */
+    readonly limit: string,
+    /** Options to lower ("dim", "buckets") or, for minCount, to raise. */
+    readonly fixes: readonly SizeOption[],
+  ) {
+    super("");
+    this.name = "ModelTooLargeError";
+    this.message = this.explain((option) => option);
+  }
+
+  /** The message, with each option named by `name` (the command line says --dim, not dim). */
+  explain(name: (option: SizeOption) => string): string {
+    const lower = this.fixes.filter((f) => f !== "minCount").map(name);
+    const advice = [lower.length ? `lower ${lower.join(" or ")}` : "", this.fixes.includes("minCount") ? `raise ${name("minCount")}` : ""];
+    return `${this.what} would take ${formatSize(this.bytes)}, more than ${this.limit}; ${advice.filter((a) => a).join(", or ")}`;
+  }
+}
+
+/** Bytes in binary units, to three significant digits: 391 GiB, 1.50 MiB. */
+export function formatSize(bytes: number): string {
+  const units = ["bytes", "KiB", "MiB", "GiB", "TiB", "PiB"];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return unit === 0 ? `${bytes} bytes` : `${value.toPrecision(3)} ${units[unit]}`;
+}
+
+/**
+ * Refuses an embedding table that could not be allocated: more weights than MAX_TABLE_WEIGHTS,
+ * or more bytes than the machine has memory. `vocabSize` 0 checks what the options alone imply.
+ */
+export function checkTableSize(vocabSize: number, o: { dim: number; wordNgrams: number; buckets: number }): void {
+  const bucketRows = o.wordNgrams > 1 ? o.buckets : 0;
+  const rows = vocabSize + bucketRows;
+  const weights = rows * o.dim;
+  const bytes = 4 * weights;
+  const memory = os.totalmem();
+  if (weights <= MAX_TABLE_WEIGHTS && bytes <= memory) return;
+  const limit =
+    weights > MAX_TABLE_WEIGHTS
+      ? `the ${formatSize(4 * MAX_TABLE_WEIGHTS)} (2^31 - 1 weights) one table can hold`
+      : `this machine's ${formatSize(memory)} of memory`;
+  const fixes: SizeOption[] = ["dim"];
+  if (bucketRows > 0) fixes.push("buckets");
+  // Fewer words help only if the table would fit with the buckets and a useful vocabulary.
+  if (vocabSize > 0 && (bucketRows + MIN_USEFUL_VOCABULARY) * o.dim <= Math.min(MAX_TABLE_WEIGHTS, memory / 4)) fixes.push("minCount");
+  const parts = [vocabSize > 0 ? `${vocabSize} words` : "", bucketRows > 0 ? `${bucketRows} n-gram buckets` : ""]
+    .filter((p) => p)
+    .join(" + ");
+  throw new ModelTooLargeError(
+    `the embedding table (${parts} = ${rows} rows x ${o.dim} dims)`,
+    bytes,
+    Math.min(4 * MAX_TABLE_WEIGHTS, memory),
+    limit,
+    fixes,
+  );
+}
+
+/** Refuses a vocabulary whose words would not fit in the header of a model file. */
+export function checkHeaderSize(vocab: Vocab): void {
+  // The vocabulary is stored as a JSON string inside the JSON header, so it is encoded twice.
+  const bytes = Buffer.byteLength(JSON.stringify(JSON.stringify(vocab.toJSON())));
+  // The rest of the header (config, labels, tensor entries) takes a few kilobytes.
+  const room = MAX_HEADER_BYTES - 1_000_000;
+  if (bytes > room) {
+    throw new ModelTooLargeError(
+      `the vocabulary (${vocab.size} words) in the model file's header`,
+      bytes,
+      room,
+      `the ${formatSize(MAX_HEADER_BYTES)} header safetensors readers accept`,
+      ["minCount"],
+    );
+  }
+}
+
 /** Trains a classifier on `train`; the whole text pipeline is fitted on the training texts only. */
 export function trainTextClassifier(train: readonly Example[], options: TrainOptions = {}): TextClassifier {
   if (train.length === 0) throw new Error("no training examples");
   const epochs = options.epochs ?? 10;
-  const batchSize = options.batchSize ?? 32;
-  // The loss is a mean over the batch and each document a mean over its features, so the rate
-  // is far above fastText's per-example 0.1; 16 suits short lines and long mails alike.
-  const lr = options.lr ?? 16;
-  const maxTokens = options.maxTokens ?? 1000;
+  const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
+  const maxTokens = options.maxTokens ?? DEFAULT_MAX_TOKENS;
+  const maxTokenLength = options.maxTokenLength ?? DEFAULT_MAX_TOKEN_LENGTH;
   const wordNgrams = options.wordNgrams ?? 1;
-  const buckets = options.buckets ?? (wordNgrams > 1 ? 1 << 20 : 0);
+  const buckets = options.buckets ?? (wordNgrams > 1 ? DEFAULT_NGRAM_BUCKETS : 0);
   const { task: inferred } = inferTask(train);
   const task = options.task ?? inferred;
   const loss = options.loss ?? defaultLoss(task);
   const generator = new Generator(options.seed ?? 0);
 
-  const tokens = train.map((e) => tokenize(e.text, { maxTokens }));
+  const tokens = train.map((e) => tokenize(e.text, { maxTokens, maxTokenLength }));
   const vocab = Vocab.build(tokens, { minCount: options.minCount ?? 1 });
-  const labelSet = LabelSet.fromLabels(train.map((e) => e.labels), { order: task === "binary" ? "sorted" : "first" });
+  const dim = options.dim ?? DEFAULT_DIM;
+  checkTableSize(vocab.size, { dim, wordNgrams, buckets });
+  checkHeaderSize(vocab);
+  const labelSet = LabelSet.fromLabels(
+    train.map((e) => e.labels),
+    { order: task === "binary" ? "sorted" : "first" },
+  );
   const config: ClassifierConfig = {
     task,
     loss,
     labels: [...labelSet.names],
-    dim: options.dim ?? 10,
+    dim,
     wordNgrams,
     buckets,
     minCount: options.minCount ?? 1,
     maxTokens,
+    maxTokenLength,
     ...(options.posWeight !== undefined ? { posWeight: options.posWeight } : {}),
     ...(options.labelSmoothing !== undefined ? { labelSmoothing: options.labelSmoothing } : {}),
   };
   const ngramOptions = { wordNgrams, buckets };
   const docs = tokens.map((t) => encodeTokens(t, vocab, ngramOptions));
   const outputs = TextClassifier.outputsFor(task, loss, labelSet.size);
+  const lr = options.lr ?? defaultLearningRate({ batchSize, loss, outputs, posWeight: options.posWeight });
   const net = withSeed(generator, () => new TextClassifierNet(numFeatures(vocab.size, ngramOptions), config.dim, outputs));
   const classifier = new TextClassifier(net, vocab, config);
 
@@ -430,7 +591,7 @@ export function trainTextClassifier(train: readonly Example[], options: TrainOpt
       lr: lrAtStart,
     };
     if (options.validation) stats.validation = classifier.evaluate(options.validation);
-    options.onEpoch?.(stats);
+    options.onEpoch?.(stats, classifier);
   }
   return classifier;
 }
@@ -445,7 +606,8 @@ function lossFor(config: ClassifierConfig, outputs: number, reduction: Reduction
     return new CrossEntropyLoss({ reduction, ...(config.labelSmoothing !== undefined ? { labelSmoothing: config.labelSmoothing } : {}) });
   }
   // One positive weight per output, the same for every label, as the single option gives it.
-  const posWeight = config.posWeight !== undefined ? Tensor.fromArray(new Float32Array(outputs).fill(config.posWeight), [outputs], "float32") : null;
+  const posWeight =
+    config.posWeight !== undefined ? Tensor.fromArray(new Float32Array(outputs).fill(config.posWeight), [outputs], "float32") : null;
   return new BCEWithLogitsLoss({ reduction, posWeight });
 }
 
@@ -460,7 +622,10 @@ function buildTargets(examples: readonly Example[], labels: LabelSet, task: Task
         rows.reduce((n, r, i) => n + (argmax(sliceRow(logits, i, outputs)) === y[r] ? 1 : 0), 0),
     };
   }
-  const hot = outputs === 1 ? Float32Array.from(labels.encode(examples.map((e) => e.labels[0]))) : labels.encodeMultiHot(examples.map((e) => e.labels));
+  const hot =
+    outputs === 1
+      ? Float32Array.from(labels.encode(examples.map((e) => e.labels[0])))
+      : labels.encodeMultiHot(examples.map((e) => e.labels));
   return {
     batch: (rows: Int32Array) => {
       const out = new Float32Array(rows.length * outputs);

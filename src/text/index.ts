@@ -18,6 +18,28 @@ export { LabelSet } from "./labels";
 export type { LabelOrder, LabelSetJSON } from "./labels";
 export { toBagBatch, toCountMatrix } from "./batch";
 export type { BagBatch } from "./batch";
-export { TextClassifier, TextClassifierNet, trainTextClassifier, inferTask, defaultLoss } from "./classifier";
-export type { Task, LossName, Example, ClassifierConfig, TrainOptions, EpochStats, BatchProgress, Evaluation } from "./classifier";
-export { saveClassifier, loadClassifier, ModelFileError, MODEL_FORMAT, MODEL_VERSION } from "./model-file";
+export {
+  TextClassifier,
+  TextClassifierNet,
+  trainTextClassifier,
+  inferTask,
+  defaultLoss,
+  defaultLearningRate,
+  checkTableSize,
+  checkHeaderSize,
+  ModelTooLargeError,
+  MAX_TABLE_WEIGHTS,
+  DEFAULT_MAX_TOKEN_LENGTH,
+} from "./classifier";
+export type {
+  Task,
+  LossName,
+  Example,
+  ClassifierConfig,
+  TrainOptions,
+  EpochStats,
+  BatchProgress,
+  Evaluation,
+  SizeOption,
+} from "./classifier";
+export { saveClassifier, saveClassifierAsync, loadClassifier, ModelFileError, MODEL_FORMAT, MODEL_VERSION } from "./model-file";

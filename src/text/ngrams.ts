@@ -115,7 +115,8 @@ export function encodeTokens(tokens: readonly string[], vocab: Vocab, options: N
   const V = vocab.size;
   const T = tokens.length;
   let capacity = T;
-  for (let n = 2; n <= wordNgrams; n++) capacity += Math.max(0, T - n + 1);
+  // Bounded by T too: an absurd wordNgrams must not cost a loop per document.
+  for (let n = 2; n <= Math.min(wordNgrams, T); n++) capacity += T - n + 1;
   const out = new Int32Array(capacity);
   let len = 0;
 
@@ -139,11 +140,7 @@ export function encodeTokens(tokens: readonly string[], vocab: Vocab, options: N
 }
 
 /** Encodes every document with the same vocabulary and options. */
-export function encodeDocuments(
-  docs: readonly (readonly string[])[],
-  vocab: Vocab,
-  options: NgramOptions = {},
-): Int32Array[] {
+export function encodeDocuments(docs: readonly (readonly string[])[], vocab: Vocab, options: NgramOptions = {}): Int32Array[] {
   const out = new Array<Int32Array>(docs.length);
   for (let i = 0; i < docs.length; i++) out[i] = encodeTokens(docs[i], vocab, options);
   return out;

@@ -16,6 +16,9 @@
  * Scripts written without spaces (Chinese, Japanese, Thai) come out as one token per run of
  * letters; that is a known limit of any regex word splitter and fine for the mail corpus.
  *
+ * 5. With `maxTokenLength`, a longer token keeps its first `maxTokenLength` characters (never
+ *    splitting a surrogate pair), so one huge run of letters cannot become a huge vocabulary entry.
+ *
  * Speed: one `toLowerCase` and one regex scan per document, and the only per-token allocation
  * is the token string itself. `maxTokens` stops the scan early for very long inputs.
  */
@@ -37,10 +40,19 @@ export interface TokenizeOptions {
   normalize?: boolean;
   /** Keep at most this many tokens per document, the first ones (default: no limit). */
   maxTokens?: number;
+  /** Cut longer tokens to their first this many UTF-16 code units (default: no limit). */
+  maxTokenLength?: number;
 }
 
 /** Splits one document into tokens following the rules in the module comment. */
 export function tokenize(text: string, options: TokenizeOptions = {}): string[] {
+  const maxTokenLength = options.maxTokenLength ?? Infinity;
+  if (!(maxTokenLength >= 1)) throw new Error(`tokenize: maxTokenLength must be >= 1, got ${maxTokenLength}`);
+  const tokens = scan(text, options);
+  return maxTokenLength === Infinity ? tokens : capLengths(tokens, maxTokenLength);
+}
+
+function scan(text: string, options: TokenizeOptions): string[] {
   const maxTokens = options.maxTokens ?? Infinity;
   if (!(maxTokens >= 0)) throw new Error(`tokenize: maxTokens must be >= 0, got ${maxTokens}`);
   let s = text;
@@ -59,6 +71,18 @@ export function tokenize(text: string, options: TokenizeOptions = {}): string[] 
   let m: RegExpExecArray | null;
   while ((m = re.exec(s)) !== null) {
     if (tokens.push(m[0]) >= maxTokens) break;
+  }
+  return tokens;
+}
+
+/** Cuts, in place, every token longer than `max` code units, at a code point boundary. */
+function capLengths(tokens: string[], max: number): string[] {
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i];
+    if (t.length <= max) continue;
+    // A pair cut in half would be a lone surrogate: cut before it (or, at 1, keep it whole).
+    const highSurrogate = (t.charCodeAt(max - 1) & 0xfc00) === 0xd800;
+    tokens[i] = t.slice(0, !highSurrogate ? max : max > 1 ? max - 1 : max + 1);
   }
   return tokens;
 }
