@@ -106,3 +106,16 @@ test("later backwards accumulate into the same .grad tensor in place, as in PyTo
   expect(x.grad).toBe(fromBackward);
   expect(values(x.grad!)).toEqual(input.map((v) => Math.fround(2 * sigmoidGrad(v))));
 });
+
+test("accumulating into .grad and zeroing it in place raise its version, as PyTorch's += and zero_() do", () => {
+  const x = torch.tensor(input, { requiresGrad: true });
+  x.mul(2).sum().backward();
+  const grad = x.grad!;
+  expect(grad.version).toBe(0);
+  x.mul(3).sum().backward();
+  expect(x.grad).toBe(grad);
+  expect(grad.version).toBe(1);
+  new torch.optim.SGD([x], { lr: 0.1 }).zeroGrad({ setToNone: false });
+  expect(values(grad)).toEqual([0, 0, 0]);
+  expect(grad.version).toBe(2);
+});

@@ -59,7 +59,9 @@ export class GradSlot {
       this.nonZeroRows = null;
       return;
     }
-    addInPlace(this.materialize(), g.dtype === this.dtype ? g : copyAs(g, this.dtype));
+    const value = this.materialize();
+    addInPlace(value, g.dtype === this.dtype ? g : copyAs(g, this.dtype));
+    value.bumpVersion();
     this.nonZeroRows = null;
   }
 
@@ -120,6 +122,7 @@ export class GradSlot {
     } else {
       ops.assigns(value.nd, 0);
     }
+    value.bumpVersion();
   }
 
   /** `zeroGrad()` (set to none): no gradient at all. */
@@ -144,8 +147,10 @@ export class GradSlot {
     } else if (value.isContiguous()) {
       grad.addInto(value.nd.data, value.nd.offset);
       if (this.nonZeroRows !== null) this.nonZeroRows = unionRows(this.nonZeroRows, grad.rows);
+      value.bumpVersion();
     } else {
       addInPlace(value, grad.dense());
+      value.bumpVersion();
     }
   }
 
