@@ -18,11 +18,11 @@ describe("SGD options", () => {
   const p = () => [param([1, 2])];
 
   test.each([
-    [{ lr: -1 }, "Invalid learning rate: -1"],
+    [{ lr: -1 }, "Invalid learning rate: -1.0"],
     [{ lr: -0.5 }, "Invalid learning rate: -0.5"],
-    [{ lr: NaN }, "Invalid learning rate: NaN"],
+    [{ lr: NaN }, "Invalid learning rate: nan"],
     [{ lr: 0.1, momentum: -0.1 }, "Invalid momentum value: -0.1"],
-    [{ lr: 0.1, weightDecay: -1 }, "Invalid weight_decay value: -1"],
+    [{ lr: 0.1, weightDecay: -1 }, "Invalid weight_decay value: -1.0"],
     [{ lr: 0.1, nesterov: true }, "Nesterov momentum requires a momentum and zero dampening"],
     [{ lr: 0.1, momentum: 0.9, dampening: 0.1, nesterov: true }, "Nesterov momentum requires a momentum and zero dampening"],
   ])("%j is rejected", (options, message) => {
@@ -61,7 +61,7 @@ describe("SGD options", () => {
       [0.5, 0.9, 0, 0, false, false],
     ]);
     expect(opt.paramGroups[1].params).toEqual([b]);
-    expect(() => opt.addParamGroup({ params: [param([3])], lr: -2 })).toThrow("Invalid learning rate: -2");
+    expect(() => opt.addParamGroup({ params: [param([3])], lr: -2 })).toThrow("Invalid learning rate: -2.0");
   });
 });
 
@@ -320,4 +320,16 @@ describe("learning-rate schedulers", () => {
     }
     expect(values(p)[0]).toBeCloseTo(-(1 + 0.5 + 0.25), 6);
   });
+});
+
+test("a step changes the parameters in place: their version rises, and a graph that saved them fails at backward", () => {
+  const w = torch.tensor([1, 2, 3], { requiresGrad: true });
+  const optimizer = new torch.optim.SGD([w], { lr: 0.1 });
+  const loss = w.mul(w).sum(); // MulBackward0 saves w
+  loss.backward(undefined, { retainGraph: true });
+  optimizer.step();
+  expect(w.version).toBe(1);
+  expect(() => loss.backward(undefined, { retainGraph: true })).toThrow(
+    "one of the variables needed for gradient computation has been modified by an inplace operation: [torch.FloatTensor [3]] is at version 1; expected version 0 instead.",
+  );
 });

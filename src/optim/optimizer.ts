@@ -5,7 +5,7 @@
  */
 import { enableGrad, noGrad } from "../autograd/grad-mode";
 import { scalarTypeName } from "../dtype";
-import { zeroGradOf } from "../autograd/grad-slot";
+import { type GradSlot, zeroGradOf } from "../autograd/grad-slot";
 import { Tensor } from "../tensor";
 
 /** A group of parameters sharing options; schedulers read and write `lr` (and `initialLr`). */
@@ -38,6 +38,10 @@ function typeName(x: unknown): string {
   return typeof x === "object" ? ((x as object).constructor?.name ?? "object") : typeof x;
 }
 
+/**
+ * A deep copy of saved state, floating tensors cast to the dtype of their parameter `like` (as
+ * PyTorch does), except a `step` counter: it stays the float32 tensor the optimizers count in.
+ */
 function cloneState(value: unknown, like?: Tensor): unknown {
   if (value instanceof Tensor) {
     const target =
@@ -48,7 +52,8 @@ function cloneState(value: unknown, like?: Tensor): unknown {
   }
   if (Array.isArray(value)) return value.map((v) => cloneState(v, like));
   if (value && typeof value === "object") {
-    return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, cloneState(v, like)]));
+    const entries = Object.entries(value as Record<string, unknown>);
+    return Object.fromEntries(entries.map(([k, v]) => [k, cloneState(v, k === "step" ? undefined : like)]));
   }
   return value;
 }
@@ -127,6 +132,40 @@ export abstract class Optimizer {
   /** Runs the closure, if any, with grad mode on (as `step` does in PyTorch). */
   protected evaluate(closure?: () => Tensor | number): Tensor | number | undefined {
     return closure === undefined ? undefined : enableGrad(closure);
+  }
+
+  /**
+   * A whole `step`: evaluates the closure, then, outside the graph, calls `update` for every
+   * parameter that has a gradient, group by group, with its state (created empty on first use,
+   * like PyTorch's `defaultdict`). Returns the closure's loss.
+   */
+  protected updateEach<G extends ParamGroup>(
+    closure: (() => Tensor | number) | undefined,
+    update: (p: Tensor, slot: GradSlot, group: G, state: PerParamState) => void,
+  ): Tensor | number | undefined {
+    const loss = this.evaluate(closure);
+    withoutGrad(() => {
+      for (const group of this.paramGroups as G[]) {
+        for (const p of group.params) {
+          const slot = p.gradSlot;
+          if (slot === null || slot.isEmpty()) continue;
+          update(p, slot, group, this.stateOf(p));
+          // The parameter changed in place: a graph that saved it must not be run backward again.
+          p.bumpVersion();
+        }
+      }
+    });
+    return loss;
+  }
+
+  /** The state of `p`, created (empty) and kept on first use. */
+  protected stateOf(p: Tensor): PerParamState {
+    let state = this.state.get(p);
+    if (state === undefined) {
+      state = {};
+      this.state.set(p, state);
+    }
+    return state;
   }
 
   /** `{state, paramGroups}`: parameters are numbered across groups in order; tensors are shared, not copied. */

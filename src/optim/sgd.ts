@@ -19,7 +19,8 @@
 import { rounderFor } from "../dtype";
 import type { GradSlot } from "../autograd/grad-slot";
 import type { Tensor } from "../tensor";
-import { Optimizer, type ParamGroup, type Params, required, withoutGrad } from "./optimizer";
+import { checkNonNegative, pythonFloat } from "./options";
+import { Optimizer, type ParamGroup, type Params, required } from "./optimizer";
 
 export interface SGDOptions {
   lr: number;
@@ -44,30 +45,20 @@ export class SGD extends Optimizer {
   }
 
   override step(closure?: () => Tensor | number): Tensor | number | undefined {
-    const loss = this.evaluate(closure);
-    withoutGrad(() => {
-      for (const group of this.paramGroups as SGDParamGroup[]) {
-        for (const p of group.params) {
-          const slot = p.gradSlot;
-          if (slot === null || slot.isEmpty()) continue;
-          const state = this.state.get(p) ?? {};
-          const buffer = (state.momentumBuffer as Tensor | null | undefined) ?? null;
-          const plain = group.momentum === 0 && group.weightDecay === 0;
-          state.momentumBuffer = plain ? plainUpdate(p, slot, group) : updateParameter(p, slot.dense()!, buffer, group);
-          this.state.set(p, state);
-        }
-      }
+    return this.updateEach<SGDParamGroup>(closure, (p, slot, group, state) => {
+      const buffer = (state.momentumBuffer as Tensor | null | undefined) ?? null;
+      const plain = group.momentum === 0 && group.weightDecay === 0;
+      state.momentumBuffer = plain ? plainUpdate(p, slot, group) : updateParameter(p, slot.dense()!, buffer, group);
     });
-    return loss;
   }
 }
 
 function checkOptions(o: Partial<SGDOptions>): void {
   const { lr, momentum = 0, dampening = 0, weightDecay = 0, nesterov = false } = o;
-  if (lr !== undefined && lr !== null && (typeof lr !== "number" || !(lr >= 0))) throw new Error(`Invalid learning rate: ${lr}`);
-  if (typeof momentum !== "number" || !(momentum >= 0)) throw new Error(`Invalid momentum value: ${momentum}`);
-  if (typeof weightDecay !== "number" || !(weightDecay >= 0)) throw new Error(`Invalid weight_decay value: ${weightDecay}`);
-  if (typeof dampening !== "number" || Number.isNaN(dampening)) throw new Error(`Invalid dampening value: ${dampening}`);
+  if (lr !== undefined && lr !== null) checkNonNegative(lr, "learning rate");
+  checkNonNegative(momentum, "momentum value");
+  checkNonNegative(weightDecay, "weight_decay value");
+  if (typeof dampening !== "number" || Number.isNaN(dampening)) throw new Error(`Invalid dampening value: ${pythonFloat(dampening)}`);
   if (nesterov && (momentum <= 0 || dampening !== 0)) throw new Error("Nesterov momentum requires a momentum and zero dampening");
 }
 

@@ -17,6 +17,8 @@ import suite_activations
 import suite_losses
 import suite_losses_errors
 import suite_ops
+import suite_optim_errors
+import suite_optimizers
 import suite_printing
 import suite_seed
 import suite_training
@@ -27,6 +29,8 @@ SUITES = [
     suite_losses,
     suite_losses_errors,
     suite_ops,
+    suite_optim_errors,
+    suite_optimizers,
     suite_printing,
     suite_seed,
     suite_training,
