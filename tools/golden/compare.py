@@ -19,7 +19,8 @@ import numpy as np
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DEFAULT_OLD = os.path.join(REPO, "tests", "fixtures", "pytorch")
-FILES = ["activations.json", "losses.json", "losses_errors.json", "ops.json", "optim_errors.json",
+FILES = ["activations.json", "double_backward.json", "errors2.json", "inplace.json", "losses.json",
+         "losses2.json", "losses_errors.json", "ops.json", "ops2.json", "optim_errors.json",
          "optimizers.json", "printing.json", "seed.json", "training.json"]
 # Standalone floats outside tensors computed in float32 (training losses).
 FLOAT32_LISTS = {"losses"}

@@ -14,9 +14,15 @@ import sys
 import torch
 
 import suite_activations
+import suite_autograd_functional
+import suite_double_backward
+import suite_errors2
+import suite_inplace
 import suite_losses
+import suite_losses2
 import suite_losses_errors
 import suite_ops
+import suite_ops2
 import suite_optim_errors
 import suite_optimizers
 import suite_printing
@@ -26,9 +32,15 @@ import suite_training
 GENERATOR = "PyTorch 1.13.0a0"  # the version string every file carries
 SUITES = [
     suite_activations,
+    suite_autograd_functional,
+    suite_double_backward,
+    suite_errors2,
+    suite_inplace,
     suite_losses,
+    suite_losses2,
     suite_losses_errors,
     suite_ops,
+    suite_ops2,
     suite_optim_errors,
     suite_optimizers,
     suite_printing,

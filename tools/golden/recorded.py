@@ -1,8 +1,11 @@
 """Access to the recorded inputs in tools/golden/recorded/*.json.
 
 The first generator drew most inputs at random and its seeds are lost, so the values it
-drew are kept as data, keyed by case id (training: by setup). New cases should not add
-entries here: build their inputs in the suite, e.g. with cases.seeded_randn().
+drew are kept as data, keyed by case id (training: by setup). The second-round files
+(ops2, inplace, double_backward, losses2, errors2) record only their random tensors, each
+once: a case that reuses another case's tensors reads them under that case's id. New
+cases should not add entries here: build their inputs in the suite, e.g. with
+cases.seeded_randn().
 """
 
 import json
@@ -29,7 +32,11 @@ class Recorded:
 
     def inputs(self, key):
         """Fresh leaf tensors (requires_grad as recorded), so each run starts with no grads."""
-        return [decode(d) for d in self.raw(key)["inputs"]]
+        return self.tensors(key, "inputs")
+
+    def tensors(self, key, name):
+        """The recorded list `name` of key ("inputs", double_backward's "v") as fresh tensors."""
+        return [decode(d) for d in self.raw(key)[name]]
 
     def upstream(self, key):
         d = self.raw(key).get("upstream")

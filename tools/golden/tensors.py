@@ -44,8 +44,8 @@ def _float64_value(x):
 def encode_data(t, exact=False):
     """Flat data list of tensor t in the golden encoding.
 
-    exact=True writes float32 values as the double they convert to (printing.json keeps
-    that older style) instead of the shortest float32 decimal.
+    exact=True is printing.json's older style: float32 values as the double they convert to
+    instead of the shortest float32 decimal, and bools as 1/0 instead of true/false.
     """
     flat = t.detach().cpu().reshape(-1).tolist()
     if t.dtype == torch.float32 and not exact:
@@ -53,7 +53,7 @@ def encode_data(t, exact=False):
     if t.dtype in (torch.float32, torch.float64):
         return [_float64_value(x) for x in flat]
     if t.dtype == torch.bool:
-        return [int(x) for x in flat]
+        return [int(x) for x in flat] if exact else flat
     return flat
 
 
@@ -84,7 +84,8 @@ def decode(d):
     """A fresh leaf tensor from a golden tensor dict; honours "requiresGrad" when present."""
     dtype = DTYPES[d["dtype"]]
     values = [_decode_value(v) for v in d["data"]]
-    t = torch.tensor(values, dtype=dtype).reshape(d["shape"])
+    # clone: reshape gives a view, and PyTorch words in-place errors on a view differently.
+    t = torch.tensor(values, dtype=dtype).reshape(d["shape"]).clone()
     if d.get("requiresGrad"):
         t.requires_grad_(True)
     return t
