@@ -45,14 +45,16 @@ class SavedTensor {
   constructor(
     public tensor: Tensor,
     public version: number,
-    /** The node that produced it when it was saved (named in the error), null for a leaf. */
+    /** For the saving node's own output: that node. For an input: null (its current gradFn is named). */
     public producer: Node | null,
   ) {}
 
   check(): void {
     const now = this.tensor.version;
     if (now === this.version) return;
-    const which = this.producer ? `, which is output 0 of ${this.producer.name},` : "";
+    // PyTorch names the node that made an output, and an input's history as it is now.
+    const producer = this.producer ?? this.tensor.gradFn;
+    const which = producer ? `, which is output 0 of ${producer.name},` : "";
     throw new Error(
       "one of the variables needed for gradient computation has been modified by an inplace operation: " +
         `[torch.${scalarTypeName(this.tensor.dtype)}Tensor [${this.tensor.shape.join(", ")}]]${which} is at version ${now}; ` +
@@ -105,7 +107,7 @@ export class Node {
   /** @internal Remembers the tensors the backward reads, at their current versions. */
   save(tensors: ReadonlyArray<Tensor | null | undefined>, output: Tensor): void {
     for (const t of tensors) {
-      if (t) this.saved.push(new SavedTensor(t, t.version, t === output ? this : t.gradFn));
+      if (t) this.saved.push(new SavedTensor(t, t.version, t === output ? this : null));
     }
   }
 

@@ -157,12 +157,20 @@ export function pow(a: Tensor, exponent: Operand): Tensor {
     (g) => [
       a.requiresGrad ? sumTo(g.mul(exponent).mul(a.pow(exponent.sub(1))), a.shape) : null,
       // d/db a^b = a^b * log(a), defined as 0 where a^b is 0 (PyTorch masks a == 0 with b >= 0).
-      exponent.requiresGrad
-        ? sumTo(g.mul(mapUnary(out, out.dtype, (v, i, la) => (v === 0 ? 0 : v * la[i]), a.log())), exponent.shape)
-        : null,
+      exponent.requiresGrad ? sumTo(g.mul(powExponentFactor(a, out)), exponent.shape) : null,
     ],
     { saved: [a, exponent, out] },
   );
+}
+
+/**
+ * a^b * log(a), 0 where a^b is 0, in ops so that it can be differentiated again: the masks are
+ * constants, and log reads a + 1 where the result is 0 so that no log(0) enters the graph.
+ */
+function powExponentFactor(a: Tensor, out: Tensor): Tensor {
+  const zero = mapUnary(out, out.dtype, (v) => (v === 0 ? 1 : 0));
+  const nonZero = mapUnary(out, out.dtype, (v) => (v === 0 ? 0 : 1));
+  return out.mul(a.add(zero).log()).mul(nonZero);
 }
 
 /** An element-wise map of a contiguous copy of `x` (with an optional second same-shape input). */
@@ -231,13 +239,6 @@ export function clamp(x: Tensor, min?: number | null, max?: number | null): Tens
       saved: [x],
     },
   );
-}
-
-/** Element-wise equality as a bool tensor (not differentiable). */
-export function eq(a: Tensor, b: Operand): Tensor {
-  const { shape } = resultOf(a, b, "eq");
-  if (typeof b === "number" || typeof b === "boolean") return compute(shape, "bool", ops.eqs as NdKernel, a, Number(b));
-  return compute(shape, "bool", ops.eq as NdKernel, a, b);
 }
 
 /** A copy converted to `dtype` (the same tensor when it already has it); differentiable between floats. */
