@@ -28,7 +28,8 @@ export function formatSize(shape: readonly number[]): string {
 export function broadcastShapes(a: readonly number[], b: readonly number[]): number[] {
   const ndim = Math.max(a.length, b.length);
   const out = new Array<number>(ndim);
-  for (let i = 0; i < ndim; i++) {
+  // From the last dim backwards, as PyTorch checks, so that its message names the same dim.
+  for (let i = ndim - 1; i >= 0; i--) {
     const sa = a[a.length - ndim + i] ?? 1;
     const sb = b[b.length - ndim + i] ?? 1;
     if (sa !== sb && sa !== 1 && sb !== 1) {
