@@ -9,7 +9,7 @@ const { execSync } = require("node:child_process");
 
 const root = path.join(__dirname, "..");
 const inputs = ["src", "examples", "bench", "scripts", "package.json", "tsconfig.json", "tsconfig.build.json"];
-const outputs = ["dist/examples/train-text-classifier.js", "dist/src/index.mjs"];
+const outputs = ["dist/examples/train-text-classifier.js", "dist/src/index.mjs", "dist/esm/browser.js"];
 if (fs.existsSync(path.join(root, "src/kernels/assembly/kernels.as.ts"))) outputs.push("dist/src/kernels/kernels.wasm");
 
 /** The latest modification time of a file, or of any file below a directory (0 if absent). */

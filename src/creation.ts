@@ -1,5 +1,5 @@
 /** Factories: tensors from data, filled tensors, ranges, and random tensors from the one seeded generator. */
-import { type DType, type TypedArray, allocate, checkDtype, isFloating } from "./dtype";
+import { type DType, type TypedArray, allocate, checkDtype, isFloating, rounderFor } from "./dtype";
 import { numelOf, sizesArg } from "./shape";
 import { defaultGenerator, manualSeed as reseed } from "./random";
 import { Tensor, type NestedArray } from "./tensor";
@@ -192,3 +192,132 @@ export function manualSeed(seed: number): void {
 }
 
 export { sizesArg };
+
+// ---- more factories: linspace, logspace, rand/randn/emptyLike, randperm ----------------------
+
+/** Lanes of PyTorch's AVX2 vectors (its build here): its linspace kernel fills whole vectors of them. */
+const SIMD_LANES: Record<DType, number> = { float32: 8, float64: 4, int64: 4, bool: 32 };
+
+/** Veltkamp's split: `v` as hi + lo with 26-bit halves, whose products are exact. */
+function split(v: number): [number, number] {
+  const c = 134217729 * v; // 2^27 + 1
+  const hi = c - (c - v);
+  return [hi, v - hi];
+}
+
+/**
+ * a * b + c rounded once, as the fused multiply-add PyTorch's compiler emits for `start + step * i`,
+ * by error-free transformations (Dekker's product, Knuth's sum).
+ */
+function fusedMultiplyAdd(a: number, b: number, c: number): number {
+  const p = a * b;
+  const [ah, al] = split(a);
+  const [bh, bl] = split(b);
+  const productError = ah * bh - p + ah * bl + al * bh + al * bl;
+  const s = p + c;
+  const z = s - p;
+  const sumError = p - (s - z) + (c - z);
+  return s + (sumError + productError);
+}
+
+/**
+ * PyTorch's CPU linspace, value for value: the step is computed in the dtype (in double for
+ * integers), the first half counts up from `start` and the second half down from `end`, and
+ * the kernel fills pairs of SIMD vectors, each from its first element plus k steps, before
+ * finishing one by one. Integer results truncate toward zero.
+ */
+function linspaceValues(start: number, end: number, steps: number, dtype: DType): Float64Array {
+  const out = new Float64Array(steps);
+  const integral = dtype === "int64";
+  const round = integral ? Math.trunc : rounderFor(dtype);
+  const [first, last] = [round(start), round(end)];
+  if (steps === 1) out[0] = first;
+  if (steps <= 1) return out;
+  const step = integral ? (last - first) / (steps - 1) : round(round(last - first) / (steps - 1));
+  const half = Math.floor(steps / 2);
+  const at = (i: number): number => round(i < half ? fusedMultiplyAdd(step, i, first) : fusedMultiplyAdd(-step, steps - i - 1, last));
+  const lanes = SIMD_LANES[dtype];
+  let i = 0;
+  for (; i <= steps - 2 * lanes; i += 2 * lanes) {
+    for (const from of [i, i + lanes]) {
+      const base = at(from);
+      // Vectorized::arange(base, step): base + k * step, the product rounded to the dtype first.
+      for (let k = 0; k < lanes; k++) out[from + k] = integral ? Math.trunc(base + k * step) : round(base + round(k * step));
+    }
+  }
+  for (; i < steps; i++) out[i] = at(i);
+  return out;
+}
+
+/**
+ * PyTorch's CPU logspace: `base` to exponents counted from both ends with a double step (the
+ * bounds read and subtracted in the dtype), each power taken in double. For integers the base
+ * is a float32 and the powers truncate.
+ */
+function logspaceValues(start: number, end: number, steps: number, base: number, dtype: DType): Float64Array {
+  const out = new Float64Array(steps);
+  const integral = dtype === "int64";
+  const round = integral ? Math.trunc : rounderFor(dtype);
+  const [first, last] = [round(start), round(end)];
+  const b = integral ? Math.fround(base) : base;
+  const step = round(last - first) / (steps - 1);
+  const half = Math.floor(steps / 2);
+  for (let i = 0; i < steps; i++) {
+    const power = steps === 1 ? base ** start : b ** (i < half ? first + step * i : last - step * (steps - i - 1));
+    out[i] = integral ? Math.trunc(power) : power;
+  }
+  return out;
+}
+
+/** A 1-D factory's result: PyTorch's checks on `steps`, the values stored in the dtype (int64 within range). */
+function spaced(name: string, steps: number, options: TensorOptions, values: (dtype: DType) => Float64Array): Tensor {
+  const dtype = resolveDtype(options);
+  if (!Number.isInteger(steps)) throw new TypeError(`${name}(): argument 'steps' (position 3) must be int, not ${typeof steps}`);
+  if (steps < 0) throw new Error("number of steps must be non-negative");
+  if (dtype === "bool") throw new Error(`"${name}_cpu" not implemented for 'Bool'`);
+  const out = allocate(dtype, steps);
+  values(dtype).forEach((v, i) => store(out, i, v, dtype));
+  return finish(Tensor.fromArray(out, [steps], dtype), options);
+}
+
+/** `steps` evenly spaced values from `start` to `end` (both included), float32 unless a dtype is given. */
+export function linspace(start: number, end: number, steps: number, options: TensorOptions = {}): Tensor {
+  return spaced("linspace", steps, options, (dtype) => linspaceValues(start, end, steps, dtype));
+}
+
+/** `base` (10 unless given) to the powers linspace(start, end, steps); options may take base's place. */
+export function logspace(
+  start: number,
+  end: number,
+  steps: number,
+  base: number | TensorOptions = 10,
+  options: TensorOptions = {},
+): Tensor {
+  if (typeof base === "object") [base, options] = [10, base];
+  const b = base;
+  return spaced("logspace", steps, options, (dtype) => logspaceValues(start, end, steps, b, dtype));
+}
+
+/** Uniform samples in [0, 1) shaped like `t`, in its dtype unless told (a float dtype). */
+export function randLike(t: Tensor, options: TensorOptions = {}): Tensor {
+  return rand(t.shape, { dtype: t.dtype, ...options });
+}
+
+/** Standard normal samples shaped like `t`, in its dtype unless told (a float dtype). */
+export function randnLike(t: Tensor, options: TensorOptions = {}): Tensor {
+  return randn(t.shape, { dtype: t.dtype, ...options });
+}
+
+/** An uninitialized tensor shaped like `t`: torchlet's are zeros. */
+export function emptyLike(t: Tensor, options: TensorOptions = {}): Tensor {
+  return zerosLike(t, options);
+}
+
+/** A random permutation of 0..n-1 from the seeded generator, int64 unless a dtype is given. */
+export function randperm(n: number, options: TensorOptions = {}): Tensor {
+  const [size] = shapeOf([n]);
+  const dtype = resolveDtype(options, "int64");
+  const out = allocate(dtype, size);
+  out.set(defaultGenerator.permutation(size));
+  return finish(Tensor.fromArray(out, [size], dtype), options);
+}

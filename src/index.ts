@@ -1,15 +1,12 @@
-/** torchlet's public surface: `import * as torch from "torchlet"`. */
-export { Tensor } from "./tensor";
-export type { NestedArray, Operand } from "./tensor";
-export type { DType } from "./dtype";
-export { tensor, zeros, ones, full, zerosLike, onesLike, fullLike, arange, eye, randn, rand, randint, manualSeed } from "./creation";
-export type { TensorOptions } from "./creation";
-export * from "./functions";
-export { noGrad, enableGrad, isGradEnabled, setGradEnabled } from "./autograd/grad-mode";
-export { Generator, defaultGenerator } from "./random";
-export * as autograd from "./autograd/function";
-export * as nn from "./nn";
-export * as optim from "./optim";
-export * as text from "./text";
-export * as data from "./data";
+/**
+ * torchlet's public surface in Node: `import * as torch from "torchlet"` (package.json's `node`
+ * condition, and `torchlet/node`). Everything of browser.ts, with three namespaces that reach
+ * the file system in their Node form: `io` (safetensors files), `text` (model files), `data`
+ * (loadSpamAssassin). node/host.ts tells the core what Node knows of the machine.
+ */
+import "./node/host";
+
+export * from "./browser";
 export * as io from "./io/safetensors";
+export * as text from "./node/text";
+export * as data from "./data";

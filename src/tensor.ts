@@ -18,6 +18,11 @@ import * as linalg from "./ops/linalg";
 import * as shapeOps from "./ops/shape";
 import * as indexing from "./ops/indexing";
 import * as inplace from "./ops/inplace";
+import * as join from "./ops/join";
+import * as compare from "./ops/compare";
+import * as sorting from "./ops/sort";
+import * as indexOps from "./ops/index";
+import * as math from "./ops/math";
 
 export { Tensor };
 export type { NestedArray } from "./tensor-core";
@@ -54,7 +59,11 @@ export class TensorMethods {
    * Computes the gradient of this tensor with respect to the graph's leaves and adds it into
    * their `.grad`. A scalar needs no `gradient`; any other output needs one of its shape.
    */
-  backward(this: Tensor, gradient?: Tensor | number | null, options: BackwardOptions = {}): void {
+  backward(this: Tensor, gradient?: Tensor | number | null | BackwardOptions, options: BackwardOptions = {}): void {
+    // `loss.backward({retainGraph: true})`: in JavaScript the options may come first.
+    if (gradient !== null && typeof gradient === "object" && !(gradient instanceof Tensor)) {
+      [gradient, options] = [undefined, gradient];
+    }
     if (!this.requiresGrad) {
       throw new Error("element 0 of tensors does not require grad and does not have a grad_fn");
     }
@@ -218,9 +227,6 @@ export class TensorMethods {
   clamp(this: Tensor, min?: number | null, max?: number | null): Tensor {
     return elementwise.clamp(this, min, max);
   }
-  eq(this: Tensor, other: Operand): Tensor {
-    return elementwise.eq(this, other);
-  }
   sigmoid(this: Tensor): Tensor {
     return activation.sigmoid(this);
   }
@@ -294,10 +300,196 @@ export class TensorMethods {
   }
 
   // ---- indexing: index, indexPut_, select, narrow, masks, take (ops/index.ts) -----------
+  /** PyTorch's `x[items]`: numbers, slice strings ("1:3", "::2"), "...", null, int64/bool tensors or number arrays. */
+  index(this: Tensor, ...items: indexOps.IndexItem[]): Tensor {
+    return indexOps.index(this, ...items);
+  }
+  /** PyTorch's `x[items] = value`, in place; returns this tensor. */
+  indexPut_(this: Tensor, items: readonly indexOps.IndexItem[], value: Tensor | number | boolean): Tensor {
+    return inplace.indexPut_(this, items, value);
+  }
+  select(this: Tensor, dim: number, index: number): Tensor {
+    return indexOps.select(this, dim, index);
+  }
+  narrow(this: Tensor, dim: number, start: number, length: number): Tensor {
+    return indexOps.narrow(this, dim, start, length);
+  }
+  maskedFill(this: Tensor, mask: Tensor, value: Tensor | number | boolean): Tensor {
+    return indexOps.maskedFill(this, mask, value);
+  }
+  maskedFill_(this: Tensor, mask: Tensor, value: Tensor | number | boolean): Tensor {
+    return inplace.maskedFill_(this, mask, value);
+  }
+  maskedSelect(this: Tensor, mask: Tensor): Tensor {
+    return indexOps.maskedSelect(this, mask);
+  }
+  take(this: Tensor, index: Tensor): Tensor {
+    return indexOps.take(this, index);
+  }
+  indexAdd(this: Tensor, dim: number, index: Tensor, source: Tensor, options?: { alpha?: number }): Tensor {
+    return indexing.indexAdd(this, dim, index, source, options);
+  }
 
   // ---- joining, comparing, selecting (ops/join.ts, ops/compare.ts, ops/sort.ts) ---------
 
+  split(this: Tensor, sizeOrSizes: number | readonly number[], dim = 0): Tensor[] {
+    return join.split(this, sizeOrSizes, dim);
+  }
+  chunk(this: Tensor, chunks: number, dim = 0): Tensor[] {
+    return join.chunk(this, chunks, dim);
+  }
+  flip(this: Tensor, ...dims: Array<number | readonly number[]>): Tensor {
+    return join.flip(this, ...dims);
+  }
+  repeat(this: Tensor, ...sizes: Array<number | readonly number[]>): Tensor {
+    return join.repeat(this, ...sizes);
+  }
+  /** `torch.where(condition, this, other)`. */
+  where(this: Tensor, condition: Tensor, other: compare.Value): Tensor {
+    return join.where(condition, this, other);
+  }
+  eq(this: Tensor, other: compare.Value): Tensor {
+    return compare.eq(this, other);
+  }
+  ne(this: Tensor, other: compare.Value): Tensor {
+    return compare.ne(this, other);
+  }
+  gt(this: Tensor, other: compare.Value): Tensor {
+    return compare.gt(this, other);
+  }
+  ge(this: Tensor, other: compare.Value): Tensor {
+    return compare.ge(this, other);
+  }
+  lt(this: Tensor, other: compare.Value): Tensor {
+    return compare.lt(this, other);
+  }
+  le(this: Tensor, other: compare.Value): Tensor {
+    return compare.le(this, other);
+  }
+  logicalNot(this: Tensor): Tensor {
+    return compare.logicalNot(this);
+  }
+  logicalAnd(this: Tensor, other: Tensor): Tensor {
+    return compare.logicalAnd(this, other);
+  }
+  logicalOr(this: Tensor, other: Tensor): Tensor {
+    return compare.logicalOr(this, other);
+  }
+  isnan(this: Tensor): Tensor {
+    return compare.isnan(this);
+  }
+  isinf(this: Tensor): Tensor {
+    return compare.isinf(this);
+  }
+  isfinite(this: Tensor): Tensor {
+    return compare.isfinite(this);
+  }
+  maximum(this: Tensor, other: Tensor): Tensor {
+    return compare.maximum(this, other);
+  }
+  minimum(this: Tensor, other: Tensor): Tensor {
+    return compare.minimum(this, other);
+  }
+  any(this: Tensor, dim?: number | null, keepdim = false): Tensor {
+    return reduction.any(this, dim, keepdim);
+  }
+  all(this: Tensor, dim?: number | null, keepdim = false): Tensor {
+    return reduction.all(this, dim, keepdim);
+  }
+  min(this: Tensor): Tensor;
+  min(this: Tensor, dim: number, keepdim?: boolean): { values: Tensor; indices: Tensor };
+  min(this: Tensor, dim?: number, keepdim = false): Tensor | { values: Tensor; indices: Tensor } {
+    return dim === undefined ? reduction.min(this) : reduction.min(this, dim, keepdim);
+  }
+  argmin(this: Tensor, dim?: number | null, keepdim = false): Tensor {
+    return reduction.argmin(this, dim, keepdim);
+  }
+  topk(this: Tensor, k: number, dim = -1, largest = true, sorted = true): { values: Tensor; indices: Tensor } {
+    return sorting.topk(this, k, dim, largest, sorted);
+  }
+  sort(this: Tensor, dim = -1, descending = false): { values: Tensor; indices: Tensor } {
+    return sorting.sort(this, dim, descending);
+  }
+  argsort(this: Tensor, dim = -1, descending = false): Tensor {
+    return sorting.argsort(this, dim, descending);
+  }
+
   // ---- more math: unary functions and reductions (ops/math.ts) -------------------------
+  sin(this: Tensor): Tensor {
+    return math.sin(this);
+  }
+  cos(this: Tensor): Tensor {
+    return math.cos(this);
+  }
+  tan(this: Tensor): Tensor {
+    return math.tan(this);
+  }
+  log1p(this: Tensor): Tensor {
+    return math.log1p(this);
+  }
+  expm1(this: Tensor): Tensor {
+    return math.expm1(this);
+  }
+  log2(this: Tensor): Tensor {
+    return math.log2(this);
+  }
+  log10(this: Tensor): Tensor {
+    return math.log10(this);
+  }
+  square(this: Tensor): Tensor {
+    return math.square(this);
+  }
+  reciprocal(this: Tensor): Tensor {
+    return math.reciprocal(this);
+  }
+  rsqrt(this: Tensor): Tensor {
+    return math.rsqrt(this);
+  }
+  sign(this: Tensor): Tensor {
+    return math.sign(this);
+  }
+  floor(this: Tensor): Tensor {
+    return math.floor(this);
+  }
+  ceil(this: Tensor): Tensor {
+    return math.ceil(this);
+  }
+  /** Rounds half to even, as PyTorch does. */
+  round(this: Tensor): Tensor {
+    return math.round(this);
+  }
+  trunc(this: Tensor): Tensor {
+    return math.trunc(this);
+  }
+  erf(this: Tensor): Tensor {
+    return math.erf(this);
+  }
+  prod(this: Tensor, dim?: number | null, keepdim = false): Tensor {
+    return math.prod(this, dim, keepdim);
+  }
+  /** `std(dim?, unbiased = true, keepdim = false)`, or `std(unbiased)` over every dim. */
+  std(this: Tensor, dim?: number | number[] | boolean | null, unbiased = true, keepdim = false): Tensor {
+    return math.std(this, dim, unbiased, keepdim);
+  }
+  /** `var(dim?, unbiased = true, keepdim = false)`, or `var(unbiased)` over every dim. */
+  var(this: Tensor, dim?: number | number[] | boolean | null, unbiased = true, keepdim = false): Tensor {
+    return math.variance(this, dim, unbiased, keepdim);
+  }
+  norm(this: Tensor, p: number | "fro" = 2, dim?: number | number[] | null, keepdim = false): Tensor {
+    return math.norm(this, p, dim, keepdim);
+  }
+  cumsum(this: Tensor, dim: number): Tensor {
+    return math.cumsum(this, dim);
+  }
+  cumprod(this: Tensor, dim: number): Tensor {
+    return math.cumprod(this, dim);
+  }
+  amax(this: Tensor, dim: number | number[] = [], keepdim = false): Tensor {
+    return math.amax(this, dim, keepdim);
+  }
+  amin(this: Tensor, dim: number | number[] = [], keepdim = false): Tensor {
+    return math.amin(this, dim, keepdim);
+  }
 }
 
 declare module "./tensor-core" {

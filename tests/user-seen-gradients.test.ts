@@ -119,3 +119,12 @@ test("accumulating into .grad and zeroing it in place raise its version, as PyTo
   expect(values(grad)).toEqual([0, 0, 0]);
   expect(grad.version).toBe(2);
 });
+
+test("backward's options may come first, without a gradient: loss.backward({retainGraph: true})", () => {
+  const x = torch.tensor(input, { requiresGrad: true });
+  const loss = x.sigmoid().sum();
+  loss.backward({ retainGraph: true });
+  loss.backward();
+  expect(values(x.grad!)).toEqual(input.map((v) => Math.fround(2 * sigmoidGrad(v))));
+  expect(() => loss.backward()).toThrow("Trying to backward through the graph a second time");
+});

@@ -1,55 +1,21 @@
-/** `autograd.grad`, `autograd.gradcheck` and `autograd.Function` for ops with a hand-written backward. */
+/**
+ * `autograd`: `grad`, `gradcheck` and `gradgradcheck`, `Function` for ops with a hand-written
+ * backward, and `functional` (vjp, jvp, jacobian, hessian, hvp, vhp).
+ */
 import { allocate } from "../dtype";
-import { formatSize, sameShape } from "../shape";
+import { sameShape } from "../shape";
+import { Generator } from "../random";
 import { Tensor } from "../tensor-core";
 import { toDtype } from "../ops/elementwise";
 import { clone } from "../ops/shape";
-import { runBackward } from "./engine";
-import { noGrad } from "./grad-mode";
+import { enableGrad, noGrad } from "./grad-mode";
+import { type OneOrMany, grad, list } from "./grad";
 import { record } from "./node";
 import { disown } from "./ownership";
 
-type OneOrMany = Tensor | readonly Tensor[];
-const list = (x: OneOrMany): Tensor[] => (x instanceof Tensor ? [x] : [...x]);
-
-function onesLike(t: Tensor): Tensor {
-  return Tensor.fromArray(allocate(t.dtype, t.numel()).fill(1), t.shape, t.dtype);
-}
-
-/**
- * The gradients of `outputs` with respect to `inputs`, without touching any `.grad`.
- * Scalar outputs need no `gradOutputs`; an input the outputs do not depend on is an error
- * unless `allowUnused`, and then its gradient is null.
- */
-export function grad(
-  outputs: OneOrMany,
-  inputs: OneOrMany,
-  options: { gradOutputs?: OneOrMany; retainGraph?: boolean; createGraph?: boolean; allowUnused?: boolean } = {},
-): Array<Tensor | null> {
-  const outs = list(outputs);
-  const ins = list(inputs);
-  const seeds = options.gradOutputs
-    ? list(options.gradOutputs)
-    : outs.map((o) => {
-        if (o.numel() !== 1) throw new Error("grad can be implicitly created only for scalar outputs");
-        return onesLike(o);
-      });
-  outs.forEach((o, i) => {
-    if (!o.requiresGrad) throw new Error(`element ${i} of tensors does not require grad and does not have a grad_fn`);
-    if (!sameShape(o.shape, seeds[i].shape)) {
-      throw new Error(
-        `Mismatch in shape: grad_output[${i}] has a shape of ${formatSize(seeds[i].shape)} and output[${i}] has a shape of ${formatSize(o.shape)}.`,
-      );
-    }
-  });
-  const result = runBackward(outs, seeds, { retainGraph: options.retainGraph, createGraph: options.createGraph, captureFor: ins });
-  if (!options.allowUnused && result.some((g) => g === null)) {
-    throw new Error(
-      "One of the differentiated Tensors appears to not have been used in the graph. Set allow_unused=True if this is the desired behavior.",
-    );
-  }
-  return result;
-}
+export { grad } from "./grad";
+export type { GradOptions } from "./grad";
+export * as functional from "./functional";
 
 export interface GradcheckOptions {
   eps?: number;
@@ -110,6 +76,53 @@ export function gradcheck(fn: (...inputs: Tensor[]) => Tensor | Tensor[], inputs
   return true;
 }
 
+export interface GradgradcheckOptions extends GradcheckOptions {
+  /** The upstream gradients of the outputs; default: uniform in [-1, 1), drawn from a generator seeded with `seed`. */
+  gradOutputs?: OneOrMany;
+  /** Seed of the generator that draws the default `gradOutputs` (default 0). */
+  seed?: number;
+}
+
+type Fn = (...inputs: Tensor[]) => Tensor | Tensor[];
+
+/** The outputs of `fn` that a backward reaches (PyTorch's `_differentiable_outputs`). */
+function differentiableOutputs(outputs: Tensor | Tensor[]): Tensor[] {
+  return list(outputs).filter((o) => o.requiresGrad);
+}
+
+/** Leaves of the outputs' shapes in float64, uniform in [-1, 1), requiring grad (PyTorch's make_tensor(low=-1, high=1)). */
+function randomGradOutputs(outputs: readonly Tensor[], seed: number): Tensor[] {
+  const generator = new Generator(seed);
+  return outputs.map((o) => {
+    const values = allocate("float64", o.numel()).map(() => 2 * generator.random() - 1);
+    return Tensor.fromArray(values, o.shape, "float64").requiresGrad_(true);
+  });
+}
+
+/**
+ * Checks second derivatives as PyTorch's gradgradcheck does: `gradcheck` (finite differences in
+ * float64) of the function that maps (inputs, gradOutputs) to the first gradients of `fn`'s
+ * outputs with respect to its inputs that require grad, computed with `createGraph`. The
+ * gradOutputs that require grad are differentiated too, so a backward must be differentiable in
+ * its upstream gradient as well as in the tensors it saved.
+ */
+export function gradgradcheck(fn: Fn, inputs: readonly Tensor[], options: GradgradcheckOptions = {}): true {
+  const gradOutputs = options.gradOutputs
+    ? list(options.gradOutputs)
+    : randomGradOutputs(differentiableOutputs(fn(...inputs)), options.seed ?? 0);
+  const count = inputs.length;
+  const differentiable = inputs.map((t) => t.requiresGrad);
+  const firstGradients = (...args: Tensor[]): Tensor[] =>
+    enableGrad(() => {
+      const ins = args.slice(0, count);
+      const outputs = differentiableOutputs(fn(...ins));
+      const wrt = ins.filter((_, i) => differentiable[i]);
+      const grads = grad(outputs, wrt, { gradOutputs: args.slice(count), createGraph: true, allowUnused: true });
+      return grads.filter((g): g is Tensor => g !== null);
+    });
+  return gradcheck(firstGradients, [...inputs, ...gradOutputs], options);
+}
+
 /** What `forward` can leave for `backward`: saved tensors and any other fields. */
 export class FunctionCtx {
   savedTensors: Tensor[] = [];
@@ -146,8 +159,11 @@ export class Function {
     if (!(out instanceof Tensor)) throw new Error(`${this.name}.forward must return a Tensor`);
     // A fresh tensor over the same storage, so that returning an input does not re-parent it.
     const result = out.detach();
+    // A saved output is read as the result the graph knows, so that a backward recorded with
+    // createGraph reaches the inputs through it, as PyTorch's saved outputs do.
+    if (!tensorArgs.includes(out)) ctx.savedTensors = ctx.savedTensors.map((t) => (t === out ? result : t));
     const name = `${this.name}Backward`;
-    return record(name, result, tensorArgs, (g) => {
+    const backward = (g: Tensor): Array<Tensor | null> => {
       disown(g); // the user's backward may keep it, or return it as an input's gradient
       const returned = this.backward(ctx, g);
       const grads = Array.isArray(returned) ? returned : [returned];
@@ -163,6 +179,7 @@ export class Function {
         }
         return gi;
       });
-    });
+    };
+    return record(name, result, tensorArgs, backward, { saved: ctx.savedTensors });
   }
 }

@@ -5,9 +5,9 @@
  */
 import * as fs from "fs";
 import * as path from "path";
+import { DEFAULT_CHUNK_BYTES } from "./safetensors-format";
 
-/** The most one read or write call moves: far below the 2 GiB a single system call takes. */
-export const DEFAULT_CHUNK_BYTES = 64 * 1024 * 1024;
+export { DEFAULT_CHUNK_BYTES };
 
 /**
  * Fills `into` with the file's bytes from `position` on (positions are exact up to 2^53).

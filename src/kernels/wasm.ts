@@ -5,24 +5,35 @@
  * in and results out) live with their TypeScript implementations: matmul.ts, log-softmax.ts,
  * bce-with-logits.ts.
  *
- * The module is optional: when kernels.wasm is missing, fails to instantiate, or
- * TORCHLET_NO_WASM=1 is set, `wasmAvailable()` is false and every kernel runs its TypeScript
- * implementation. Both give PyTorch's numbers: `gemm`'s two give the same bits; log-softmax and
- * BCEWithLogits agree to float32 rounding (their wasm exp and log1p run in float32 lanes).
+ * Where the bytes come from: kernels-wasm.ts embeds them as base64, generated from kernels.wasm
+ * by `npm run build:wasm`, since a string is the one form every bundler ships as it is. Node's
+ * entry points the loader at the kernels.wasm file instead (node/host.ts). How they are compiled:
+ * synchronously in Node, on the first kernel call, so that the first product already runs on
+ * wasm; asynchronously elsewhere (Chrome refuses a synchronous compile of more than 4 KB on the
+ * main thread), started by the first kernel call or by `ready()`, which resolves when it is done.
+ *
+ * The module is optional: until it is compiled, or when it cannot be (no file, no WebAssembly
+ * SIMD), or when TORCHLET_NO_WASM=1 is set, `wasmAvailable()` is false and every kernel runs its
+ * TypeScript implementation. Both give PyTorch's numbers: `gemm`'s two give the same bits;
+ * log-softmax and BCEWithLogits agree to float32 rounding (their wasm exp and log1p run in
+ * float32 lanes).
  */
-import * as fs from "node:fs";
-import * as path from "node:path";
+import { KERNELS_WASM_BASE64 } from "./kernels-wasm";
 
 /** The part of the WebAssembly API used here (the project's `lib` has no WebAssembly types). */
 interface WasmMemory {
   readonly buffer: ArrayBuffer;
   grow(pages: number): number;
 }
+interface WasmInstance {
+  exports: object;
+}
 interface WasmApi {
   Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { exports: object };
+  Instance: new (module: object, imports: object) => WasmInstance;
+  compile(bytes: Uint8Array): Promise<object>;
+  instantiate(module: object, imports: object): Promise<WasmInstance>;
 }
-const wasmApi = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
 
 /** C = A @ B over strided operands at byte offsets in the module's memory (M x K by K x N; `ws`: workspace). */
 type Gemm = (
@@ -64,8 +75,11 @@ export interface KernelModule {
   readonly dataAt: number;
 }
 
-let state: "untried" | "ready" | "failed" = "untried";
-let enabled = process.env.TORCHLET_NO_WASM !== "1";
+let state: "untried" | "loading" | "ready" | "failed" = "untried";
+/** The asynchronous compile while it runs (and after, resolved), for `ready()`. */
+let loading: Promise<void> | null = null;
+/** null until first asked: TORCHLET_NO_WASM is read then, not when this module loads. */
+let enabled: boolean | null = null;
 let loaded: KernelModule | null = null;
 
 /** Float32 and float64 views of the module's memory (replaced when the memory grows). */
@@ -75,28 +89,114 @@ export interface HeapViews {
 }
 const views = { heap32: new Float32Array(0), heap64: new Float64Array(0) };
 
-function instantiate(): KernelModule | null {
+/** The embedded copy of kernels.wasm. */
+function embeddedBytes(): Uint8Array {
+  const text = atob(KERNELS_WASM_BASE64);
+  const bytes = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+  return bytes;
+}
+
+let readBytes: () => Uint8Array = embeddedBytes;
+
+/**
+ * @internal For Node's entry: read the module's bytes with `read` (kernels.wasm from disk) instead
+ * of the embedded copy. A module already loaded is dropped, so the next kernel call loads anew.
+ */
+export function setKernelSource(read: () => Uint8Array): void {
+  readBytes = read;
+  if (state === "loading") return; // the compile under way keeps its bytes; it is as good
+  state = "untried";
+  loaded = null;
+  resident = null;
+}
+
+function wasmApi(): WasmApi | undefined {
+  return (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
+}
+
+/**
+ * Whether the runtime lets this module compile synchronously whatever its size: Node does
+ * (and Deno and Bun, which say they are Node); a browser's main thread does not. Read through
+ * globalThis so that a bundle for the browser finds no `process` to shim.
+ */
+function compilesSynchronously(): boolean {
+  const runtime = globalThis as { process?: { versions?: { node?: unknown } } };
+  return typeof runtime.process?.versions?.node === "string";
+}
+
+/** Whether TORCHLET_NO_WASM=1 is set (only a runtime with `process.env` can set it). */
+function turnedOffByEnvironment(): boolean {
+  const runtime = globalThis as { process?: { env?: Record<string, string | undefined> } };
+  return runtime.process?.env?.TORCHLET_NO_WASM === "1";
+}
+
+/** Where the host sides lay out the memory, from the module's exports. */
+function layout(instance: WasmInstance): KernelModule {
+  const exports = instance.exports as unknown as KernelExports;
+  const base = (exports.heapBase() + 63) & ~63;
+  const dataAt = ((base >> 2) + (exports.workspaceBytes64() >> 2) + 15) & ~15;
+  return { exports, workspaceAt: base, dataAt };
+}
+
+/** Any failure (no file, no SIMD, no WebAssembly at all) means null: the TypeScript kernels run. */
+function instantiateNow(): KernelModule | null {
+  const api = wasmApi();
+  if (!api) return null;
   try {
-    const bytes = fs.readFileSync(path.join(__dirname, "kernels.wasm"));
-    if (!wasmApi) return null;
-    const instance = new wasmApi.Instance(new wasmApi.Module(bytes), {});
-    const exports = instance.exports as unknown as KernelExports;
-    const base = (exports.heapBase() + 63) & ~63;
-    const dataAt = ((base >> 2) + (exports.workspaceBytes64() >> 2) + 15) & ~15;
-    return { exports, workspaceAt: base, dataAt };
+    return layout(new api.Instance(new api.Module(readBytes()), {}));
   } catch {
     return null;
   }
 }
 
-/** Whether the wasm kernels may run (loads the module on the first call). */
-export function wasmAvailable(): boolean {
-  if (!enabled) return false;
-  if (state === "untried") {
-    loaded = instantiate();
-    state = loaded ? "ready" : "failed";
+async function instantiateLater(): Promise<KernelModule | null> {
+  const api = wasmApi();
+  if (!api) return null;
+  try {
+    return layout(await api.instantiate(await api.compile(readBytes()), {}));
+  } catch {
+    return null;
   }
+}
+
+function settle(module: KernelModule | null): void {
+  loaded = module;
+  state = module ? "ready" : "failed";
+}
+
+function startLoading(): void {
+  if (compilesSynchronously()) {
+    settle(instantiateNow());
+    return;
+  }
+  state = "loading";
+  loading = instantiateLater().then(settle);
+}
+
+function isEnabled(): boolean {
+  enabled ??= !turnedOffByEnvironment();
+  return enabled;
+}
+
+/**
+ * Whether the wasm kernels may run now. The first call starts loading the module: in Node it is
+ * then loaded; elsewhere this stays false until the asynchronous compile is done.
+ */
+export function wasmAvailable(): boolean {
+  if (!isEnabled()) return false;
+  if (state === "untried") startLoading();
   return state === "ready";
+}
+
+/**
+ * Resolves once the module is compiled, or known not to be available (it never rejects):
+ * `await torch.ready()` before a benchmark or a training run makes its first steps use wasm too.
+ * Immediate in Node, and when the kernels are turned off.
+ */
+export function ready(): Promise<void> {
+  if (isEnabled() && state === "untried") startLoading();
+  return state === "loading" && loading ? loading : Promise.resolve();
 }
 
 /** The loaded module. Call only when `wasmAvailable()`. */
@@ -109,7 +209,7 @@ export function kernelModule(): KernelModule {
  * implementation) or back on (when the module loads). Returns the previous setting.
  */
 export function setWasmEnabled(flag: boolean): boolean {
-  const previous = enabled;
+  const previous = isEnabled();
   enabled = flag;
   return previous;
 }

@@ -1,7 +1,8 @@
-/** Activation modules: thin wrappers that hold `dim` and call the ops. */
+/** Activation modules: thin wrappers that hold their settings (`dim`, slopes, ...) and call the functional forms. */
 import { Module } from "./module";
 import type { Tensor } from "../tensor";
 import * as F from "./functional";
+import { pyFloat } from "./repr";
 
 /**
  * PyTorch's legacy choice when no dim is given (nn.Softmax() with dim=None): dim 0 for 0-, 1- and
@@ -50,5 +51,73 @@ export class Tanh extends Module {
 export class ReLU extends Module {
   forward(x: Tensor): Tensor {
     return F.relu(x);
+  }
+}
+
+/** x * Phi(x), or PyTorch's tanh approximation with `approximate: "tanh"`. */
+export class GELU extends Module {
+  readonly approximate: "none" | "tanh";
+  constructor(options: F.GeluOptions = {}) {
+    super();
+    this.approximate = options.approximate ?? "none";
+  }
+  forward(x: Tensor): Tensor {
+    return F.gelu(x, { approximate: this.approximate });
+  }
+  override extraRepr(): string {
+    return `approximate='${this.approximate}'`;
+  }
+}
+
+/** x for x >= 0, negativeSlope * x below. */
+export class LeakyReLU extends Module {
+  constructor(readonly negativeSlope = 0.01) {
+    super();
+  }
+  forward(x: Tensor): Tensor {
+    return F.leakyRelu(x, this.negativeSlope);
+  }
+  override extraRepr(): string {
+    return `negative_slope=${pyFloat(this.negativeSlope)}`;
+  }
+}
+
+/** x for x > 0, alpha * (exp(x) - 1) below. */
+export class ELU extends Module {
+  readonly alpha: number;
+  constructor(options: { alpha?: number } = {}) {
+    super();
+    this.alpha = options.alpha ?? 1;
+  }
+  forward(x: Tensor): Tensor {
+    return F.elu(x, this.alpha);
+  }
+  override extraRepr(): string {
+    return `alpha=${pyFloat(this.alpha)}`;
+  }
+}
+
+/** x * sigmoid(x). */
+export class SiLU extends Module {
+  forward(x: Tensor): Tensor {
+    return F.silu(x);
+  }
+}
+
+/** log(1 + exp(beta x)) / beta, and x itself where beta x > threshold. */
+export class Softplus extends Module {
+  readonly beta: number;
+  readonly threshold: number;
+  constructor(options: { beta?: number; threshold?: number } = {}) {
+    super();
+    this.beta = options.beta ?? 1;
+    this.threshold = options.threshold ?? 20;
+  }
+  forward(x: Tensor): Tensor {
+    return F.softplus(x, this.beta, this.threshold);
+  }
+  /** PyTorch prints the settings as given: its defaults are the integers 1 and 20. */
+  override extraRepr(): string {
+    return `beta=${this.beta}, threshold=${this.threshold}`;
   }
 }

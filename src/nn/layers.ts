@@ -1,29 +1,30 @@
 /**
- * Layers: `Linear`, `EmbeddingBag`, `Sequential`, `Dropout`, `Flatten`, `Identity` (`ReLU` lives with the
- * other activation modules).
- * Parameters are created and initialised in PyTorch's order from the seeded generator, so
- * `torch.manualSeed(s)` before building a model fixes its initial weights.
+ * Layers: `Linear`, `LayerNorm`, `Dropout`, `Flatten`, `Identity` (the embedding tables are in
+ * embedding.ts, the containers in containers.ts, `ReLU` and the other activations in
+ * activation.ts). Parameters are created and initialised in PyTorch's order from the seeded
+ * generator, so `torch.manualSeed(s)` before building a model fixes its initial weights.
  */
 import { type DType, allocate, isFloating } from "../dtype";
-import { defaultGenerator } from "../random";
 import { Tensor } from "../tensor";
-import { embeddingBag } from "../ops/indexing";
+import { checkDropoutProbability, dropout } from "../ops/dropout";
 import { linear } from "../ops/linear";
-import { normal_, resetLinear } from "./init";
+import { layerNorm } from "../ops/normalization";
+import { ones_, resetLinear, zeros_ } from "./init";
 import { Module, Parameter } from "./module";
+import { pyFloat, pyTuple } from "./repr";
 
 export interface FactoryOptions {
   /** The parameters' dtype, `"float32"` unless given. */
   dtype?: DType;
 }
 
-function checkSize(value: number, what: string, cls: string): void {
+export function checkSize(value: number, what: string, cls: string): void {
   if (!Number.isInteger(value) || value < 0) {
     throw new Error(`${cls}: ${what} must be a non-negative integer, got ${value}`);
   }
 }
 
-function emptyParameter(shape: number[], dtype: DType): Parameter {
+export function emptyParameter(shape: number[], dtype: DType): Parameter {
   if (!isFloating(dtype)) throw new Error("only Tensors of floating point dtype can require gradients");
   let n = 1;
   for (const s of shape) n *= s;
@@ -63,155 +64,6 @@ export class Linear extends Module {
   }
 }
 
-export type EmbeddingBagMode = "sum" | "mean" | "max";
-
-export interface EmbeddingBagOptions extends FactoryOptions {
-  /** How a bag's rows are combined; PyTorch's default is `"mean"`. */
-  mode?: EmbeddingBagMode;
-  /** Start from this (numEmbeddings, embeddingDim) table instead of N(0, 1) samples (PyTorch's `_weight`). */
-  weight?: Tensor;
-  /** This row is left out of every bag (and of a mean's count); it starts as zeros. Negative counts from the end. */
-  paddingIdx?: number | null;
-  /** `offsets` has one more entry: the end of the last bag. */
-  includeLastOffset?: boolean;
-}
-
-/**
- * Sums or averages the embeddings of each bag of indices without materialising them:
- * `forward(indices, offsets)` with 1-D int64 `indices` and `offsets` (the start of each bag),
- * or a 2-D (B, L) `indices` of fixed-length bags and no offsets.
- */
-export class EmbeddingBag extends Module {
-  readonly numEmbeddings: number;
-  readonly embeddingDim: number;
-  readonly mode: EmbeddingBagMode;
-  readonly paddingIdx: number | null;
-  readonly includeLastOffset: boolean;
-  weight: Parameter;
-
-  constructor(numEmbeddings: number, embeddingDim: number, options: EmbeddingBagOptions = {}) {
-    super();
-    checkSize(numEmbeddings, "num_embeddings", "EmbeddingBag");
-    checkSize(embeddingDim, "embedding_dim", "EmbeddingBag");
-    const mode = options.mode ?? "mean";
-    if (mode !== "sum" && mode !== "mean" && mode !== "max") throw new Error("mode has to be one of sum, mean or max");
-    this.numEmbeddings = numEmbeddings;
-    this.embeddingDim = embeddingDim;
-    this.mode = mode;
-    let padding = options.paddingIdx ?? null;
-    if (padding !== null) {
-      if (!Number.isInteger(padding)) throw new Error(`padding_idx must be an integer, got ${padding}`);
-      if (padding >= numEmbeddings || padding < -numEmbeddings) throw new Error("Padding_idx must be within num_embeddings");
-      if (padding < 0) padding += numEmbeddings;
-    }
-    this.paddingIdx = padding;
-    this.includeLastOffset = options.includeLastOffset ?? false;
-    if (options.weight !== undefined) {
-      const w = options.weight;
-      if (w.ndim !== 2 || w.shape[0] !== numEmbeddings || w.shape[1] !== embeddingDim) {
-        throw new Error("Shape of weight does not match num_embeddings and embedding_dim");
-      }
-      this.weight = new Parameter(w.detach().to(options.dtype ?? w.dtype));
-    } else {
-      const dtype = options.dtype ?? "float32";
-      const table = emptyParameter([numEmbeddings, embeddingDim], dtype);
-      this.weight = new Parameter(table);
-      this.resetParameters();
-    }
-  }
-
-  /** A bag layer over a given table (`EmbeddingBag.from_pretrained`), frozen unless `freeze: false`. */
-  static fromPretrained(
-    embeddings: Tensor,
-    options: { freeze?: boolean } & Pick<EmbeddingBagOptions, "mode" | "paddingIdx" | "includeLastOffset"> = {},
-  ): EmbeddingBag {
-    if (embeddings.ndim !== 2) throw new Error("Embeddings parameter is expected to be 2-dimensional");
-    const [rows, cols] = embeddings.shape;
-    const { freeze: _freeze, ...rest } = options;
-    const bag = new EmbeddingBag(rows, cols, { ...rest, weight: embeddings });
-    bag.weight.requiresGrad_(!(options.freeze ?? true));
-    return bag;
-  }
-
-  /** PyTorch's default: N(0, 1), with the padding row (if any) zeroed. */
-  resetParameters(): void {
-    normal_(this.weight);
-    if (this.paddingIdx !== null) {
-      const start = this.weight.nd.offset + this.paddingIdx * this.embeddingDim;
-      this.weight.nd.data.fill(0, start, start + this.embeddingDim);
-    }
-  }
-
-  /** The bags' sums or means, (numBags, embeddingDim). The op checks the indices, offsets and weights. */
-  forward(input: Tensor, offsets: Tensor | null = null, perSampleWeights: Tensor | null = null): Tensor {
-    return embeddingBag(this.weight, input, offsets, {
-      mode: this.mode,
-      perSampleWeights,
-      paddingIdx: this.paddingIdx,
-      includeLastOffset: this.includeLastOffset,
-    });
-  }
-
-  override extraRepr(): string {
-    const padding = this.paddingIdx !== null ? `, padding_idx=${this.paddingIdx}` : "";
-    return `${this.numEmbeddings}, ${this.embeddingDim}, mode=${this.mode}${padding}`;
-  }
-}
-
-/**
- * Runs its modules in order, each one's output the next one's input. Children are named "0", "1", ...
- * Every module it is given takes one tensor and returns one, so the chain's result is a tensor too.
- */
-export class Sequential extends Module<[Tensor], Tensor> {
-  constructor(...modules: Array<Module<[Tensor], Tensor>> | [Record<string, Module<[Tensor], Tensor>>]) {
-    super();
-    const named: Array<[string, Module<[Tensor], Tensor>]> =
-      modules.length === 1 && !(modules[0] instanceof Module)
-        ? Object.entries(modules[0] as Record<string, Module<[Tensor], Tensor>>)
-        : (modules as Array<Module<[Tensor], Tensor>>).map((m, i) => [String(i), m]);
-    for (const [name, m] of named) this.addModule(name, m);
-  }
-
-  /** Registers `module` under `name` (PyTorch's `add_module`). */
-  addModule(name: string, module: Module<[Tensor], Tensor>): void {
-    if (!(module instanceof Module)) throw new TypeError(`${String(module)} is not a Module subclass`);
-    if (name === "" || name.includes(".")) throw new Error(`module name can't contain ".", got: ${name}`);
-    if (name in this && !((this as Record<string, unknown>)[name] instanceof Module)) {
-      throw new Error(`attribute '${name}' already exists`);
-    }
-    (this as Record<string, unknown>)[name] = module;
-  }
-
-  /** Appends a module at the end, named by its position. */
-  append(module: Module<[Tensor], Tensor>): this {
-    this.addModule(String(this.length), module);
-    return this;
-  }
-
-  get length(): number {
-    return this.children().length;
-  }
-
-  /** The module at `index` (negative counts from the end). */
-  at(index: number): Module {
-    const children = this.children();
-    const i = index < 0 ? index + children.length : index;
-    if (!Number.isInteger(i) || i < 0 || i >= children.length) throw new RangeError(`index ${index} is out of range`);
-    return children[i];
-  }
-
-  [Symbol.iterator](): Iterator<Module> {
-    return this.children()[Symbol.iterator]();
-  }
-
-  forward(input: Tensor): Tensor {
-    let x = input;
-    // Children arrive only through addModule, which takes Tensor-to-Tensor modules.
-    for (const m of this.children() as Array<Module<[Tensor], Tensor>>) x = m.forward(x);
-    return x;
-  }
-}
-
 export class Identity extends Module {
   forward(input: Tensor): Tensor {
     return input;
@@ -246,34 +98,58 @@ export class Dropout extends Module {
 
   constructor(p = 0.5) {
     super();
-    if (typeof p !== "number" || !(p >= 0 && p <= 1)) {
-      throw new Error(`dropout probability has to be between 0 and 1, but got ${p}`);
-    }
-    this.p = p;
+    this.p = checkDropoutProbability(p);
   }
 
   forward(input: Tensor): Tensor {
-    return dropout(input, this.p, this.training);
+    return dropout(input, { p: this.p, training: this.training });
   }
 
   override extraRepr(): string {
-    return `p=${Number.isInteger(this.p) ? this.p.toFixed(1) : this.p}, inplace=False`;
+    return `p=${pyFloat(this.p)}, inplace=False`;
   }
 }
 
-/** `torch.nn.functional.dropout`. */
-export function dropout(input: Tensor, p = 0.5, training = true): Tensor {
-  if (typeof p !== "number" || !(p >= 0 && p <= 1)) {
-    throw new Error(`dropout probability has to be between 0 and 1, but got ${p}`);
+export interface LayerNormOptions extends FactoryOptions {
+  /** Added to the variance before the square root. Default 1e-5. */
+  eps?: number;
+  /** Learn a per-element weight (starting at ones) and bias (starting at zeros). Default true. */
+  elementwiseAffine?: boolean;
+}
+
+/**
+ * Normalises over the last dims (`normalizedShape`, a number for one dim) to zero mean and unit
+ * biased variance, then scales and shifts by the learnt weight and bias. grad_fn NativeLayerNormBackward0.
+ */
+export class LayerNorm extends Module {
+  readonly normalizedShape: number[];
+  readonly eps: number;
+  readonly elementwiseAffine: boolean;
+  weight: Parameter | null;
+  bias: Parameter | null;
+
+  constructor(normalizedShape: number | readonly number[], options: LayerNormOptions = {}) {
+    super();
+    this.normalizedShape = typeof normalizedShape === "number" ? [normalizedShape] : [...normalizedShape];
+    this.eps = options.eps ?? 1e-5;
+    this.elementwiseAffine = options.elementwiseAffine ?? true;
+    const dtype = options.dtype ?? "float32";
+    this.weight = this.elementwiseAffine ? emptyParameter(this.normalizedShape, dtype) : null;
+    this.bias = this.elementwiseAffine ? emptyParameter(this.normalizedShape, dtype) : null;
+    this.resetParameters();
   }
-  if (!training || p === 0 || input.numel() === 0) return input;
-  if (!isFloating(input.dtype)) throw new Error(`"bernoulli_" not implemented for '${input.dtype === "int64" ? "Long" : "Bool"}'`);
-  const n = input.numel();
-  const noise = allocate(input.dtype, n);
-  if (p < 1) {
-    const keep = 1 - p;
-    const scale = 1 / keep;
-    for (let i = 0; i < n; i++) noise[i] = defaultGenerator.random() < keep ? scale : 0;
+
+  /** PyTorch's default: weight ones, bias zeros. */
+  resetParameters(): void {
+    if (this.weight) ones_(this.weight);
+    if (this.bias) zeros_(this.bias);
   }
-  return input.mul(Tensor.fromArray(noise, input.shape, input.dtype));
+
+  forward(input: Tensor): Tensor {
+    return layerNorm(input, this.normalizedShape, { weight: this.weight, bias: this.bias, eps: this.eps });
+  }
+
+  override extraRepr(): string {
+    return `${pyTuple(this.normalizedShape)}, eps=${pyFloat(this.eps)}, elementwise_affine=${this.elementwiseAffine ? "True" : "False"}`;
+  }
 }

@@ -13,15 +13,25 @@ import type {
   NllLossOptions,
   Reduction,
 } from "../ops/loss";
+import type { HuberLossOptions, KLDivOptions, KLDivReduction, RegressionLossOptions, SmoothL1LossOptions } from "../ops/regression-loss";
 
-abstract class Loss extends Module {
-  readonly reduction: Reduction;
+/** PyTorch's `_Loss`: a reduction, checked when the loss is computed. */
+abstract class Loss<R extends string = Reduction> extends Module {
+  readonly reduction: R;
+
+  constructor(options: { reduction?: R }, fallback: R) {
+    super();
+    this.reduction = options.reduction ?? fallback;
+  }
+}
+
+/** PyTorch's `_WeightedLoss`: also a weight, registered as a buffer when given. */
+abstract class WeightedLoss extends Loss {
   /** Per-class (or broadcast) weight; registered as a buffer when given. */
   declare readonly weight: Tensor | null;
 
   constructor(options: { weight?: Tensor | null; reduction?: Reduction }) {
-    super();
-    this.reduction = options.reduction ?? "mean";
+    super(options, "mean");
     this.setBuffer("weight", options.weight ?? null);
   }
 
@@ -32,7 +42,7 @@ abstract class Loss extends Module {
   }
 }
 
-export class NLLLoss extends Loss {
+export class NLLLoss extends WeightedLoss {
   readonly ignoreIndex: number;
   constructor(options: NllLossOptions = {}) {
     super(options);
@@ -43,7 +53,7 @@ export class NLLLoss extends Loss {
   }
 }
 
-export class CrossEntropyLoss extends Loss {
+export class CrossEntropyLoss extends WeightedLoss {
   readonly ignoreIndex: number;
   readonly labelSmoothing: number;
   constructor(options: CrossEntropyOptions = {}) {
@@ -61,7 +71,7 @@ export class CrossEntropyLoss extends Loss {
   }
 }
 
-export class BCELoss extends Loss {
+export class BCELoss extends WeightedLoss {
   constructor(options: BinaryCrossEntropyOptions = {}) {
     super(options);
   }
@@ -70,7 +80,7 @@ export class BCELoss extends Loss {
   }
 }
 
-export class BCEWithLogitsLoss extends Loss {
+export class BCEWithLogitsLoss extends WeightedLoss {
   declare readonly posWeight: Tensor | null;
   constructor(options: BinaryCrossEntropyWithLogitsOptions = {}) {
     super(options);
@@ -82,5 +92,64 @@ export class BCEWithLogitsLoss extends Loss {
       posWeight: this.posWeight,
       reduction: this.reduction,
     });
+  }
+}
+
+/** Mean squared error, (input - target)^2 per element, reduced. grad_fn `MseLossBackward0`. */
+export class MSELoss extends Loss {
+  constructor(options: RegressionLossOptions = {}) {
+    super(options, "mean");
+  }
+  forward(input: Tensor, target: Tensor): Tensor {
+    return F.mseLoss(input, target, { reduction: this.reduction });
+  }
+}
+
+/** |input - target| per element, reduced (PyTorch composes it from ops: AbsBackward0, MeanBackward0, SumBackward0). */
+export class L1Loss extends Loss {
+  constructor(options: RegressionLossOptions = {}) {
+    super(options, "mean");
+  }
+  forward(input: Tensor, target: Tensor): Tensor {
+    return F.l1Loss(input, target, { reduction: this.reduction });
+  }
+}
+
+/** Quadratic below `beta` (0.5 d^2 / beta), linear above (|d| - 0.5 beta). grad_fn `SmoothL1LossBackward0`. */
+export class SmoothL1Loss extends Loss {
+  readonly beta: number;
+  constructor(options: SmoothL1LossOptions = {}) {
+    super(options, "mean");
+    this.beta = options.beta ?? 1;
+  }
+  forward(input: Tensor, target: Tensor): Tensor {
+    return F.smoothL1Loss(input, target, { reduction: this.reduction, beta: this.beta });
+  }
+}
+
+/** Quadratic below `delta` (0.5 d^2), linear above (delta (|d| - 0.5 delta)). grad_fn `HuberLossBackward0`. */
+export class HuberLoss extends Loss {
+  readonly delta: number;
+  constructor(options: HuberLossOptions = {}) {
+    super(options, "mean");
+    this.delta = options.delta ?? 1;
+  }
+  forward(input: Tensor, target: Tensor): Tensor {
+    return F.huberLoss(input, target, { reduction: this.reduction, delta: this.delta });
+  }
+}
+
+/**
+ * KL divergence of `target` from the log-probabilities `input`. Use `reduction: "batchmean"` for
+ * the divergence itself; PyTorch's default `"mean"` divides by every element (and warns so).
+ */
+export class KLDivLoss extends Loss<KLDivReduction> {
+  readonly logTarget: boolean;
+  constructor(options: KLDivOptions = {}) {
+    super(options, "mean");
+    this.logTarget = options.logTarget ?? false;
+  }
+  forward(input: Tensor, target: Tensor): Tensor {
+    return F.klDiv(input, target, { reduction: this.reduction, logTarget: this.logTarget });
   }
 }

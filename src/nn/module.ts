@@ -1,6 +1,15 @@
 /**
  * `Module` and `Parameter`. A module finds its parameters and sub-modules by looking at its own
  * fields, in assignment order, so a subclass only assigns them and implements `forward`.
+ * Containers (Sequential, ModuleList, ModuleDict) register their members by name with
+ * `addModule` instead, which keeps any name (`"0"`, `"10"`, `"fc"`) in insertion order.
+ *
+ * Forward hooks: PyTorch runs a module's hooks when it is called, `module(x)`; here modules are
+ * called as `module.forward(x)`, so registering the first hook installs, on that instance only, a
+ * `forward` that runs the pre-hooks, the class's own `forward`, then the hooks. Subclasses keep
+ * declaring a plain `forward` (its parameter and result types are what callers and hooks see), a
+ * module without hooks pays nothing, and a subclass's `super.forward(...)` reaches the parent's
+ * method without running the hooks a second time.
  */
 import { formatSize, sameShape } from "../shape";
 import { noGrad } from "../autograd/grad-mode";
@@ -17,6 +26,51 @@ export class Parameter extends Tensor {
 
 export type StateDict = Record<string, Tensor>;
 
+/** What registering a hook returns (PyTorch's RemovableHandle): `remove()` unregisters it; removing twice is harmless. */
+export interface RemovableHandle {
+  readonly id: number;
+  remove(): void;
+}
+
+/** The arguments and the result of a module's `forward`, as its class declares them. */
+export type ForwardInputs<M extends Module> = Parameters<M["forward"]>;
+export type ForwardOutput<M extends Module> = ReturnType<M["forward"]>;
+
+/**
+ * Runs before `forward` with its arguments. Returning an array replaces the arguments; returning
+ * anything else but undefined or null replaces them with that one value (PyTorch wraps a
+ * non-tuple in a tuple); returning nothing keeps them.
+ */
+export type ForwardPreHook<M extends Module> = (module: M, inputs: ForwardInputs<M>) => ForwardInputs<M> | void;
+/** Runs after `forward` with its arguments and result; returning anything but undefined or null replaces the result. */
+export type ForwardHook<M extends Module> = (module: M, inputs: ForwardInputs<M>, output: ForwardOutput<M>) => ForwardOutput<M> | void;
+
+type AnyPreHook = (module: Module, inputs: unknown[]) => unknown;
+type AnyHook = (module: Module, inputs: unknown[], output: unknown) => unknown;
+
+interface Hooks {
+  pre: Map<number, AnyPreHook>;
+  post: Map<number, AnyHook>;
+}
+
+/** Hook ids are unique across modules, as PyTorch's handles' ids are. */
+let nextHookId = 0;
+
+/** The hooks around one call of `forward` (`inner`, the class's own), in registration order. */
+function callWithHooks(module: Module, inner: (...inputs: unknown[]) => unknown, inputs: unknown[], hooks: Hooks): unknown {
+  let args = inputs;
+  for (const hook of [...hooks.pre.values()]) {
+    const replaced = hook(module, args);
+    if (replaced !== undefined && replaced !== null) args = Array.isArray(replaced) ? replaced : [replaced];
+  }
+  let output = inner.apply(module, args);
+  for (const hook of [...hooks.post.values()]) {
+    const replaced = hook(module, args, output);
+    if (replaced !== undefined && replaced !== null) output = replaced;
+  }
+  return output;
+}
+
 /**
  * `In` and `Out` are the types of `forward`'s arguments and result. A subclass may leave them at
  * their defaults and simply declare its own `forward`: callers see that declaration. They matter
@@ -26,10 +80,13 @@ export type StateDict = Record<string, Tensor>;
 export abstract class Module<In extends unknown[] = unknown[], Out = unknown> {
   training = true;
   private readonly bufferNames = new Set<string>();
+  /** Members registered by name with `addModule` (PyTorch's `_modules` for containers). */
+  readonly #registered = new Map<string, Module>();
+  #hooks: Hooks | null = null;
 
   abstract forward(...inputs: In): Out;
 
-  /** `[name, value]` for each own field that holds a parameter, module, or an array of them. */
+  /** `[name, value]` for each own field that holds a parameter, module, or an array of them, then each registered module. */
   private fields(): Array<[string, unknown]> {
     const out: Array<[string, unknown]> = [];
     for (const [name, value] of Object.entries(this)) {
@@ -37,20 +94,114 @@ export abstract class Module<In extends unknown[] = unknown[], Out = unknown> {
       if (Array.isArray(value)) value.forEach((v, i) => out.push([`${name}.${i}`, v]));
       else out.push([name, value]);
     }
+    out.push(...this.#registered);
     return out;
   }
 
+  /**
+   * Registers `module` as a child named `name` (PyTorch's `add_module`), with its checks and
+   * words; a name already registered is replaced in place.
+   */
+  addModule(name: string, module: Module): void {
+    if (!(module instanceof Module)) throw new TypeError(`${typeName(module)} is not a Module subclass`);
+    if (typeof name !== "string") throw new TypeError(`module name should be a string. Got ${typeName(name)}`);
+    if (name in this && !this.#registered.has(name)) throw new Error(`attribute '${name}' already exists`);
+    if (name.includes(".")) throw new Error(`module name can't contain ".", got: ${name}`);
+    if (name === "") throw new Error('module name can\'t be empty string ""');
+    this.#registered.set(name, module);
+  }
+
+  /** The registered members, for containers that reorder or remove them. */
+  protected get registeredModules(): Map<string, Module> {
+    return this.#registered;
+  }
+
+  /** The direct sub-modules by name, each once. */
   namedChildren(): Array<[string, Module]> {
-    return this.fields().filter((f): f is [string, Module] => f[1] instanceof Module);
+    const seen = new Set<Module>();
+    const out: Array<[string, Module]> = [];
+    for (const [name, value] of this.fields()) {
+      if (!(value instanceof Module) || seen.has(value)) continue;
+      seen.add(value);
+      out.push([name, value]);
+    }
+    return out;
   }
 
   children(): Module[] {
     return this.namedChildren().map(([, m]) => m);
   }
 
-  /** This module and every module below it, depth first. */
+  /**
+   * This module and every module below it, depth first, each once, with its dotted name (`""` for
+   * this one, `"layers.0"` below), as PyTorch's `named_modules`.
+   */
+  namedModules(prefix = ""): Array<[string, Module]> {
+    const seen = new Set<Module>();
+    const out: Array<[string, Module]> = [];
+    const visit = (module: Module, path: string) => {
+      if (seen.has(module)) return;
+      seen.add(module);
+      out.push([path, module]);
+      for (const [name, child] of module.namedChildren()) visit(child, path ? `${path}.${name}` : name);
+    };
+    visit(this, prefix);
+    return out;
+  }
+
+  /** This module and every module below it, depth first, each once. */
   modules(): Module[] {
-    return [this, ...this.children().flatMap((c) => c.modules())];
+    return this.namedModules().map(([, m]) => m);
+  }
+
+  /** Calls `fn` on every sub-module, children before their parent (as PyTorch), then on this one; returns this module. */
+  apply(fn: (module: Module) => void): this {
+    for (const child of this.children()) child.apply(fn);
+    fn(this);
+    return this;
+  }
+
+  /** Sets `requiresGrad` on every parameter (e.g. to freeze a part of a model); returns this module. */
+  requiresGrad_(requiresGrad = true): this {
+    for (const p of this.parameters()) p.requiresGrad_(requiresGrad);
+    return this;
+  }
+
+  /** How many numbers the parameters hold (a parameter shared by two fields counts once). */
+  numParameters(): number {
+    return this.parameters().reduce((n, p) => n + p.numel(), 0);
+  }
+
+  /** `hook(module, inputs)` runs before each `forward` and may replace its arguments. */
+  registerForwardPreHook(hook: ForwardPreHook<this>): RemovableHandle {
+    return this.addHook("pre", hook as unknown as AnyPreHook);
+  }
+
+  /** `hook(module, inputs, output)` runs after each `forward` and may replace its result. */
+  registerForwardHook(hook: ForwardHook<this>): RemovableHandle {
+    return this.addHook("post", hook as unknown as AnyHook);
+  }
+
+  private addHook<K extends keyof Hooks>(kind: K, hook: Hooks[K] extends Map<number, infer H> ? H : never): RemovableHandle {
+    const hooks = this.installHooks();
+    const id = nextHookId++;
+    (hooks[kind] as Map<number, typeof hook>).set(id, hook);
+    return { id, remove: () => void hooks[kind].delete(id) };
+  }
+
+  /** The first hook replaces this instance's `forward` by one that runs the hooks around the class's own. */
+  private installHooks(): Hooks {
+    if (this.#hooks) return this.#hooks;
+    const hooks: Hooks = { pre: new Map(), post: new Map() };
+    const inner = this.forward as (...inputs: unknown[]) => unknown;
+    Object.defineProperty(this, "forward", {
+      value: (...inputs: unknown[]) => callWithHooks(this, inner, inputs, hooks),
+      writable: true,
+      configurable: true,
+      enumerable: false,
+    });
+    this.#hooks = hooks;
+    return hooks;
   }
 
   /** Dotted names (`"bag.weight"`) in assignment order; a parameter shared by two fields is listed once. */
@@ -157,6 +308,15 @@ export abstract class Module<In extends unknown[] = unknown[], Out = unknown> {
     const extra = this.extraRepr() ? `\n  ${this.extraRepr()}` : "";
     return `${this.constructor.name}(${extra}\n${lines.join("\n")}\n)`;
   }
+}
+
+/** How PyTorch's messages name a value's type (`torch.typename`), for the few types a caller may pass. */
+function typeName(value: unknown): string {
+  if (value === null || value === undefined) return "NoneType";
+  if (value instanceof Tensor) return "torch.Tensor";
+  if (typeof value === "number") return Number.isInteger(value) ? "int" : "float";
+  if (typeof value === "string") return "str";
+  return typeof value === "object" ? ((value as object).constructor?.name ?? "object") : typeof value;
 }
 
 /** Overwrites `target`'s values with `source`'s (converted to target's dtype), keeping its storage. */

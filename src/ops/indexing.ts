@@ -7,16 +7,23 @@
  * never copied just to be indexed. Out-of-range indices fail with PyTorch's messages before any
  * value is written.
  *
+ * Each backward is itself an op, linear in the upstream gradient, recorded (when createGraph
+ * records the backward) with the op it mirrors as its own backward: gather's is a scatter-add into
+ * zeros, whose backward is gather again; index_select's is an index_add into zeros; scatter's
+ * zeroes the overwritten positions, which is its own mirror.
+ *
  * `embeddingBag` runs on kernels/embedding-bag.ts. Its backward is sparse: it hands the engine
  * only the rows the batch used (a `RowSparseGrad`, autograd/sparse.ts), which a leaf's gradient
- * slot keeps as rows.
+ * slot keeps as rows. A recorded backward returns the dense gradient instead, built from
+ * index_select, index_add and scatter_add, so that it can be differentiated again.
  */
 import { type DType, type TypedArray, allocate, isFloating, scalarTypeName } from "../dtype";
-import { contiguousStrides, normalizeDim, numelOf } from "../shape";
-import { record } from "../autograd/node";
+import { contiguousStrides, normalizeDim, numelOf, sameShape } from "../shape";
+import { type Grad, record } from "../autograd/node";
+import { isGradEnabled } from "../autograd/grad-mode";
 import { RowSparseGrad } from "../autograd/sparse";
 import { Tensor } from "../tensor-core";
-import { type Bags, embeddingBagForward, embeddingBagWeightGrad, perSampleWeightGrad } from "../kernels/embedding-bag";
+import { type Bags, type Pooled, embeddingBagForward, embeddingBagWeightGrad, perSampleWeightGrad } from "../kernels/embedding-bag";
 
 // ---- shared checks ------------------------------------------------------------------------
 
@@ -121,11 +128,25 @@ export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
   checkGather(x, d, index);
   const size = nonEmptyShape(x)[d];
   checkBounds(idx, size, d);
-  const out = gatherValues(x, d, index, idx);
+  return gatherRecorded(x, d, index, idx, [x, index]);
+}
+
+/** gather on checked arguments; `saved` as PyTorch saves them (gather: the input and the index). */
+function gatherRecorded(x: Tensor, d: number, index: Tensor, idx: TypedArray, saved: Tensor[]): Tensor {
+  const out = Tensor.fromArray(gatherValues(x, d, index, idx), index.shape, x.dtype);
   const inputShape = x.shape;
-  return record("GatherBackward0", Tensor.fromArray(out, index.shape, x.dtype), [x], (g) => [
-    scatterAddValues(inputShape, g.dtype, d, index, idx, g),
-  ]);
+  return record("GatherBackward0", out, [x], (g) => [scatterAddInto(inputShape, d, index, idx, g)], { saved });
+}
+
+/** gather's backward, zeros(shape).scatter_add(d, index, g) (ScatterAddBackward0); its own backward gathers. */
+function scatterAddInto(shape: number[], d: number, index: Tensor, idx: TypedArray, g: Tensor): Tensor {
+  return record(
+    "ScatterAddBackward0",
+    scatterAddValues(shape, g.dtype, d, index, idx, g),
+    [g],
+    (gg) => [gatherRecorded(gg, d, index, idx, [index])],
+    { saved: [index] },
+  );
 }
 
 function gatherValues(x: Tensor, d: number, index: Tensor, idx: TypedArray): TypedArray {
@@ -232,38 +253,63 @@ export function scatter(x: Tensor, dim: number, index: Tensor, source: ScatterSo
   checkScatter(x, d, index, src instanceof Tensor ? src : null, "scatter");
   checkBounds(idx, nonEmptyShape(x)[d], d);
   const out = Tensor.fromArray(scatterValues(x, d, index, idx, src, false), x.shape, x.dtype);
-  const inputShape = x.shape;
   if (!(src instanceof Tensor)) {
-    return record("ScatterBackward1", out, [x], (g) => [scatterZeros(g, d, index, idx, inputShape)]);
+    return record("ScatterBackward1", out, [x], (g) => [scatterZeros(g, d, index, idx)], { saved: [index] });
   }
-  const srcShape = src.shape;
-  return record("ScatterBackward0", out, [x, src], (g) => [
-    x.requiresGrad ? scatterZeros(g, d, index, idx, inputShape) : null,
-    src.requiresGrad ? gatherPadded(g, d, index, idx, srcShape) : null,
-  ]);
+  return record(
+    "ScatterBackward0",
+    out,
+    [x, src],
+    (g) => [x.requiresGrad ? scatterZeros(g, d, index, idx) : null, src.requiresGrad ? gatherPadded(g, d, index, idx, src.shape) : null],
+    { saved: [index] },
+  );
 }
 
-/** The gradient `g` with the scattered-to positions zeroed (they were overwritten). */
-function scatterZeros(g: Tensor, d: number, index: Tensor, idx: TypedArray, shape: number[]): Tensor {
-  const gc = Tensor.fromArray(g.toArray(), shape, g.dtype);
-  return Tensor.fromArray(scatterValues(gc, d, index, idx, 0, false), shape, g.dtype);
+/**
+ * The gradient `g` with the scattered-to positions zeroed (they were overwritten): g.scatter(d,
+ * index, 0) (ScatterBackward1), a mask that is its own backward.
+ */
+function scatterZeros(g: Tensor, d: number, index: Tensor, idx: TypedArray): Tensor {
+  const gc = Tensor.fromArray(g.toArray(), g.shape, g.dtype);
+  const out = Tensor.fromArray(scatterValues(gc, d, index, idx, 0, false), g.shape, g.dtype);
+  return record("ScatterBackward1", out, [g], (gg) => [scatterZeros(gg, d, index, idx)], { saved: [index] });
 }
 
 /** `g.gather(dim, index)`, placed into zeros of `src`'s shape when src is larger than index. */
 function gatherPadded(g: Tensor, d: number, index: Tensor, idx: TypedArray, srcShape: number[]): Tensor {
-  const values = gatherValues(g, d, index, idx);
-  const shape = index.shape;
-  if (shape.length === srcShape.length && shape.every((s, i) => s === srcShape[i])) {
-    return Tensor.fromArray(values, shape, g.dtype);
-  }
-  const out = allocate(g.dtype, numelOf(srcShape));
-  const strides = contiguousStrides(srcShape.length === 0 ? [1] : srcShape);
-  const ishape = nonEmptyShape(index);
-  // Copy index-shaped values into the leading corner of src's shape.
-  walk(ishape, -1, strides, 0, strides, 0, (pos, a) => {
+  return padCorner(gatherRecorded(g, d, index, idx, [index]), srcShape);
+}
+
+/**
+ * `t` in the leading corner of zeros of `shape` (no larger anywhere), recorded with the corner's
+ * extraction as its backward; `t` itself when the shapes agree.
+ */
+function padCorner(t: Tensor, shape: number[]): Tensor {
+  if (sameShape(t.shape, shape)) return t;
+  const out = allocate(t.dtype, numelOf(shape));
+  const values = t.toArray();
+  const strides = contiguousStrides(shape.length === 0 ? [1] : shape);
+  walk(nonEmptyShape(t), -1, strides, 0, strides, 0, (pos, a) => {
     out[a] = values[pos];
   });
-  return Tensor.fromArray(out, srcShape, g.dtype);
+  const cornerShape = t.shape;
+  return record("ConstantPadNdBackward0", Tensor.fromArray(out, shape, t.dtype), [t], (gg) => [cornerOf(gg, cornerShape)], {
+    savesTensors: false,
+  });
+}
+
+/** The leading corner of `t` of `shape`, recorded with `padCorner` as its backward. */
+function cornerOf(t: Tensor, shape: number[]): Tensor {
+  const out = allocate(t.dtype, numelOf(shape));
+  const values = t.toArray();
+  const strides = contiguousStrides(nonEmptyShape(t));
+  walk(shape.length === 0 ? [1] : shape, -1, strides, 0, strides, 0, (pos, a) => {
+    out[pos] = values[a];
+  });
+  const fullShape = t.shape;
+  return record("SliceBackward0", Tensor.fromArray(out, shape, t.dtype), [t], (gg) => [padCorner(gg, fullShape)], {
+    savesTensors: false,
+  });
 }
 
 /** A copy of `x` with `src` added along `dim` at `index`'s positions (ScatterAddBackward0). */
@@ -277,10 +323,13 @@ export function scatterAdd(x: Tensor, dim: number, index: Tensor, src: Tensor): 
   checkBounds(idx, nonEmptyShape(x)[d], d);
   const out = Tensor.fromArray(scatterValues(x, d, index, idx, src, true), x.shape, x.dtype);
   const srcShape = src.shape;
-  return record("ScatterAddBackward0", out, [x, src], (g) => [
-    x.requiresGrad ? g : null,
-    src.requiresGrad ? gatherPadded(g, d, index, idx, srcShape) : null,
-  ]);
+  return record(
+    "ScatterAddBackward0",
+    out,
+    [x, src],
+    (g) => [x.requiresGrad ? g : null, src.requiresGrad ? gatherPadded(g, d, index, idx, srcShape) : null],
+    { saved: [index] },
+  );
 }
 
 // ---- index_select / index_add -------------------------------------------------------------
@@ -303,6 +352,13 @@ export function indexSelect(x: Tensor, dim: number, index: Tensor): Tensor {
     throw new Error(`index_select(): Index to scalar can have only 1 value, got ${idx.length} value(s)`);
   }
   for (let i = 0; i < idx.length; i++) if (idx[i] < 0 || idx[i] >= size) throw new Error("index out of range in self");
+  return indexSelectRecorded(x, d, index, idx);
+}
+
+/** index_select on checked arguments (IndexSelectBackward0); its backward adds g into zeros at the rows. */
+function indexSelectRecorded(x: Tensor, d: number, index: Tensor, idx: TypedArray): Tensor {
+  const shape = nonEmptyShape(x);
+  const size = shape[d];
   const outer = numelOf(shape.slice(0, d));
   const inner = numelOf(shape.slice(d + 1));
   const src = x.toArray();
@@ -317,9 +373,15 @@ export function indexSelect(x: Tensor, dim: number, index: Tensor): Tensor {
   }
   const outShape = x.ndim === 0 ? [] : x.shape.map((s, i) => (i === d ? idx.length : s));
   const inputShape = x.shape;
-  return record("IndexSelectBackward0", Tensor.fromArray(out, outShape, x.dtype), [x], (g) => [
-    indexAddValues(inputShape, g.dtype, d, idx, g, 1),
-  ]);
+  const backward = (g: Tensor): Tensor[] => [indexAddInto(inputShape, d, index, idx, g)];
+  return record("IndexSelectBackward0", Tensor.fromArray(out, outShape, x.dtype), [x], backward, { saved: [index] });
+}
+
+/** index_select's backward, zeros(shape).index_add(d, index, g) (IndexAddBackward0); its own backward selects. */
+function indexAddInto(shape: number[], d: number, index: Tensor, idx: TypedArray, g: Tensor): Tensor {
+  return record("IndexAddBackward0", indexAddValues(shape, g.dtype, d, idx, g, 1), [g], (gg) => [indexSelectRecorded(gg, d, index, idx)], {
+    saved: [index],
+  });
 }
 
 /** zeros(shape) + alpha * `src` added along `d` at the rows `idx` names. */
@@ -374,11 +436,12 @@ export function indexAdd(x: Tensor, dim: number, index: Tensor, source: Tensor, 
   }
   const out = indexAddValues(x.shape, x.dtype, d, idx, source, alpha, x.toArray());
   const sourceShape = source.shape;
-  return record("IndexAddBackward0", out, [x, source], (g) => {
+  const backward = (g: Tensor): Array<Tensor | null> => {
     if (!source.requiresGrad) return [g, null];
-    const picked = indexSelect(g.ndim === 0 ? g.reshape([1]) : g, d, Tensor.fromArray(Int32Array.from(idx), [idx.length], "int64"));
+    const picked = indexSelectRecorded(g.ndim === 0 ? g.reshape([1]) : g, d, index, idx);
     return [x.requiresGrad ? g : null, (alpha === 1 ? picked : picked.mul(alpha)).reshape(sourceShape)];
-  });
+  };
+  return record("IndexAddBackward0", out, [x, source], backward, { saved: [index, source] });
 }
 
 // ---- embedding_bag ------------------------------------------------------------------------
@@ -417,7 +480,8 @@ export function embeddingBag(weight: Tensor, indices: Tensor, offsets?: Tensor |
   const out = allocate(weight.dtype, bags.stops.length * dim);
   const pooled = embeddingBagForward(w, bags, dim, out);
   const result = Tensor.fromArray(out, [bags.stops.length, dim], weight.dtype);
-  return record("EmbeddingBagBackward0", result, [weight, perSampleWeights], (g) => {
+  const backward = (g: Tensor): Array<Grad | null> => {
+    if (isGradEnabled()) return recordedBagGrads(g, weight, perSampleWeights, bags, pooled);
     const gv = g.toArray();
     let gw: RowSparseGrad | null = null;
     if (weight.requiresGrad) {
@@ -432,7 +496,82 @@ export function embeddingBag(weight: Tensor, indices: Tensor, offsets?: Tensor |
       gpsw = Tensor.fromArray(grad, perSampleWeights.shape, g.dtype);
     }
     return [gw, gpsw];
+  };
+  // As PyTorch: the indices and offsets always; the table only for the per-sample weights' gradient.
+  const saved = [indices, offsets, perSampleWeights && weight, perSampleWeights];
+  return record("EmbeddingBagBackward0", result, [weight, perSampleWeights], backward, { saved });
+}
+
+const int64Of = (values: Int32Array): Tensor => Tensor.fromArray(values, [values.length], "int64");
+
+/** zeros of `shape` and `dtype`, a constant to add gradients into. */
+function zerosOf(shape: number[], dtype: DType): Tensor {
+  return Tensor.fromArray(allocate(dtype, numelOf(shape)), shape, dtype);
+}
+
+/**
+ * The pooled entries of the bags: for each index a bag uses (padding left out), its position in
+ * the indices, its row of the table, and its bag.
+ */
+function bagEntries(bags: Bags): { positions: Int32Array; rows: Int32Array; owners: Int32Array } {
+  const positions: number[] = [];
+  const owners: number[] = [];
+  bags.stops.forEach((stop, b) => {
+    for (let i = bags.offsets[b]; i < stop; i++) {
+      if (bags.idx[i] === bags.pad) continue;
+      positions.push(i);
+      owners.push(b);
+    }
   });
+  return { positions: Int32Array.from(positions), rows: Int32Array.from(positions, (i) => bags.idx[i]), owners: Int32Array.from(owners) };
+}
+
+/**
+ * The recorded backward of embedding_bag, dense and built from ops so that it can be
+ * differentiated again: the table's gradient adds each entry's g[bag] (over the count for a mean,
+ * times the per-sample weight for a weighted sum) into its row, or for "max" each g[bag][j] into
+ * the row the maximum came from; a per-sample weight's gradient is g[bag] dotted with its row.
+ */
+function recordedBagGrads(g: Tensor, weight: Tensor, psw: Tensor | null, bags: Bags, pooled: Pooled): Array<Tensor | null> {
+  const { positions, rows, owners } = bagEntries(bags);
+  // Each entry's g[bag] (the max's gradient goes by element instead).
+  const perEntry = () => indexSelectRecorded(g, 0, int64Of(owners), owners);
+  let gw: Tensor | null = null;
+  if (weight.requiresGrad) {
+    const zeros = zerosOf(weight.shape, g.dtype);
+    if (pooled.argmax !== null) {
+      gw = maxBagGrad(g, zeros, pooled.argmax, pooled.counts);
+    } else {
+      const meanScale = bags.mode === "mean" ? bagScales(pooled.counts, owners, g.dtype) : null;
+      const scale = psw !== null ? psw.indexSelect(0, int64Of(positions)).unsqueeze(1) : meanScale;
+      gw = indexAdd(zeros, 0, int64Of(rows), scale ? perEntry().mul(scale) : perEntry());
+    }
+  }
+  let gpsw: Tensor | null = null;
+  if (psw !== null && psw.requiresGrad) {
+    const dots = perEntry()
+      .mul(weight.indexSelect(0, int64Of(rows)))
+      .sum(1);
+    gpsw = indexAdd(zerosOf(psw.shape, g.dtype), 0, int64Of(positions), dots);
+  }
+  return [gw, gpsw];
+}
+
+/** 1 / count of each entry's bag, as a column. */
+function bagScales(counts: Float64Array, owners: Int32Array, dtype: DType): Tensor {
+  const values = allocate(dtype, owners.length);
+  owners.forEach((b, k) => (values[k] = 1 / counts[b]));
+  return Tensor.fromArray(values, [owners.length, 1], dtype);
+}
+
+/** "max": g of every non-empty bag scattered (added) into the rows its maxima came from. */
+function maxBagGrad(g: Tensor, zeros: Tensor, argmax: Int32Array, counts: Float64Array): Tensor {
+  const dim = g.shape[1];
+  const kept = Int32Array.from(counts.keys()).filter((b) => counts[b] > 0);
+  const rowIds = new Int32Array(kept.length * dim);
+  kept.forEach((b, k) => rowIds.set(argmax.subarray(b * dim, (b + 1) * dim), k * dim));
+  const from = kept.length === counts.length ? g : indexSelectRecorded(g, 0, int64Of(kept), kept);
+  return scatterAdd(zeros, 0, Tensor.fromArray(rowIds, [kept.length, dim], "int64"), from);
 }
 
 /**

@@ -12,17 +12,19 @@
  * CopySlices, sends the gradient of the view's region through the op and the rest of it to the
  * base's old history (PyTorch's CopySlices), and the view becomes a strided view of that.
  */
-import ndarray from "ndarray";
+import ndarray, { type NdArray } from "ndarray";
 import ops from "ndarray-ops";
-import { type DType, allocate, isFloating, scalarTypeName } from "../dtype";
-import { sameShape } from "../shape";
+import { type DType, type TypedArray, allocate, isFloating, scalarTypeName } from "../dtype";
+import { broadcastShapes, numelOf, sameShape } from "../shape";
 import { isGradEnabled } from "../autograd/grad-mode";
 import { type Grad, Node, gradEdge, record } from "../autograd/node";
 import { Tensor } from "../tensor-core";
 import { defaultGenerator } from "../random";
-import { add, clamp, div, exp, mul, neg, pow, sub, toDtype } from "./elementwise";
-import { expand } from "./shape";
+import { add, clamp, div, exp, mul, neg, pow, scalarTensor, sub, toDtype } from "./elementwise";
+import { expand, reshape, unsqueeze } from "./shape";
 import { sumTo } from "./elementwise";
+import { type Strided, asStrided, asStridedScatter, zerosWith } from "./index-strided";
+import { type IndexItem, advancedIndexPut, applySelect, applySlice, applySlicing, castScalar, maskedFill, parseItem } from "./index";
 
 type Operand = Tensor | number;
 
@@ -40,7 +42,7 @@ function checkInPlace(x: Tensor): void {
  * Runs `compute` (an out-of-place op of x and `others`) in place on x. `readsSelf`: the op's
  * backward needs x's values from before the change, so it gets a copy of them.
  */
-function inPlace(x: Tensor, others: ReadonlyArray<Tensor | null>, readsSelf: boolean, compute: (self: Tensor) => Tensor): Tensor {
+export function inPlace(x: Tensor, others: ReadonlyArray<Tensor | null>, readsSelf: boolean, compute: (self: Tensor) => Tensor): Tensor {
   checkInPlace(x);
   const recording = isGradEnabled() && (x.requiresGrad || others.some((t) => t?.requiresGrad));
   const result = compute(recording && readsSelf ? snapshot(x) : x);
@@ -85,13 +87,19 @@ function rebaseView(view: Tensor, node: Node): void {
   if (!base.isContiguous()) {
     throw new Error("in-place operations on a view of a non-contiguous tensor that requires grad are not supported");
   }
-  const region = (g: Tensor) =>
-    ndarray(g.nd.data, view.nd.shape.slice(), view.nd.stride.slice(), g.nd.offset + view.nd.offset - base.nd.offset);
+  // ndarray-ops needs at least one dim: a 0-d view (x[0] of a vector) is read as one element.
+  const viewShape = view.ndim > 0 ? view.nd.shape.slice() : [1];
+  const viewStrides = view.ndim > 0 ? view.nd.stride.slice() : [1];
+  const region = (g: Tensor) => ndarray(g.nd.data, viewShape, viewStrides, g.nd.offset + view.nd.offset - base.nd.offset);
   const baseEdge = base.requiresGrad ? gradEdge(base) : null;
+  const baseShape = base.shape;
+  const offset = view.nd.offset - base.nd.offset;
+  const strided: Strided = { shape: view.shape, strides: [...view.nd.stride], offset };
   const copySlices = new Node(
     "torch::autograd::CopySlices",
     [[baseEdge, 0], ...node.nextFunctions.slice(1)],
     (g) => {
+      if (isGradEnabled()) return copySlicesRecorded(g, node, baseShape, strided);
       const res = contiguousCopy(g);
       const slice = Tensor.fromArray(allocate(g.dtype, view.numel()), view.shape, g.dtype);
       if (slice.numel() > 0) ops.assign(slice.ndim > 0 ? slice.nd : ndarray(slice.nd.data, [1]), region(res));
@@ -99,22 +107,38 @@ function rebaseView(view: Tensor, node: Node): void {
       const dense = viewGrad === null ? null : denseOf(viewGrad);
       if (res.numel() > 0) {
         if (dense === null) ops.assigns(region(res), 0);
-        else ops.assign(region(res), dense.ndim > 0 ? dense.contiguous().nd : ndarray(dense.toArray(), [1]));
+        else ops.assign(region(res), atLeast1d(dense));
       }
       return [res, ...rest];
     },
     true,
   );
   base.setGradFn(copySlices);
-  const baseShape = base.shape;
-  const offset = view.nd.offset - base.nd.offset;
   view.setGradFn(
     new Node("AsStridedBackward0", [[copySlices, 0]], (g) => {
+      if (isGradEnabled()) return [asStridedScatter(g, baseShape, strided)];
       const full = Tensor.fromArray(allocate(g.dtype, base.numel()), baseShape, g.dtype);
-      if (g.numel() > 0) ops.assign(ndarray(full.nd.data, view.nd.shape.slice(), view.nd.stride.slice(), offset), g.contiguous().nd);
+      if (g.numel() > 0) ops.assign(ndarray(full.nd.data, viewShape, viewStrides, offset), atLeast1d(g));
       return [full];
     }),
   );
+}
+
+/**
+ * CopySlices' backward composed of ops, for createGraph: the gradient outside the view's region
+ * as it is, inside it what the op's backward gives, so that it can be differentiated again.
+ */
+function copySlicesRecorded(g: Tensor, node: Node, baseShape: number[], strided: Strided): Array<Grad | null> {
+  const [viewGrad, ...rest] = node.apply(asStrided(g, strided));
+  // Zeroed by a mask, not by subtraction, so that an infinite gradient in the region stays exact.
+  const everywhere = Tensor.fromArray(allocate("bool", numelOf(strided.shape)).fill(1), strided.shape, "bool");
+  const outside = maskedFill(g, zerosWith(everywhere, baseShape, strided), 0);
+  return [viewGrad === null ? outside : outside.add(asStridedScatter(denseOf(viewGrad), baseShape, strided)), ...rest];
+}
+
+/** A tensor's values as a contiguous ndarray with at least one dim (what ndarray-ops can assign from). */
+function atLeast1d(t: Tensor): NdArray<TypedArray> {
+  return t.ndim > 0 ? t.contiguous().nd : ndarray(t.toArray(), [1]);
 }
 
 function contiguousCopy(t: Tensor): Tensor {
@@ -214,4 +238,72 @@ function randomFill(x: Tensor, name: string, fill: (values: Float64Array) => voi
 
 function zerosOf(g: Tensor, dtype: DType = g.dtype): Tensor {
   return Tensor.fromArray(allocate(dtype, g.numel()), g.shape, dtype);
+}
+
+// ---- masks and assignment (reading the items is ops/index.ts's) -------------------------------
+
+/** `x.maskedFill_(mask, value)`: `value` where the bool mask, broadcast to x's shape, is true (MaskedFillBackward0/1). */
+export function maskedFill_(x: Tensor, mask: Tensor, value: number | boolean | Tensor): Tensor {
+  // In place, PyTorch broadcasts x with the mask (x is "tensor a" in the message); a mask that
+  // would grow x fails when the result is written back.
+  if (mask instanceof Tensor) broadcastShapes(x.shape, mask.shape);
+  return inPlace(x, tensorsOf(value), false, (self) => maskedFill(self, mask, value));
+}
+
+/**
+ * `x.indexPut_(items, value)`: PyTorch's `x[items] = value`, following its set_item. Basic items
+ * select a view of x, which is then filled or copied into (on a graph, x's history becomes
+ * CopySlices); tensor items write through index_put_ (IndexPutBackward0). Returns x.
+ */
+export function indexPut_(x: Tensor, items: readonly IndexItem[], value: number | boolean | Tensor): Tensor {
+  if (!Array.isArray(items)) throw new TypeError("indexPut_(): argument 'items' must be an array of index items");
+  const parsed = items.map(parseItem);
+  const source = assignedValue(x, value);
+  const item = parsed.length === 1 ? parsed[0] : null;
+  if (item?.kind === "bool" && !item.value) return x;
+  if (item?.kind === "ellipsis") copyTo(x, source);
+  else if (item?.kind === "none" || item?.kind === "bool") copyTo(unsqueeze(x, 0), source);
+  else if (item?.kind === "int") copyTo(applySelect(x, 0, item.value, 0), source);
+  else if (item?.kind === "slice") copyTo(applySlice(x, 0, item, true), source);
+  else {
+    const { view, indices } = applySlicing(x, parsed, true);
+    if (indices.length === 0) copyTo(view, source);
+    else {
+      const values = withoutLeadingOnes(source);
+      inPlace(view, [values], false, (self) => advancedIndexPut(self, indices, values, false));
+    }
+  }
+  return x;
+}
+
+/** The value of an assignment as a tensor: a number becomes a 0-d tensor of x's dtype, as in PyTorch. */
+function assignedValue(x: Tensor, value: unknown): Tensor {
+  if (value instanceof Tensor) return value;
+  if (typeof value === "number" || typeof value === "boolean") return scalarTensor(castScalar(value, x.dtype), x.dtype);
+  const what = Array.isArray(value) ? "list" : typeof value === "string" ? "str" : value == null ? "NoneType" : typeof value;
+  throw new TypeError(`can't assign a ${what} to a torch.${scalarTypeName(x.dtype)}Tensor`);
+}
+
+/** PyTorch's copy_to: copy_ for the same shape, fill_ from a 0-d value, else copy_ of the value broadcast. */
+function copyTo(dst: Tensor, src: Tensor): void {
+  if (sameShape(dst.shape, src.shape)) copy_(dst, src);
+  else if (src.ndim === 0) fillFrom_(dst, src);
+  else copy_(dst, withoutLeadingOnes(src));
+}
+
+/** The value with its leading dims of size 1 dropped, as PyTorch views it before broadcasting it to the target. */
+function withoutLeadingOnes(value: Tensor): Tensor {
+  const shape = value.shape;
+  const lead = shape.findIndex((s) => s !== 1);
+  const kept = lead < 0 ? [] : shape.slice(lead);
+  return kept.length === shape.length ? value : reshape(value, kept);
+}
+
+/** fill_ from a 0-d tensor (FillBackward3): the value's gradient is the sum of x's. */
+function fillFrom_(x: Tensor, value: Tensor): Tensor {
+  return inPlace(x, [value], false, (self) => {
+    const out = Tensor.fromArray(allocate(x.dtype, x.numel()).fill(castScalar(value.item(), x.dtype)), x.shape, x.dtype);
+    const dtype = value.dtype;
+    return record("FillBackward3", out, [self, value], (g) => [zerosOf(g), toDtype(g.sum(), dtype)], { savesTensors: false });
+  });
 }

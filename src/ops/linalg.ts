@@ -10,6 +10,9 @@
  * product reads (batch dims broadcast, folded into rows where the strides allow) and records the
  * node.
  *
+ * The ordinary backward runs the same kernel on the gradient; a recorded one (createGraph)
+ * multiplies with the product ops themselves, so that its gradients can be differentiated again.
+ *
  * grad_fn names follow PyTorch 1.13, whose `matmul` is a composite: 2-D @ 2-D is `mm`
  * (MmBackward0), 2-D @ 1-D `mv` (MvBackward0), 1-D @ 1-D `dot` (DotBackward0), 1-D @ 2-D
  * `unsqueeze(0).mm(b).squeeze_(0)` (SqueezeBackward3), and the batched cases end in
@@ -18,6 +21,7 @@
 import { type DType, type TypedArray, allocate, scalarTypeName } from "../dtype";
 import { broadcastShapes, broadcastStrides, numelOf } from "../shape";
 import { record } from "../autograd/node";
+import { isGradEnabled } from "../autograd/grad-mode";
 import { Tensor } from "../tensor-core";
 import { sumTo } from "./elementwise";
 import { type Mat, dotProduct, gemm, transposed } from "../kernels/matmul";
@@ -242,10 +246,31 @@ function mvShapeError(rows: number, inner: number, vec: number): Error {
   return new Error(`size mismatch, got ${rows}, ${rows}x${inner},${vec}`);
 }
 
+/**
+ * The gradients of `a @ b` from products recorded as ops: `g @ b^T` and `a^T @ g` on the operands
+ * seen as (batch..., n, m) and (batch..., m, p), summed back to each operand's shape.
+ */
+function recordedProductGrads(a: Tensor, b: Tensor, g: Tensor, plan: Plan): [Tensor | null, Tensor | null] {
+  const left = a.ndim === 1 ? a.unsqueeze(0) : a;
+  const right = b.ndim === 1 ? b.unsqueeze(1) : b;
+  const upstream = g.reshape([...plan.batch, plan.n, plan.p]);
+  return [
+    a.requiresGrad ? sumTo(matmul(upstream, right.transpose(-1, -2)), left.shape).reshape(a.shape) : null,
+    b.requiresGrad ? sumTo(matmul(left.transpose(-1, -2), upstream), right.shape).reshape(b.shape) : null,
+  ];
+}
+
+/** What a product's backward reads: each operand when the other one needs its gradient (as PyTorch saves them). */
+function savedOperands(a: Tensor, b: Tensor): Array<Tensor | null> {
+  return [b.requiresGrad ? a : null, a.requiresGrad ? b : null];
+}
+
 /** One node named `name` for the product `a @ b` described by `plan`. */
 function recordProduct(name: string, a: Tensor, b: Tensor, plan: Plan, dtype: DType): Tensor {
   const out = Tensor.fromArray(product(plan, dtype), plan.outShape, dtype);
-  return record(name, out, [a, b], (g) => productGrads(a, b, g, plan));
+  return record(name, out, [a, b], (g) => (isGradEnabled() ? recordedProductGrads(a, b, g, plan) : productGrads(a, b, g, plan)), {
+    saved: savedOperands(a, b),
+  });
 }
 
 // ---- the ops ----------------------------------------------------------------------------
@@ -269,10 +294,13 @@ function dotOf(a: Tensor, b: Tensor): Tensor {
   }
   const out = allocate(dtype, 1);
   out[0] = dotProduct(n, a.nd.data, a.nd.offset, a.nd.stride[0], b.nd.data, b.nd.offset, b.nd.stride[0]);
-  return record("DotBackward0", Tensor.fromArray(out, [], dtype), [a, b], (g) => [
-    a.requiresGrad ? b.mul(g) : null,
-    b.requiresGrad ? a.mul(g) : null,
-  ]);
+  return record(
+    "DotBackward0",
+    Tensor.fromArray(out, [], dtype),
+    [a, b],
+    (g) => [a.requiresGrad ? b.mul(g) : null, b.requiresGrad ? a.mul(g) : null],
+    { saved: savedOperands(a, b) },
+  );
 }
 
 /** Matrix (n x m) times vector (m) (MvBackward0). */

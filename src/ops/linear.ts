@@ -4,10 +4,15 @@
  * (kernels/linear.ts) never materialise the weight's transpose and visit only the non-zeros of a
  * mostly-zero `x` (bag-of-words counts). Inputs of other ranks go through a 2-D view:
  * (..., in) -> (prod(...), in).
+ *
+ * The ordinary backward runs the kernels; a recorded one (createGraph) is built from `mm` and
+ * `sum`, so that its gradients can be differentiated again.
  */
 import { type DType, type TypedArray, allocate, isFloating, scalarTypeName } from "../dtype";
 import { record } from "../autograd/node";
+import { isGradEnabled } from "../autograd/grad-mode";
 import { Tensor } from "../tensor-core";
+import { mm } from "./linalg";
 import { linearBiasGrad, linearForward, linearInputGrad, linearWeightGrad } from "../kernels/linear";
 
 function checkLinear(x: Tensor, weight: Tensor, bias: Tensor | null): void {
@@ -64,7 +69,10 @@ function addmm(x: Tensor, weight: Tensor, bias: Tensor | null): Tensor {
   linearForward(xs, ws, bias ? expandBias(bias, outF) : null, n, inF, outF, out);
   const result = Tensor.fromArray(out, [n, outF], dtype);
   const biasShape = bias ? bias.shape : [];
-  return record(bias ? "AddmmBackward0" : "MmBackward0", result, bias ? [x, weight, bias] : [x, weight], (g) => {
+  // As PyTorch: each of x and the weight is read for the other's gradient.
+  const saved = [weight.requiresGrad ? x : null, x.requiresGrad ? weight : null];
+  const backward = (g: Tensor): Array<Tensor | null> => {
+    if (isGradEnabled()) return recordedGrads(g, x, weight, bias);
     const gs = g.contiguous().toArray();
     const grads: Array<Tensor | null> = [
       x.requiresGrad ? gradInput(gs, ws, n, inF, outF, dtype) : null,
@@ -72,7 +80,15 @@ function addmm(x: Tensor, weight: Tensor, bias: Tensor | null): Tensor {
     ];
     if (bias) grads.push(bias.requiresGrad ? gradBias(gs, n, outF, dtype, biasShape) : null);
     return grads;
-  });
+  };
+  return record(bias ? "AddmmBackward0" : "MmBackward0", result, bias ? [x, weight, bias] : [x, weight], backward, { saved });
+}
+
+/** g @ weight, g^T @ x and g summed over the batch (to the bias's own shape), from recorded ops. */
+function recordedGrads(g: Tensor, x: Tensor, weight: Tensor, bias: Tensor | null): Array<Tensor | null> {
+  const grads = [x.requiresGrad ? mm(g, weight) : null, weight.requiresGrad ? mm(g.t(), x) : null];
+  if (bias) grads.push(bias.requiresGrad ? (bias.numel() === g.shape[1] ? g.sum(0) : g.sum()).reshape(bias.shape) : null);
+  return grads;
 }
 
 function expandBias(bias: Tensor, outF: number): TypedArray {

@@ -3,15 +3,23 @@
  * PyTorch's order and words, before anything is computed; then each loss is a fused kernel over
  * typed arrays (kernels/nll.ts, probability-targets.ts, bce.ts, bce-with-logits.ts) with its
  * backward recorded beside it. Cross entropy is log-softmax then NLL, two nodes, as in PyTorch.
+ *
+ * Each backward keeps its kernel when it runs without grad mode (an ordinary backward: compact
+ * one-hot rows, gradients computed in the forward), and when it is recorded (createGraph) returns
+ * gradients that can be differentiated again: NLL and the label-smoothing term are linear in
+ * their input, so their gradient is an op of the upstream whose own gradient is the loss itself
+ * (PyTorch's NllLossBackwardBackward0); the other losses compose their gradient from ops, as
+ * PyTorch 1.13 does for BCEWithLogits.
  */
 import { type DType, type TypedArray, allocate, isFloating, rounderFor, scalarTypeName } from "../dtype";
 import { broadcastShapes, formatSize, normalizeDim, numelOf, sameShape } from "../shape";
-import { freshGradient, record } from "../autograd/node";
+import { type Grad, freshGradient, record } from "../autograd/node";
 import { Tensor } from "../tensor-core";
 import { OneHotRowsGrad } from "../autograd/sparse";
 import { isGradEnabled } from "../autograd/grad-mode";
 import { logSoftmax } from "./activation";
-import { broadcastView, scalarTensor } from "./elementwise";
+import { logSigmoid } from "./activation-functions";
+import { broadcastView, clamp, rsub, scalarTensor } from "./elementwise";
 import { binaryCrossEntropyBackward, binaryCrossEntropyForward } from "../kernels/bce";
 import { type Periodic, bceWithLogits, scaledBy, weightedBceWithLogits, weightedBceWithLogitsBackward } from "../kernels/bce-with-logits";
 import { nllForward, nllGrad, nllOneHotGrad, smoothingBackward, smoothingForward } from "../kernels/nll";
@@ -139,11 +147,28 @@ function checkClassTargets(input: Tensor, target: Tensor, weight: Tensor | null,
   };
 }
 
+/** What NLL and cross entropy's smoothing term read, besides their input: checked once. */
+interface ClassLoss {
+  layout: ClassLayout;
+  target: Tensor;
+  weight: Tensor | null;
+  ignoreIndex: number;
+  reduction: Reduction;
+}
+
 /**
  * loss = -w[t] * x[t] per position (0 where t is ignoreIndex); "mean" divides the sum by the sum
  * of w[t] over kept positions, so all ignored (or all weight 0) gives 0/0 = NaN, as in PyTorch.
  */
-function nllChecked(input: Tensor, layout: ClassLayout, weight: Tensor | null, ignoreIndex: number, reduction: Reduction): Tensor {
+function nllChecked(input: Tensor, spec: ClassLoss): Tensor {
+  const { layout } = spec;
+  const recorded = nllRecorded(input, spec);
+  return layout.viewBack ? recorded.view(layout.outShape) : recorded;
+}
+
+/** NLL's node, its unreduced output (N, 1, d) when `viewBack`. */
+function nllRecorded(input: Tensor, spec: ClassLoss): Tensor {
+  const { layout, weight, ignoreIndex, reduction } = spec;
   const { n, d } = layout;
   const w = weight ? weight.toArray() : null;
   const dtype = input.dtype;
@@ -153,24 +178,30 @@ function nllChecked(input: Tensor, layout: ClassLayout, weight: Tensor | null, i
     ? Tensor.fromArray(losses, layout.viewBack ? [n, 1, d] : layout.outShape, dtype)
     : reduced(dtype, sum, totalWeight, reduction);
   const inputShape = input.shape;
-  const size = input.numel();
-  const recorded = record(layout.name, out, [input], (g) => {
-    // d loss / d x[t] = -w[t] * g (divided by the total weight for "mean"); zero elsewhere.
-    const gv = g.toArray();
-    const perPosition = losses ? gv : null;
-    const common = reduction === "mean" ? gv[0] / totalWeight : gv[0];
-    if (d === 1) {
-      // Rows of classes: one non-zero per row, handed over as such (autograd/sparse.ts).
-      const cols = new Int32Array(n);
-      const values = new Float64Array(n);
-      nllOneHotGrad(layout, w, ignoreIndex, perPosition, common, rounderFor(dtype), cols, values);
-      return [new OneHotRowsGrad(inputShape, dtype, cols, values)];
-    }
-    const grad = allocate(dtype, size);
-    nllGrad(layout, w, ignoreIndex, perPosition, common, grad);
-    return [freshGradient(Tensor.fromArray(grad, inputShape, dtype))];
+  const backward = (g: Tensor): Grad[] => {
+    if (d !== 1 || isGradEnabled()) return [nllGradient(g, inputShape, dtype, spec, totalWeight)];
+    // Rows of classes: one non-zero per row, handed over as such (autograd/sparse.ts).
+    const { perElement, common } = upstreamOf(g, totalWeight, reduction);
+    const cols = new Int32Array(n);
+    const values = new Float64Array(n);
+    nllOneHotGrad(layout, w, ignoreIndex, perElement, common, rounderFor(dtype), cols, values);
+    return [new OneHotRowsGrad(inputShape, dtype, cols, values)];
+  };
+  return record(layout.name, out, [input], backward, { saved: [input, spec.target, weight] });
+}
+
+/**
+ * nll_loss_backward as an op of the upstream g: -w[t] * g at each kept position's target (over
+ * the total weight for "mean"), zero elsewhere. Linear in g, so g's gradient is NLL of gg.
+ */
+function nllGradient(g: Tensor, shape: number[], dtype: DType, spec: ClassLoss, totalWeight: number): Tensor {
+  const { perElement, common } = upstreamOf(g, totalWeight, spec.reduction);
+  const grad = allocate(dtype, numelOf(shape));
+  nllGrad(spec.layout, spec.weight ? spec.weight.toArray() : null, spec.ignoreIndex, perElement, common, grad);
+  const name = spec.layout.name.replace(/0$/, "Backward0");
+  return record(name, freshGradient(Tensor.fromArray(grad, shape, dtype)), [g], (gg) => [nllRecorded(gg, spec)], {
+    saved: [spec.target, spec.weight],
   });
-  return layout.viewBack ? recorded.view(layout.outShape) : recorded;
 }
 
 export function nllLoss(input: Tensor, target: Tensor, options: NllLossOptions = {}): Tensor {
@@ -178,7 +209,7 @@ export function nllLoss(input: Tensor, target: Tensor, options: NllLossOptions =
   const ignoreIndex = options.ignoreIndex ?? -100;
   const weight = options.weight ?? null;
   const layout = checkClassTargets(input, target, weight, ignoreIndex, reduction);
-  return nllChecked(input, layout, weight, ignoreIndex, reduction);
+  return nllChecked(input, { layout, target, weight, ignoreIndex, reduction });
 }
 
 /**
@@ -186,14 +217,8 @@ export function nllLoss(input: Tensor, target: Tensor, options: NllLossOptions =
  * smooth = -sum_k w[k] * logp[k] per position, 0 at ignored positions, and "mean" divides by
  * the same denominator as the NLL part (kept positions, or the sum of their w[t]).
  */
-function smoothingTerm(
-  logp: Tensor,
-  layout: ClassLayout,
-  weight: Tensor | null,
-  ignoreIndex: number,
-  reduction: Reduction,
-  scale: number,
-): Tensor {
+function smoothingTerm(logp: Tensor, spec: ClassLoss, scale: number): Tensor {
+  const { layout, weight, ignoreIndex, reduction } = spec;
   const { n, d } = layout;
   const w = weight ? weight.toArray() : null;
   const dtype = logp.dtype;
@@ -201,13 +226,20 @@ function smoothingTerm(
   const { sum, denominator } = smoothingForward(logp.toArray(), layout, w, ignoreIndex, scale, losses);
   const out = losses ? Tensor.fromArray(losses, layout.outShape, dtype) : reduced(dtype, scale * sum, denominator, reduction);
   const inputShape = logp.shape;
-  const size = logp.numel();
-  return record("MulBackward0", out, [logp], (g) => {
-    const gv = g.toArray();
-    const common = reduction === "mean" ? (scale * gv[0]) / denominator : scale * gv[0];
-    const grad = allocate(dtype, size);
-    smoothingBackward(layout, w, ignoreIndex, scale, losses ? gv : null, common, grad);
-    return [Tensor.fromArray(grad, inputShape, dtype)];
+  return record("MulBackward0", out, [logp], (g) => [smoothingGradient(g, inputShape, dtype, spec, scale, denominator)], {
+    saved: [spec.target, weight],
+  });
+}
+
+/** The smoothing term's gradient as an op of its upstream g; linear in g, so g's gradient is the term of gg. */
+function smoothingGradient(g: Tensor, shape: number[], dtype: DType, spec: ClassLoss, scale: number, denominator: number): Tensor {
+  const gv = g.toArray();
+  const common = spec.reduction === "mean" ? (scale * gv[0]) / denominator : scale * gv[0];
+  const grad = allocate(dtype, numelOf(shape));
+  const perPosition = spec.reduction === "none" ? gv : null;
+  smoothingBackward(spec.layout, spec.weight ? spec.weight.toArray() : null, spec.ignoreIndex, scale, perPosition, common, grad);
+  return record("MulBackward0", Tensor.fromArray(grad, shape, dtype), [g], (gg) => [smoothingTerm(gg, spec, scale)], {
+    saved: [spec.target, spec.weight],
   });
 }
 
@@ -233,14 +265,45 @@ function probabilityTargetLoss(logp: Tensor, target: Tensor, weight: Tensor | nu
   const outShape = shape.filter((_, i) => i !== classDim);
   const out = losses ? Tensor.fromArray(losses, outShape, dtype) : reduced(dtype, sum, n * d, reduction);
   const size = logp.numel();
-  return record(reduction === "mean" ? "DivBackward1" : "NegBackward0", out, [logp, target], (g) => {
+  const backward = (g: Tensor): Array<Tensor | null> => {
+    if (isGradEnabled()) return probabilityTargetGrads(g, logp, target, weight, reduction, smoothing);
     const gv = g.toArray();
     const common = reduction === "mean" ? gv[0] / (n * d) : gv[0];
     const gradLogp = logp.requiresGrad ? allocate(dtype, size) : null;
     const gradTarget = target.requiresGrad ? allocate(target.dtype, size) : null;
     probabilityTargetBackward(x, t, grid, w, smoothing, losses ? gv : null, common, gradLogp, gradTarget);
     return [gradLogp && Tensor.fromArray(gradLogp, shape, dtype), gradTarget && Tensor.fromArray(gradTarget, target.shape, target.dtype)];
+  };
+  return record(reduction === "mean" ? "DivBackward1" : "NegBackward0", out, [logp, target], backward, {
+    saved: [target.requiresGrad ? logp : null, target, weight],
   });
+}
+
+/**
+ * The recorded backward of the probability-target loss, from ops: -w[k] * g * q[k] for the log
+ * probabilities and -w[k] * g * logp[k] * (1 - e) for the target, g spread along the class dim.
+ * The weight is a constant here, as in the fused node.
+ */
+function probabilityTargetGrads(
+  g: Tensor,
+  logp: Tensor,
+  target: Tensor,
+  weight: Tensor | null,
+  reduction: Reduction,
+  smoothing: number,
+): Array<Tensor | null> {
+  const classDim = logp.ndim === 1 ? 0 : 1;
+  const c = logp.shape[classDim];
+  const positions = logp.numel() / c;
+  const spread = reduction === "none" ? (logp.ndim === 1 ? g : g.unsqueeze(classDim)) : reduction === "mean" ? g.div(positions) : g;
+  // The weight along the class dim: (C) or (C, 1, ..., 1).
+  const perClass = weight && weight.detach().reshape([c, ...logp.shape.slice(2).map(() => 1)]);
+  const scaled = perClass ? spread.mul(perClass.neg()) : spread.neg();
+  const q = smoothing > 0 ? target.mul(1 - smoothing).add(smoothing / c) : target;
+  return [
+    logp.requiresGrad ? scaled.mul(q) : null,
+    target.requiresGrad ? (smoothing > 0 ? scaled.mul(logp).mul(1 - smoothing) : scaled.mul(logp)) : null,
+  ];
 }
 
 /**
@@ -276,10 +339,11 @@ export function crossEntropy(input: Tensor, target: Tensor, options: CrossEntrop
   // As in PyTorch, a negative label smoothing is only rejected for probability targets.
   if (smoothing > 1) throw new Error(`label_smoothing must be between 0.0 and 1.0. Got: ${formatDouble(smoothing)}`);
   const layout = checkClassTargets(input, target, weight, ignoreIndex, reduction);
+  const spec: ClassLoss = { layout, target, weight, ignoreIndex, reduction };
   const logp = logSoftmax(input, classDim);
-  const nll = nllChecked(logp, layout, weight, ignoreIndex, reduction);
+  const nll = nllChecked(logp, spec);
   if (!(smoothing > 0)) return nll;
-  const smooth = smoothingTerm(logp, layout, weight, ignoreIndex, reduction, smoothing / layout.c);
+  const smooth = smoothingTerm(logp, spec, smoothing / layout.c);
   return nll.mul(1 - smoothing).add(smooth);
 }
 
@@ -343,13 +407,37 @@ export function binaryCrossEntropy(input: Tensor, target: Tensor, options: Binar
   const losses = allocate(dtype, x.length);
   const sum = binaryCrossEntropyForward(x, y, weight, losses);
   const out = finishElementwise(losses, sum, shape, dtype, reduction);
-  return record("BinaryCrossEntropyBackward0", out, [input, target], (g) => {
+  const backward = (g: Tensor): Array<Tensor | null> => {
+    if (isGradEnabled()) return bceGrads(g, input, target, options.weight ?? null, reduction);
     const { perElement, common } = upstreamOf(g, x.length, reduction);
     const gradInput = input.requiresGrad ? allocate(dtype, x.length) : null;
     const gradTarget = target.requiresGrad ? allocate(target.dtype, x.length) : null;
     binaryCrossEntropyBackward(x, y, weight, perElement, common, gradInput, gradTarget);
     return [gradInput && Tensor.fromArray(gradInput, shape, dtype), gradTarget && Tensor.fromArray(gradTarget, shape, target.dtype)];
-  });
+  };
+  return record("BinaryCrossEntropyBackward0", out, [input, target], backward, { saved: [input, target, options.weight] });
+}
+
+/**
+ * An elementwise loss's gradient `perElement` (already times the upstream) as PyTorch finishes
+ * it: times the weight (a constant: the weights are not differentiated), over n for "mean".
+ */
+function finishGradient(perElement: Tensor, weight: Tensor | null, reduction: Reduction): Tensor {
+  const weighted = weight ? perElement.mul(weight.detach()) : perElement;
+  return reduction === "mean" ? weighted.div(perElement.numel()) : weighted;
+}
+
+/**
+ * BCELoss' recorded backward, from ops: g * (x - y) / max((1 - x) * x, 1e-12) for the input and
+ * g * (log(1 - x) - log(x)) for the target, as PyTorch's binary_cross_entropy_backward and
+ * binary_cross_entropy_target_backward compute them.
+ */
+function bceGrads(g: Tensor, input: Tensor, target: Tensor, weight: Tensor | null, reduction: Reduction): Array<Tensor | null> {
+  const oneMinus = rsub(input, 1);
+  return [
+    input.requiresGrad ? finishGradient(g.mul(input.sub(target)).div(clamp(oneMinus.mul(input), 1e-12)), weight, reduction) : null,
+    target.requiresGrad ? finishGradient(oneMinus.log().sub(input.log()).mul(g), weight, reduction) : null,
+  ];
 }
 
 /**
@@ -375,13 +463,45 @@ export function binaryCrossEntropyWithLogits(input: Tensor, target: Tensor, opti
   const losses = allocate(dtype, x.length);
   const sum = weightedBceWithLogits(x, y, pos, weight, losses);
   const out = finishElementwise(losses, sum, shape, dtype, reduction);
-  return record("BinaryCrossEntropyWithLogitsBackward0", out, [input, target], (g) => {
+  const backward = (g: Tensor): Array<Tensor | null> => {
+    if (isGradEnabled()) return bceWithLogitsGrads(g, input, target, options, reduction);
     const { perElement, common } = upstreamOf(g, x.length, reduction);
     const gradInput = input.requiresGrad ? allocate(dtype, x.length) : null;
     const gradTarget = target.requiresGrad ? allocate(target.dtype, x.length) : null;
     weightedBceWithLogitsBackward(x, y, pos, weight, perElement, common, gradInput, gradTarget);
     return [gradInput && Tensor.fromArray(gradInput, shape, dtype), gradTarget && Tensor.fromArray(gradTarget, shape, target.dtype)];
+  };
+  return record("BinaryCrossEntropyWithLogitsBackward0", out, [input, target], backward, {
+    saved: [input, target, options.weight, options.posWeight],
   });
+}
+
+/**
+ * BCEWithLogits' recorded backward, from ops as PyTorch 1.13 composes it: with t = p * y,
+ * ((t + 1 - y) * sigmoid(x) - t) * g for the input (sigmoid(x) - y without p) and
+ * (log_sigmoid(-x) - p * log_sigmoid(x)) * g for the target (-x without p).
+ */
+function bceWithLogitsGrads(
+  g: Tensor,
+  input: Tensor,
+  target: Tensor,
+  options: BinaryCrossEntropyWithLogitsOptions,
+  reduction: Reduction,
+): Array<Tensor | null> {
+  const pos = options.posWeight ? options.posWeight.detach() : null;
+  const weight = options.weight ?? null;
+  let gradInput: Tensor | null = null;
+  if (input.requiresGrad) {
+    const p = input.sigmoid();
+    const t = pos && pos.mul(target);
+    gradInput = finishGradient((t ? t.add(1).sub(target).mul(p).sub(t) : p.sub(target)).mul(g), weight, reduction);
+  }
+  let gradTarget: Tensor | null = null;
+  if (target.requiresGrad) {
+    const perElement = pos ? logSigmoid(input.neg()).sub(logSigmoid(input).mul(pos)) : input.neg();
+    gradTarget = finishGradient(perElement.mul(g), weight, reduction);
+  }
+  return [gradInput, gradTarget];
 }
 
 /**
@@ -405,7 +525,8 @@ function unweightedBceWithLogits(input: Tensor, target: Tensor, reduction: Reduc
   let unitGrad = isGradEnabled() && input.requiresGrad ? allocate(dtype, n) : null;
   const sum = bceWithLogits(x, y, losses, unitGrad, reduction === "mean" ? 1 / n : 1);
   const out = losses !== null ? Tensor.fromArray(losses, shape, dtype) : reduced(dtype, sum, n, reduction);
-  return record("BinaryCrossEntropyWithLogitsBackward0", out, [input, target], (g) => {
+  const backward = (g: Tensor): Array<Tensor | null> => {
+    if (isGradEnabled()) return bceWithLogitsGrads(g, input, target, {}, reduction);
     const gv = g.toArray();
     // "mean" and "sum" scale every element by one upstream value; "none" by its own.
     const perElement = reduction === "none" ? gv : null;
@@ -430,7 +551,8 @@ function unweightedBceWithLogits(input: Tensor, target: Tensor, reduction: Reduc
       gradTarget = freshGradient(Tensor.fromArray(scaledBy(x, -1, perElement, common, allocate(target.dtype, n)), shape, target.dtype));
     }
     return [gradInput, gradTarget];
-  });
+  };
+  return record("BinaryCrossEntropyWithLogitsBackward0", out, [input, target], backward, { saved: [input, target] });
 }
 
 /** round(scale * round(sigmoid(x) - y)) per element, on the kernel the forward pass uses. */

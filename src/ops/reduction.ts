@@ -78,16 +78,27 @@ export function mean(x: Tensor, dim?: Dims, keepdim = false): Tensor {
   });
 }
 
-function checkNonEmpty(x: Tensor, r: Rows, name: string): void {
-  if ((r.length === 0 && r.rows > 0) || x.numel() === 0) {
-    throw new Error(
-      `${name}(): Expected reduction dim to be specified for input.numel() == 0. Specify the reduction dim with the 'dim' argument.`,
-    );
-  }
+/** Where a value-selecting reduction of everything fails on an empty input, in PyTorch's words. */
+function checkAnyElement(x: Tensor, name: string, hint: string): void {
+  if (x.numel() === 0) throw new Error(`${name}(): Expected reduction dim to be specified for input.numel() == 0.${hint}`);
 }
 
-/** Index of the largest value in each row; NaN counts as the largest, as in PyTorch. */
-function argmaxRows(r: Rows): Int32Array {
+const SPECIFY_DIM = " Specify the reduction dim with the 'dim' argument.";
+
+/** The dim of a value-selecting reduction, which must not be empty. */
+function reductionDim(x: Tensor, dim: number, name: string): number {
+  const d = normalizeDim(dim, x.ndim);
+  if (x.ndim > 0 && x.nd.shape[d] === 0) throw new Error(`${name}(): Expected reduction dim ${d} to have non-zero size.`);
+  return d;
+}
+
+/** Whether `v` beats the best so far; NaN beats everything, so the first NaN is kept, as in PyTorch. */
+type Beats = (v: number, best: number) => boolean;
+const larger: Beats = (v, best) => v > best || Number.isNaN(v);
+const smaller: Beats = (v, best) => v < best || Number.isNaN(v);
+
+/** Index of each row's best value: the first of equal ones. */
+function bestRows(r: Rows, beats: Beats): Int32Array {
   const idx = new Int32Array(r.rows);
   for (let row = 0; row < r.rows; row++) {
     const base = row * r.length;
@@ -95,7 +106,7 @@ function argmaxRows(r: Rows): Int32Array {
     let bestValue = r.values[base];
     for (let j = 1; j < r.length && !Number.isNaN(bestValue); j++) {
       const v = r.values[base + j];
-      if (v > bestValue || Number.isNaN(v)) {
+      if (beats(v, bestValue)) {
         best = j;
         bestValue = v;
       }
@@ -105,67 +116,119 @@ function argmaxRows(r: Rows): Int32Array {
   return idx;
 }
 
+interface Selection {
+  values: Tensor;
+  indices: Tensor;
+}
+
+/**
+ * The best value of everything (max or min), its gradient shared equally among the elements
+ * equal to it, or among the NaNs when it is NaN (PyTorch's evenly_distribute_backward).
+ */
+function extremeOfAll(x: Tensor, name: string, node: string, beats: Beats): Tensor {
+  checkAnyElement(x, name, SPECIFY_DIM);
+  const values = x.toArray();
+  const first = bestRows({ values, rows: 1, length: values.length, shape: [], keptShape: [] }, beats)[0];
+  // PyTorch's kernel keeps the later of two equal values, which tells -0 from 0.
+  let at = values.length - 1;
+  while (at > first && values[at] !== values[first]) at--;
+  const out = Tensor.fromArray(values.slice(at, at + 1), [], x.dtype);
+  const isNaN = Number.isNaN(values[first]);
+  return record(
+    node,
+    out,
+    [x],
+    (g) => {
+      const mask = isNaN ? x.isnan() : x.eq(out);
+      return [g.div(mask.sum()).where(mask, 0)];
+    },
+    { saved: [x, out] },
+  );
+}
+
+/** The best value along `dim` and the first index holding it; the gradient goes to that index. */
+function extremeAlong(x: Tensor, dim: number, keepdim: boolean, name: string, node: string, beats: Beats): Selection {
+  const d = reductionDim(x, dim, name);
+  const r = rowsOf(x, x.ndim ? [d] : [], keepdim);
+  const indices = bestRows(r, beats);
+  const values = allocate(x.dtype, r.rows);
+  for (let row = 0; row < r.rows; row++) values[row] = r.values[row * r.length + indices[row]];
+  const indexTensor = Tensor.fromArray(indices, r.shape, "int64");
+  const keptIndices = Tensor.fromArray(indices, r.keptShape, "int64");
+  const inputShape = x.shape;
+  const out = record(
+    node,
+    Tensor.fromArray(values, r.shape, x.dtype),
+    [x],
+    (g) => [x.ndim === 0 ? g : placeAlong(keepdim ? g : g.unsqueeze(d), keptIndices, d, inputShape)],
+    { saved: [indexTensor] },
+  );
+  return { values: out, indices: indexTensor };
+}
+
 /**
  * `max()` is the largest value, its gradient shared equally among ties (MaxBackward1);
  * `max(dim)` returns `{values, indices}` and sends the gradient to the index it reports.
  */
 export function max(x: Tensor): Tensor;
-export function max(x: Tensor, dim: number, keepdim?: boolean): { values: Tensor; indices: Tensor };
-export function max(x: Tensor, dim?: number, keepdim = false): Tensor | { values: Tensor; indices: Tensor } {
-  if (dim === undefined) {
-    const r = rowsOf(x, normalizeDims(null, x.ndim), false);
-    checkNonEmpty(x, r, "max");
-    const best = r.values[argmaxRows(r)[0]];
-    const out = allocate(x.dtype, 1);
-    out[0] = best;
-    return record(
-      "MaxBackward1",
-      Tensor.fromArray(out, [], x.dtype),
-      [x],
-      (g) => {
-        const src = x.toArray();
-        let ties = 0;
-        for (let i = 0; i < src.length; i++) if (src[i] === best || (Number.isNaN(best) && Number.isNaN(src[i]))) ties++;
-        const share = g.item() / ties;
-        const grad = allocate(g.dtype, src.length);
-        for (let i = 0; i < src.length; i++) if (src[i] === best || (Number.isNaN(best) && Number.isNaN(src[i]))) grad[i] = share;
-        return [Tensor.fromArray(grad, x.shape, g.dtype)];
-      },
-      { saved: [x] },
-    );
-  }
-  const d = normalizeDim(dim, x.ndim);
-  const r = rowsOf(x, x.ndim ? [d] : [], keepdim);
-  checkNonEmpty(x, r, "max");
-  const indices = argmaxRows(r);
-  const values = allocate(x.dtype, r.rows);
-  for (let row = 0; row < r.rows; row++) values[row] = r.values[row * r.length + indices[row]];
-  const indexTensor = Tensor.fromArray(indices, r.shape, "int64");
-  const inputShape = x.shape;
-  const out = record(
-    "MaxBackward0",
-    Tensor.fromArray(values, r.shape, x.dtype),
-    [x],
-    (g) => [scatterRows(g, indices, r, inputShape, x.ndim ? d : 0)],
-    {
-      saved: [indexTensor],
-    },
-  );
-  return { values: out, indices: indexTensor };
+export function max(x: Tensor, dim: number, keepdim?: boolean): Selection;
+export function max(x: Tensor, dim?: number, keepdim = false): Tensor | Selection {
+  if (dim === undefined) return extremeOfAll(x, "max", "MaxBackward1", larger);
+  return extremeAlong(x, dim, keepdim, "max", "MaxBackward0", larger);
 }
 
-/** A zero gradient of `inputShape` with each row's `g` value at that row's chosen index along `dim`. */
-function scatterRows(g: Tensor, indices: Int32Array, r: Rows, inputShape: number[], dim: number): Tensor {
-  const gv = g.contiguous().toArray();
-  const grad = allocate(g.dtype, numelOf(inputShape));
-  const inner = numelOf(inputShape.slice(dim + 1));
-  const size = inputShape[dim] ?? 1;
-  for (let row = 0; row < r.rows; row++) {
-    const outer = Math.floor(row / inner);
-    const within = row % inner;
-    grad[(outer * size + indices[row]) * inner + within] = gv[row];
+/** `min()` and `min(dim, keepdim?)`, as `max` (MinBackward1, MinBackward0). */
+export function min(x: Tensor): Tensor;
+export function min(x: Tensor, dim: number, keepdim?: boolean): Selection;
+export function min(x: Tensor, dim?: number, keepdim = false): Tensor | Selection {
+  if (dim === undefined) return extremeOfAll(x, "min", "MinBackward1", smaller);
+  return extremeAlong(x, dim, keepdim, "min", "MinBackward0", smaller);
+}
+
+// ---- gather and scatter along a dim, for the value-selecting reductions' backward ---------------
+
+/**
+ * Visits each element of `index` (row-major position `p`) with the position `at` it names in a
+ * contiguous tensor of `shape`: the same coordinates but `index[p]` along `dim`. `index` has
+ * `shape` but at `dim`.
+ */
+function alongIndex(index: Tensor, dim: number, shape: readonly number[], visit: (p: number, at: number) => void): void {
+  const idx = index.toArray();
+  const ishape = index.shape;
+  const inner = numelOf(ishape.slice(dim + 1));
+  const k = ishape[dim];
+  const size = shape[dim];
+  for (let p = 0; p < idx.length; p++) {
+    const w = p % inner;
+    const j = Math.floor(p / inner);
+    const o = Math.floor(j / k);
+    visit(p, (o * size + idx[p]) * inner + w);
   }
-  return Tensor.fromArray(grad, inputShape, g.dtype);
+}
+
+/**
+ * `x.gather(dim, index)`, recorded with `placeAlong` as its backward (GatherBackward0). The two
+ * are each other's gradient when no row of `index` repeats a position, which holds for the
+ * indices of max, min, sort and topk: their backwards differentiate to any order.
+ */
+export function pickAlong(x: Tensor, index: Tensor, dim: number): Tensor {
+  const values = x.toArray();
+  const out = allocate(x.dtype, index.numel());
+  alongIndex(index, dim, x.shape, (p, at) => (out[p] = values[at]));
+  const shape = x.shape;
+  return record("GatherBackward0", Tensor.fromArray(out, index.shape, x.dtype), [x], (g) => [placeAlong(g, index, dim, shape)], {
+    saved: [index],
+  });
+}
+
+/** Zeros of `shape` with `src` written at `index` along `dim` (PyTorch's `zeros.scatter_`, ScatterBackward0). */
+export function placeAlong(src: Tensor, index: Tensor, dim: number, shape: readonly number[]): Tensor {
+  const values = src.toArray();
+  const out = allocate(src.dtype, numelOf(shape));
+  alongIndex(index, dim, shape, (p, at) => (out[at] = values[p]));
+  return record("ScatterBackward0", Tensor.fromArray(out, shape, src.dtype), [src], (g) => [pickAlong(g, index, dim)], {
+    saved: [index],
+  });
 }
 
 /** log(sum(exp(x))) computed around the row maximum so that large logits stay finite. */
@@ -193,18 +256,50 @@ export function logsumexp(x: Tensor, dim: number | readonly number[], keepdim = 
   });
 }
 
-/** Index of the maximum: over everything (a flat index) or along `dim`. Not differentiable. */
-export function argmax(x: Tensor, dim?: number | null, keepdim = false): Tensor {
+/** Index of the best value: over everything (a flat index) or along `dim`. Not differentiable. */
+function argExtreme(x: Tensor, dim: number | null | undefined, keepdim: boolean, name: string, beats: Beats): Tensor {
+  if (x.dtype === "bool") throw new Error(`"${name}_cpu" not implemented for 'Bool'`);
   if (dim === undefined || dim === null) {
+    checkAnyElement(x, name, "");
     const r = rowsOf(x, normalizeDims(null, x.ndim), false);
-    checkNonEmpty(x, r, "argmax");
-    const idx = argmaxRows(r);
-    return Tensor.fromArray(idx, keepdim ? x.shape.map(() => 1) : [], "int64");
+    return Tensor.fromArray(bestRows(r, beats), keepdim ? x.shape.map(() => 1) : [], "int64");
   }
-  const d = normalizeDim(dim, x.ndim);
+  const d = reductionDim(x, dim, name);
   const r = rowsOf(x, x.ndim ? [d] : [], keepdim);
-  checkNonEmpty(x, r, "argmax");
-  return Tensor.fromArray(argmaxRows(r), r.shape, "int64");
+  return Tensor.fromArray(bestRows(r, beats), r.shape, "int64");
+}
+
+/** Index of the maximum (the first one; the first NaN if any). */
+export function argmax(x: Tensor, dim?: number | null, keepdim = false): Tensor {
+  return argExtreme(x, dim, keepdim, "argmax", larger);
+}
+
+/** Index of the minimum (the first one; the first NaN if any). */
+export function argmin(x: Tensor, dim?: number | null, keepdim = false): Tensor {
+  return argExtreme(x, dim, keepdim, "argmin", smaller);
+}
+
+/** Whether any element (over everything, or along `dim`) is nonzero; NaN counts as nonzero. */
+export function any(x: Tensor, dim?: number | null, keepdim = false): Tensor {
+  return truthOf(x, dim, keepdim, true);
+}
+
+/** Whether every element (over everything, or along `dim`) is nonzero; true when there is none. */
+export function all(x: Tensor, dim?: number | null, keepdim = false): Tensor {
+  return truthOf(x, dim, keepdim, false);
+}
+
+/** any (`found` true: looking for a nonzero) or all (looking for a zero), as a bool tensor. */
+function truthOf(x: Tensor, dim: number | null | undefined, keepdim: boolean, found: boolean): Tensor {
+  const whole = dim === undefined || dim === null;
+  const r = rowsOf(x, normalizeDims(dim, x.ndim), keepdim && !whole);
+  const out = new Uint8Array(r.rows);
+  for (let row = 0; row < r.rows; row++) {
+    let hit = false;
+    for (let j = row * r.length; j < (row + 1) * r.length && !hit; j++) hit = (r.values[j] !== 0) === found;
+    out[row] = hit === found ? 1 : 0;
+  }
+  return Tensor.fromArray(out, r.shape, "bool");
 }
 
 /**

@@ -53,6 +53,8 @@ export function flatten(x: Tensor, startDim = 0, endDim = -1): Tensor {
   const start = normalizeDim(startDim, x.ndim);
   const end = normalizeDim(endDim, x.ndim);
   if (start > end) throw new Error("flatten() has invalid args: start_dim cannot come after end_dim");
+  // Nothing to merge: PyTorch returns the input itself, with no new node.
+  if (start === end) return x;
   const shape = x.shape;
   return reshape(x, [...shape.slice(0, start), numelOf(shape.slice(start, end + 1)), ...shape.slice(end + 1)]);
 }

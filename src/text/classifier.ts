@@ -5,15 +5,16 @@
  * cross-entropy for one label among many, BCEWithLogits on a single logit for two classes, and
  * BCEWithLogits on multi-hot targets when an example may carry several labels.
  */
-import * as os from "os";
 import { Tensor } from "../tensor";
 import { noGrad } from "../autograd/grad-mode";
 import { Module } from "../nn/module";
-import { EmbeddingBag, Linear } from "../nn/layers";
+import { Linear } from "../nn/layers";
+import { EmbeddingBag } from "../nn/embedding";
 import { uniform_, zeros_ } from "../nn/init";
 import { BCEWithLogitsLoss, CrossEntropyLoss } from "../nn/loss";
 import type { Reduction } from "../ops/loss";
-import { MAX_HEADER_BYTES } from "../io/safetensors";
+import { MAX_HEADER_BYTES } from "../io/safetensors-format";
+import { totalMemory } from "../host";
 import { SGD } from "../optim/sgd";
 import { LinearLR } from "../optim/lr-scheduler";
 import { Generator, defaultGenerator } from "../random";
@@ -457,7 +458,7 @@ export function checkTableSize(vocabSize: number, o: { dim: number; wordNgrams: 
   const rows = vocabSize + bucketRows;
   const weights = rows * o.dim;
   const bytes = 4 * weights;
-  const memory = os.totalmem();
+  const memory = totalMemory();
   if (weights <= MAX_TABLE_WEIGHTS && bytes <= memory) return;
   const limit =
     weights > MAX_TABLE_WEIGHTS
@@ -482,7 +483,7 @@ export function checkTableSize(vocabSize: number, o: { dim: number; wordNgrams: 
 /** Refuses a vocabulary whose words would not fit in the header of a model file. */
 export function checkHeaderSize(vocab: Vocab): void {
   // The vocabulary is stored as a JSON string inside the JSON header, so it is encoded twice.
-  const bytes = Buffer.byteLength(JSON.stringify(JSON.stringify(vocab.toJSON())));
+  const bytes = new TextEncoder().encode(JSON.stringify(JSON.stringify(vocab.toJSON()))).length;
   // The rest of the header (config, labels, tensor entries) takes a few kilobytes.
   const room = MAX_HEADER_BYTES - 1_000_000;
   if (bytes > room) {

@@ -42,4 +42,3 @@ export type {
   Evaluation,
   SizeOption,
 } from "./classifier";
-export { saveClassifier, saveClassifierAsync, loadClassifier, ModelFileError, MODEL_FORMAT, MODEL_VERSION } from "./model-file";

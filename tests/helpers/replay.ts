@@ -4,7 +4,7 @@
  * call each op. One harness for every file, so that a test file only says which cases it covers.
  */
 import * as torch from "torchlet";
-import { type GoldenCase, type JsonTensor, decodeOptions, expectClose, loadCases, toTensor } from "./golden";
+import { type GoldenCase, type JsonTensor, decodeOptions, decodeValue, expectClose, loadCases, toTensor } from "./golden";
 
 type Tensor = torch.Tensor;
 type Result = Tensor | { values: Tensor; indices: Tensor };
@@ -20,6 +20,11 @@ export interface SecondRoundCase extends GoldenCase {
 /** An index item of a case: `{input: k}` stands for inputs[k]. */
 function indexItem(item: unknown, inputs: Tensor[]): unknown {
   return item !== null && typeof item === "object" && "input" in (item as object) ? inputs[(item as { input: number }).input] : item;
+}
+
+/** A non-finite number argument, which JSON spells "nan", "inf" or "-inf" (`x.maskedFill(mask, "-inf")`). */
+function decodeNumber(arg: unknown): unknown {
+  return arg === "nan" || arg === "inf" || arg === "-inf" ? decodeValue(arg) : arg;
 }
 
 /** `options` as the call's last argument, when there are any. */
@@ -60,7 +65,7 @@ export function applyOp(op: string, inputs: Tensor[], args: unknown[], options?:
     if (typeof Module !== "function") throw new Error(`replay: torchlet has no ${op}`);
     return new Module(...withOptions(args, options)).forward(...inputs) as Result;
   }
-  return member(x, op, "Tensor method ").call(x, ...rest, ...withOptions(args, options)) as Result;
+  return member(x, op, "Tensor method ").call(x, ...rest, ...withOptions(args.map(decodeNumber), options)) as Result;
 }
 
 /** Runs a case's op, or its chain of steps, on fresh copies of its inputs. */
@@ -74,7 +79,8 @@ function run(c: SecondRoundCase, inputs: Tensor[]): Result {
   return x;
 }
 
-function messageOf(fn: () => unknown): string {
+/** The message of what `fn` throws, or "(no error)". */
+export function messageOf(fn: () => unknown): string {
   try {
     fn();
   } catch (e) {
