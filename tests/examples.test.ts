@@ -21,3 +21,17 @@ describe("examples/train-text-classifier.ts", () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 });
+
+describe("examples/gradient-penalty.ts", () => {
+  test("the penalty (a gradient of a gradient) smooths the classifier, and the Hessian-vector product matches finite differences", async () => {
+    const { main } = await import("../examples/gradient-penalty");
+    const penalised = captured(() => main(["--epochs", "60"]));
+    const plain = captured(() => main(["--epochs", "60", "--lambda", "0"]));
+    expect(penalised.result.accuracy).toBeGreaterThan(0.9);
+    // Without the penalty the input gradients grow many times larger.
+    expect(plain.result.penalty).toBeGreaterThan(5 * penalised.result.penalty);
+    expect(penalised.result.hvpError).toBeLessThan(0.01 * penalised.result.hvpScale);
+    expect(penalised.output).toMatch(/gradient penalty \d+\.\d{4}/);
+    expect(penalised.output).toMatch(/Hessian-vector product: largest difference from finite differences/);
+  });
+});
