@@ -30,7 +30,11 @@ function blobs(n: number): { x: Tensor; y: Tensor } {
 export function main(argv: string[] = process.argv.slice(2)) {
   const { values } = parseArgs({
     args: argv,
-    options: { epochs: { type: "string", default: "200" }, lambda: { type: "string", default: "0.1" }, seed: { type: "string", default: "0" } },
+    options: {
+      epochs: { type: "string", default: "200" },
+      lambda: { type: "string", default: "0.1" },
+      seed: { type: "string", default: "0" },
+    },
   });
   torch.manualSeed(Number(values.seed));
   const lambda = Number(values.lambda);
@@ -73,10 +77,14 @@ export function main(argv: string[] = process.argv.slice(2)) {
     torch.noGrad(() => weight.sub_(v.mul(sign * eps)));
     return gs!;
   };
-  const finite = gradientAt(1).sub(gradientAt(-1)).div(2 * eps);
+  const finite = gradientAt(1)
+    .sub(gradientAt(-1))
+    .div(2 * eps);
   const largest = hv!.sub(finite).abs().max().item();
   const scale = finite.abs().max().item();
-  console.log(`Hessian-vector product: largest difference from finite differences ${largest.toExponential(2)} (entries up to ${scale.toFixed(3)})`);
+  console.log(
+    `Hessian-vector product: largest difference from finite differences ${largest.toExponential(2)} (entries up to ${scale.toFixed(3)})`,
+  );
   return { ...last, accuracy, hvpError: largest, hvpScale: scale };
 }
 
