@@ -7,6 +7,7 @@
  * message, the exit code, and that nothing was lost or half-written.
  */
 import { execFileSync, spawn, spawnSync } from "node:child_process";
+import { buildCli } from "./helpers/built-cli";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -19,8 +20,6 @@ import { readFully, writeFully } from "../src/io/files";
 import { ModelTooLargeError, checkHeaderSize, checkTableSize, defaultLearningRate } from "../src/text/classifier";
 import { loadClassifier } from "../src/text/model-file";
 import { Vocab } from "../src/text/vocab";
-
-const root = path.join(__dirname, "..");
 
 interface Result {
   code: number;
@@ -502,26 +501,7 @@ describe("the built command", () => {
 
   beforeAll(() => {
     // Built into a folder of its own, as tests/cli.test.ts does, with the package beside it.
-    out = fs.mkdtempSync(path.join(os.tmpdir(), "torchlet-hostile-bin-"));
-    execFileSync(
-      process.execPath,
-      [
-        require.resolve("typescript/bin/tsc"),
-        "-p",
-        "tsconfig.build.json",
-        "--outDir",
-        path.join(out, "dist"),
-        "--noCheck",
-        "--declaration",
-        "false",
-        "--sourceMap",
-        "false",
-      ],
-      { cwd: root, stdio: "pipe" },
-    );
-    fs.symlinkSync(path.join(root, "node_modules"), path.join(out, "node_modules"), "dir");
-    fs.copyFileSync(path.join(root, "package.json"), path.join(out, "package.json"));
-    bin = path.join(out, JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8")).bin.torchlet);
+    ({ out, bin } = buildCli("torchlet-hostile-bin-"));
   }, 120_000);
 
   afterAll(() => fs.rmSync(out, { recursive: true, force: true }));

@@ -4,7 +4,8 @@
  * cases (message, exit code, nothing written), the model file's bytes against the safetensors
  * layout, and the built bin run as a child process.
  */
-import { execFileSync, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
+import { buildCli } from "./helpers/built-cli";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -713,29 +714,7 @@ describe("the built command", () => {
   let bin: string;
 
   beforeAll(() => {
-    // Built into a folder of its own (tests/package.test.ts may be building dist/ meanwhile),
-    // with the package's node_modules and package.json beside it as in an install.
-    out = fs.mkdtempSync(path.join(os.tmpdir(), "torchlet-bin-"));
-    execFileSync(
-      process.execPath,
-      [
-        require.resolve("typescript/bin/tsc"),
-        "-p",
-        "tsconfig.build.json",
-        "--outDir",
-        path.join(out, "dist"),
-        "--noCheck",
-        "--declaration",
-        "false",
-        "--sourceMap",
-        "false",
-      ],
-      { cwd: root, stdio: "pipe" },
-    );
-    fs.symlinkSync(path.join(root, "node_modules"), path.join(out, "node_modules"), "dir");
-    fs.copyFileSync(path.join(root, "package.json"), path.join(out, "package.json"));
-    const pkg = JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8"));
-    bin = path.join(out, pkg.bin.torchlet);
+    ({ out, bin } = buildCli("torchlet-bin-"));
     fs.chmodSync(bin, 0o755); // what npm does for a bin on install
   }, 120_000);
 

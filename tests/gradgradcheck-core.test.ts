@@ -5,19 +5,14 @@
  */
 import * as torch from "torchlet";
 import { Rng } from "./helpers/random-cases";
+import { leaf64 } from "./helpers/twice";
 
 type Tensor = torch.Tensor;
 const rng = new Rng(12);
 
 /** A float64 leaf of a random shape of `dims` dims, values in [lo, hi). */
 function leaf(dims: number, lo = -2, hi = 2): Tensor {
-  const shape = Array.from({ length: dims }, () => rng.int(1, 3));
-  const n = shape.reduce((a, b) => a * b, 1);
-  return torch
-    .tensor(rng.values(n, lo, hi), { dtype: "float64" })
-    .reshape(shape)
-    .detach()
-    .requiresGrad_(true);
+  return leaf64(rng, rng.shape(dims, 1, 3), lo, hi);
 }
 
 const unary: Array<[string, (x: Tensor) => Tensor, number, number]> = [
