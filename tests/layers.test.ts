@@ -23,19 +23,35 @@ class Net extends nn.Module {
 }
 
 describe("Module features on nested models", () => {
-  test("namedParameters: dotted names in assignment order, depth first", () => {
+  test("namedParameters: dotted names, a module's own parameters before its children's, as PyTorch lists them", () => {
     const net = new Net();
     expect(net.namedParameters().map(([name]) => name)).toEqual([
+      "scale",
       "encoder.0.weight",
       "encoder.0.bias",
       "encoder.2.weight",
       "encoder.2.bias",
       "head.weight",
       "head.bias",
-      "scale",
     ]);
-    expect(net.parameters().map((p) => p.shape)).toEqual([[3, 4], [3], [2, 3], [2], [1, 2], [1], [1]]);
+    expect(net.parameters().map((p) => p.shape)).toEqual([[1], [3, 4], [3], [2, 3], [2], [1, 2], [1]]);
     expect(net.parameters().every((p) => p instanceof nn.Parameter && p.requiresGrad && p.isLeaf)).toBe(true);
+  });
+
+  test("stateDict keys in PyTorch's order: each module's parameters, then its buffers, then its children's", () => {
+    const net = new Net();
+    net.registerBuffer("steps", torch.zeros([1]));
+    // PyTorch 1.13 lists the same module's keys as: scale, steps, encoder.0.weight, ... head.bias.
+    expect(Object.keys(net.stateDict())).toEqual([
+      "scale",
+      "steps",
+      "encoder.0.weight",
+      "encoder.0.bias",
+      "encoder.2.weight",
+      "encoder.2.bias",
+      "head.weight",
+      "head.bias",
+    ]);
   });
 
   test("children and namedChildren are the direct sub-modules", () => {

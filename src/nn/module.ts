@@ -208,13 +208,16 @@ export abstract class Module<In extends unknown[] = unknown[], Out = unknown> {
   namedParameters(prefix = ""): Array<[string, Parameter]> {
     const seen = new Set<Parameter>();
     const out: Array<[string, Parameter]> = [];
+    // As PyTorch: a module's own parameters, in assignment order, before its children's.
     const visit = (module: Module, path: string) => {
-      for (const [name, value] of module.fields()) {
+      const fields = module.fields();
+      for (const [name, value] of fields) {
         if (value instanceof Parameter && !seen.has(value)) {
           seen.add(value);
           out.push([path + name, value]);
-        } else if (value instanceof Module) visit(value, `${path}${name}.`);
+        }
       }
+      for (const [name, value] of fields) if (value instanceof Module) visit(value, `${path}${name}.`);
     };
     visit(this, prefix ? `${prefix}.` : "");
     return out;
@@ -257,8 +260,20 @@ export abstract class Module<In extends unknown[] = unknown[], Out = unknown> {
   /** Parameters and buffers by dotted name; the tensors share storage with the module's. */
   stateDict(): StateDict {
     const state: StateDict = {};
-    for (const [name, p] of this.namedParameters()) state[name] = p.detach();
-    for (const [name, b] of this.namedBuffers()) state[name] = b.detach();
+    // PyTorch's order: each module's own parameters, then its own buffers, then its children's.
+    const buffers = new Map(this.namedBuffers());
+    const byModule = new Map<string, Array<[string, Tensor]>>();
+    const moduleOf = (name: string) => name.slice(0, name.lastIndexOf(".") + 1);
+    for (const [name, t] of [...this.namedParameters(), ...buffers]) {
+      const key = moduleOf(name);
+      if (!byModule.has(key)) byModule.set(key, []);
+      byModule.get(key)!.push([name, t]);
+    }
+    const visit = (module: Module, path: string) => {
+      for (const [name, t] of byModule.get(path) ?? []) state[name] = t.detach();
+      for (const [name, child] of module.namedChildren()) visit(child, `${path}${name}.`);
+    };
+    visit(this, "");
     return state;
   }
 
