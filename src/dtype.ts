@@ -73,3 +73,11 @@ export function pytorchName(dtype: DType): string {
 export function scalarTypeName(dtype: DType): string {
   return { float32: "Float", float64: "Double", int64: "Long", bool: "Bool" }[dtype];
 }
+
+/**
+ * How PyTorch names a CPU tensor's type in messages: the legacy class name where one exists
+ * (`torch.FloatTensor`), and `CPUBoolType` for bool, which has none.
+ */
+export function tensorTypeName(dtype: DType): string {
+  return dtype === "bool" ? "CPUBoolType" : `torch.${scalarTypeName(dtype)}Tensor`;
+}

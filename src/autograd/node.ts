@@ -1,4 +1,4 @@
-import { scalarTypeName } from "../dtype";
+import { tensorTypeName } from "../dtype";
 import type { Tensor } from "../tensor-core";
 import { isGradEnabled } from "./grad-mode";
 import { gradSlotOf } from "./grad-slot";
@@ -57,7 +57,7 @@ class SavedTensor {
     const which = producer ? `, which is output 0 of ${producer.name},` : "";
     throw new Error(
       "one of the variables needed for gradient computation has been modified by an inplace operation: " +
-        `[torch.${scalarTypeName(this.tensor.dtype)}Tensor [${this.tensor.shape.join(", ")}]]${which} is at version ${now}; ` +
+        `[${tensorTypeName(this.tensor.dtype)} [${this.tensor.shape.join(", ")}]]${which} is at version ${now}; ` +
         `expected version ${this.version} instead. Hint: enable anomaly detection to find the operation that failed to compute its gradient, ` +
         "with torch.autograd.set_detect_anomaly(True).",
     );

@@ -11,7 +11,7 @@
  * The backward (PyTorch's `embedding_dense_backward`) is its own recorded op, so that a gradient
  * taken with `createGraph` can be differentiated again.
  */
-import { type DType, type TypedArray, allocate, rounderFor } from "../dtype";
+import { type DType, type TypedArray, allocate, rounderFor, tensorTypeName } from "../dtype";
 import { freshGradient, record } from "../autograd/node";
 import { isGradEnabled } from "../autograd/grad-mode";
 import { RowSparseGrad } from "../autograd/sparse";
@@ -31,12 +31,10 @@ export interface EmbeddingOptions {
   sparse?: boolean;
 }
 
-const TENSOR_NAMES: Record<DType, string> = { float32: "FloatTensor", float64: "DoubleTensor", int64: "LongTensor", bool: "BoolTensor" };
-
 function checkIndices(indices: Tensor, fn: string): Int32Array {
   if (indices.dtype !== "int64") {
     throw new Error(
-      `Expected tensor for argument #${fn === "embedding" ? 1 : 2} 'indices' to have one of the following scalar types: Long, Int; but got torch.${TENSOR_NAMES[indices.dtype]} instead (while checking arguments for ${fn})`,
+      `Expected tensor for argument #${fn === "embedding" ? 1 : 2} 'indices' to have one of the following scalar types: Long, Int; but got ${tensorTypeName(indices.dtype)} instead (while checking arguments for ${fn})`,
     );
   }
   return indices.toArray() as Int32Array;

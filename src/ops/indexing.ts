@@ -17,7 +17,7 @@
  * slot keeps as rows. A recorded backward returns the dense gradient instead, built from
  * index_select, index_add and scatter_add, so that it can be differentiated again.
  */
-import { type DType, type TypedArray, allocate, isFloating, scalarTypeName } from "../dtype";
+import { type DType, type TypedArray, allocate, isFloating, scalarTypeName, tensorTypeName } from "../dtype";
 import { contiguousStrides, normalizeDim, numelOf, sameShape } from "../shape";
 import { type Grad, record } from "../autograd/node";
 import { isGradEnabled } from "../autograd/grad-mode";
@@ -459,9 +459,8 @@ export interface EmbeddingBagOptions {
 
 function checkIndexTensor(t: Tensor, arg: string, position: number): void {
   if (t.dtype !== "int64") {
-    const typeName = { float32: "FloatTensor", float64: "DoubleTensor", bool: "BoolTensor", int64: "LongTensor" }[t.dtype];
     throw new Error(
-      `Expected tensor for argument #${position} '${arg}' to have one of the following scalar types: Long, Int; but got torch.${typeName} instead (while checking arguments for embedding_bag)`,
+      `Expected tensor for argument #${position} '${arg}' to have one of the following scalar types: Long, Int; but got ${tensorTypeName(t.dtype)} instead (while checking arguments for embedding_bag)`,
     );
   }
 }

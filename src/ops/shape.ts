@@ -4,6 +4,7 @@
  * gradient back, and expand's sums it over the broadcast dims.
  */
 import ndarray from "ndarray";
+import { tensorTypeName } from "../dtype";
 import { broadcastStrides, contiguousStrides, inferShape, normalizeDim, numelOf } from "../shape";
 import { record } from "../autograd/node";
 import { Tensor } from "../tensor-core";
@@ -125,7 +126,7 @@ export function squeeze(x: Tensor, dim?: number): Tensor {
 export function expand(x: Tensor, sizes: number[]): Tensor {
   if (sizes.length < x.ndim) {
     throw new Error(
-      `expand(torch.FloatTensor{[${x.shape.join(", ")}]}, size=[${sizes.join(", ")}]): the number of sizes provided (${sizes.length}) must be greater or equal to the number of dimensions in the tensor (${x.ndim})`,
+      `expand(${tensorTypeName(x.dtype)}{[${x.shape.join(", ")}]}, size=[${sizes.join(", ")}]): the number of sizes provided (${sizes.length}) must be greater or equal to the number of dimensions in the tensor (${x.ndim})`,
     );
   }
   const lead = sizes.length - x.ndim;
