@@ -417,7 +417,7 @@ describe("where", () => {
     const out = torch.where(c, x, 0);
     c.fill_(true);
     expect(messageOf(() => out.sum().backward())).toBe(
-      "one of the variables needed for gradient computation has been modified by an inplace operation: [torch.BoolTensor [2]] is at version 1; expected version 0 instead. Hint: enable anomaly detection to find the operation that failed to compute its gradient, with torch.autograd.set_detect_anomaly(True).",
+      "one of the variables needed for gradient computation has been modified by an inplace operation: [CPUBoolType [2]] is at version 1; expected version 0 instead. Hint: enable anomaly detection to find the operation that failed to compute its gradient, with torch.autograd.set_detect_anomaly(True).",
     );
   });
 
