@@ -35,3 +35,18 @@ describe("examples/gradient-penalty.ts", () => {
     expect(penalised.output).toMatch(/Hessian-vector product: largest difference from finite differences/);
   });
 });
+
+describe("examples/mlp-classifier.ts", () => {
+  test("trains an MLP on the iris flowers (AdamW, one-cycle, clipping, DataLoader) and saves it with torch.save", async () => {
+    const { main } = await import("../examples/mlp-classifier");
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "torchlet-iris-"));
+    const output = path.join(dir, "iris.safetensors");
+    const { result, output: printed } = captured(() => main(["--epochs", "20", "--output", output]));
+    expect(result.accuracy).toBeGreaterThan(0.85);
+    expect(printed).toMatch(/epoch 20\/20 {2}loss \d\.\d{4} {2}train acc 0\.\d{3}/);
+    expect(printed).toMatch(/test accuracy [01]\.\d{4} \(30 flowers/);
+    const state = torch.load(output);
+    expect(Object.keys(state).sort()).toEqual(["hidden.bias", "hidden.weight", "norm.bias", "norm.weight", "out.bias", "out.weight"]);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+});
