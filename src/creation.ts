@@ -10,6 +10,29 @@ export interface TensorOptions {
 }
 
 type Shape = number | readonly number[];
+/** A factory's arguments as PyTorch takes them: sizes as one array or as separate numbers, then options. */
+type SizesAndOptions = [shape: Shape, options?: TensorOptions] | Array<number | TensorOptions>;
+
+/**
+ * `zeros([2, 3])`, `zeros(2, 3)`, `randn(3, 5, {requiresGrad: true})`: the sizes and the options
+ * of a factory called either way, with PyTorch's message for anything else.
+ */
+function sizesAndOptions(fn: string, args: readonly unknown[]): { shape: Shape; options: TensorOptions } {
+  const last = args[args.length - 1];
+  const hasOptions = last !== null && typeof last === "object" && !Array.isArray(last) && !ArrayBuffer.isView(last);
+  const sizes = hasOptions ? args.slice(0, -1) : args;
+  const options = (hasOptions ? last : {}) as TensorOptions;
+  if (sizes.length === 1 && (Array.isArray(sizes[0]) || typeof sizes[0] === "number")) return { shape: sizes[0] as Shape, options };
+  if (sizes.length === 0) throw new TypeError(`${fn}() missing 1 required positional arguments: "size"`);
+  sizes.forEach((s, i) => {
+    if (typeof s !== "number") {
+      throw new TypeError(
+        `${fn}(): argument 'size' must be tuple of ints, but found element of type ${Array.isArray(s) ? "list" : typeof s} at pos ${i + 1}`,
+      );
+    }
+  });
+  return { shape: sizes as number[], options };
+}
 
 function finish(t: Tensor, options: TensorOptions): Tensor {
   if (options.requiresGrad) t.requiresGrad_(true);
@@ -97,11 +120,13 @@ export function full(shape: Shape, value: number | boolean, options: TensorOptio
   return finish(Tensor.fromArray(out, dims, dtype), options);
 }
 
-export function zeros(shape: Shape, options: TensorOptions = {}): Tensor {
+export function zeros(...args: SizesAndOptions): Tensor {
+  const { shape, options } = sizesAndOptions("zeros", args);
   return full(shape, 0, options);
 }
 
-export function ones(shape: Shape, options: TensorOptions = {}): Tensor {
+export function ones(...args: SizesAndOptions): Tensor {
+  const { shape, options } = sizesAndOptions("ones", args);
   return full(shape, 1, options);
 }
 
@@ -156,7 +181,8 @@ function floatDtype(options: TensorOptions, name: string): DType {
 }
 
 /** Standard normal samples from the seeded generator. */
-export function randn(shape: Shape, options: TensorOptions = {}): Tensor {
+export function randn(...args: SizesAndOptions): Tensor {
+  const { shape, options } = sizesAndOptions("randn", args);
   const dims = shapeOf(shape);
   const dtype = floatDtype(options, "normal_kernel_cpu");
   const out = allocate(dtype, numelOf(dims));
@@ -165,7 +191,8 @@ export function randn(shape: Shape, options: TensorOptions = {}): Tensor {
 }
 
 /** Uniform samples in [0, 1) from the seeded generator. */
-export function rand(shape: Shape, options: TensorOptions = {}): Tensor {
+export function rand(...args: SizesAndOptions): Tensor {
+  const { shape, options } = sizesAndOptions("rand", args);
   const dims = shapeOf(shape);
   const dtype = floatDtype(options, "check_uniform_bounds");
   const out = allocate(dtype, numelOf(dims));

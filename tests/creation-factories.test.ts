@@ -142,3 +142,31 @@ describe("the *Like factories and randperm", () => {
     expect(() => torch.randperm(-1)).toThrow("Trying to create tensor with negative dimension -1: [-1]");
   });
 });
+
+describe("sizes as one array or as separate numbers, options last (API.md's calling conventions)", () => {
+  test("zeros, ones, rand and randn take both forms", () => {
+    expect(torch.zeros(2, 3).shape).toEqual([2, 3]);
+    expect(torch.ones([2, 3]).shape).toEqual([2, 3]);
+    expect(torch.zeros(4).shape).toEqual([4]);
+    expect(torch.zeros([]).shape).toEqual([]);
+    const r = torch.randn(3, 5, { requiresGrad: true });
+    expect([r.shape, r.requiresGrad, r.dtype]).toEqual([[3, 5], true, "float32"]);
+    const u = torch.rand(2, 2, { dtype: "float64" });
+    expect([u.shape, u.dtype]).toEqual([[2, 2], "float64"]);
+    expect(torch.ones([2], { dtype: "int64" }).tolist()).toEqual([1, 1]);
+  });
+
+  test("the same draws either way, from the same seed", () => {
+    torch.manualSeed(3);
+    const a = torch.randn(2, 3).tolist();
+    torch.manualSeed(3);
+    expect(torch.randn([2, 3]).tolist()).toEqual(a);
+  });
+
+  test("anything else: PyTorch's messages", () => {
+    expect(() => (torch.zeros as (...a: unknown[]) => unknown)(2, "a")).toThrow(
+      "zeros(): argument 'size' must be tuple of ints, but found element of type string at pos 2",
+    );
+    expect(() => (torch.randn as (...a: unknown[]) => unknown)()).toThrow('randn() missing 1 required positional arguments: "size"');
+  });
+});
