@@ -2,7 +2,7 @@ import { scalarTypeName } from "../dtype";
 import { sameShape } from "../shape";
 import { Tensor } from "../tensor-core";
 import { add, toDtype } from "../ops/elementwise";
-import { clone } from "../ops/shape";
+import { copyOf } from "../ops/shape";
 import { enableGrad, noGrad } from "./grad-mode";
 import { gradSlotOf } from "./grad-slot";
 import { AccumulateGrad, type Grad, type GradHook, type Node, gradEdge, record } from "./node";
@@ -92,7 +92,7 @@ function keepWithGraph(leaf: Tensor, grad: Tensor): void {
   const copied = grad.dtype === leaf.dtype ? grad : toDtype(grad, leaf.dtype);
   slot.set(
     current === null
-      ? record("torch::autograd::CopyBackwards", clone(copied).detach(), [copied], (g) => [g], { savesTensors: false })
+      ? record("torch::autograd::CopyBackwards", copyOf(copied), [copied], (g) => [g], { savesTensors: false })
       : add(current, copied),
   );
 }

@@ -21,7 +21,7 @@ import { type Grad, Node, gradEdge, record } from "../autograd/node";
 import { Tensor } from "../tensor-core";
 import { defaultGenerator } from "../random";
 import { add, clamp, div, exp, mul, neg, pow, scalarTensor, sub, toDtype } from "./elementwise";
-import { expand, reshape, unsqueeze } from "./shape";
+import { copyOf, expand, reshape, unsqueeze } from "./shape";
 import { sumTo } from "./elementwise";
 import { type Strided, asStrided, asStridedScatter, zerosWith } from "./index-strided";
 import { type IndexItem, advancedIndexPut, applySelect, applySlice, applySlicing, castScalar, maskedFill, parseItem } from "./index";
@@ -59,7 +59,7 @@ export function inPlace(x: Tensor, others: ReadonlyArray<Tensor | null>, readsSe
 
 /** A copy of x's values with x's history (so that gradients reach what x came from). */
 function snapshot(x: Tensor): Tensor {
-  const copy = Tensor.fromArray(x.toArray().slice(), x.shape, x.dtype);
+  const copy = copyOf(x);
   if (x.gradFn !== null) copy.setGradFn(x.gradFn);
   return copy;
 }
@@ -100,7 +100,7 @@ function rebaseView(view: Tensor, node: Node): void {
     [[baseEdge, 0], ...node.nextFunctions.slice(1)],
     (g) => {
       if (isGradEnabled()) return copySlicesRecorded(g, node, baseShape, strided);
-      const res = contiguousCopy(g);
+      const res = copyOf(g);
       const slice = Tensor.fromArray(allocate(g.dtype, view.numel()), view.shape, g.dtype);
       if (slice.numel() > 0) ops.assign(slice.ndim > 0 ? slice.nd : ndarray(slice.nd.data, [1]), region(res));
       const [viewGrad, ...rest] = node.apply(slice);
@@ -139,10 +139,6 @@ function copySlicesRecorded(g: Tensor, node: Node, baseShape: number[], strided:
 /** A tensor's values as a contiguous ndarray with at least one dim (what ndarray-ops can assign from). */
 function atLeast1d(t: Tensor): NdArray<TypedArray> {
   return t.ndim > 0 ? t.contiguous().nd : ndarray(t.toArray(), [1]);
-}
-
-function contiguousCopy(t: Tensor): Tensor {
-  return Tensor.fromArray(t.toArray().slice(), t.shape, t.dtype);
 }
 
 function denseOf(g: Grad): Tensor {
@@ -200,8 +196,7 @@ export function zero_(x: Tensor): Tensor {
 /** Copies `source` (broadcast to x's shape, cast to x's dtype) into x (CopyBackwards). */
 export function copy_(x: Tensor, source: Tensor): Tensor {
   return inPlace(x, [source], false, (self) => {
-    const values = toDtype(expand(source, x.shape), x.dtype).contiguous().detach();
-    const out = Tensor.fromArray(values.toArray().slice(), x.shape, x.dtype);
+    const out = copyOf(toDtype(expand(source, x.shape), x.dtype).detach());
     const sourceShape = source.shape;
     const sourceDtype = source.dtype;
     return record("torch::autograd::CopyBackwards", out, [self, source], (g) => [zerosOf(g), toDtype(sumTo(g, sourceShape), sourceDtype)], {

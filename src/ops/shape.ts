@@ -15,8 +15,8 @@ function aliasOf(x: Tensor, shape: number[], strides: number[], offset = x.nd.of
   return x.viewOf(ndarray(x.nd.data, shape, strides, offset));
 }
 
-/** A contiguous copy of `x`'s values (no graph). */
-function copyOf(x: Tensor): Tensor {
+/** A contiguous copy of `x`'s values (no graph): one copy, whether `x` is contiguous or not. */
+export function copyOf(x: Tensor): Tensor {
   return Tensor.fromArray(x.isContiguous() ? x.toArray().slice() : x.toArray(), x.shape, x.dtype);
 }
 
