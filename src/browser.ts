@@ -9,7 +9,7 @@
 export { Tensor } from "./tensor";
 export type { NestedArray, Operand } from "./tensor";
 export type { DType } from "./dtype";
-export { tensor, zeros, ones, full, zerosLike, onesLike, fullLike, arange, eye, randn, rand, randint, manualSeed } from "./creation";
+export { tensor, empty, zeros, ones, full, zerosLike, onesLike, fullLike, arange, eye, randn, rand, randint, manualSeed } from "./creation";
 export type { TensorOptions } from "./creation";
 export * from "./functions";
 export { noGrad, enableGrad, isGradEnabled, setGradEnabled } from "./autograd/grad-mode";

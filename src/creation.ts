@@ -3,10 +3,20 @@ import { type DType, type TypedArray, allocate, checkDtype, isFloating, rounderF
 import { numelOf, sizesArg } from "./shape";
 import { defaultGenerator, manualSeed as reseed } from "./random";
 import { Tensor, type NestedArray } from "./tensor";
+import { checkOptions, isOptionsObject, optionKeys } from "./options";
+import { intTypeName, invalidCombination, tensorArg, typeName } from "./arguments";
 
 export interface TensorOptions {
   dtype?: DType;
   requiresGrad?: boolean;
+}
+
+const TENSOR_OPTION_KEYS = optionKeys<TensorOptions>({ dtype: true, requiresGrad: true });
+
+/** A factory's options, checked: only `dtype` and `requiresGrad`. */
+function factoryOptions(fn: string, options: unknown): TensorOptions {
+  checkOptions(fn, options, TENSOR_OPTION_KEYS);
+  return (options ?? {}) as TensorOptions;
 }
 
 type Shape = number | readonly number[];
@@ -18,17 +28,14 @@ type SizesAndOptions = [shape: Shape, options?: TensorOptions] | Array<number | 
  * of a factory called either way, with PyTorch's message for anything else.
  */
 function sizesAndOptions(fn: string, args: readonly unknown[]): { shape: Shape; options: TensorOptions } {
-  const last = args[args.length - 1];
-  const hasOptions = last !== null && typeof last === "object" && !Array.isArray(last) && !ArrayBuffer.isView(last);
+  const hasOptions = isOptionsObject(args[args.length - 1]);
   const sizes = hasOptions ? args.slice(0, -1) : args;
-  const options = (hasOptions ? last : {}) as TensorOptions;
+  const options = factoryOptions(fn, hasOptions ? args[args.length - 1] : undefined);
   if (sizes.length === 1 && (Array.isArray(sizes[0]) || typeof sizes[0] === "number")) return { shape: sizes[0] as Shape, options };
   if (sizes.length === 0) throw new TypeError(`${fn}() missing 1 required positional arguments: "size"`);
   sizes.forEach((s, i) => {
     if (typeof s !== "number") {
-      throw new TypeError(
-        `${fn}(): argument 'size' must be tuple of ints, but found element of type ${Array.isArray(s) ? "list" : typeof s} at pos ${i + 1}`,
-      );
+      throw new TypeError(`${fn}(): argument 'size' must be tuple of ints, but found element of type ${typeName(s)} at pos ${i + 1}`);
     }
   });
   return { shape: sizes as number[], options };
@@ -96,6 +103,7 @@ function flatten(data: NestedArray, out: Array<number | boolean>): void {
 
 /** A tensor from a number, a boolean, nested arrays, a typed array (1-D) or another tensor (copied). */
 export function tensor(data: NestedArray | TypedArray | Tensor, options: TensorOptions = {}): Tensor {
+  factoryOptions("tensor", options);
   if (data instanceof Tensor) {
     const copy = data.detach().to(resolveDtype(options, data.dtype)).clone().detach();
     return finish(copy, options);
@@ -111,13 +119,29 @@ export function tensor(data: NestedArray | TypedArray | Tensor, options: TensorO
   return finish(Tensor.fromArray(out, shape, dtype), options);
 }
 
-export function full(shape: Shape, value: number | boolean, options: TensorOptions = {}): Tensor {
+export function full(size: Shape, fillValue: number | boolean, options?: TensorOptions): Tensor;
+export function full(...args: unknown[]): Tensor {
+  const [shape, value, options = {}] = args as [Shape, number | boolean, TensorOptions?];
+  // full(2, 3, 1.5) is not a 2x3 tensor of 1.5: PyTorch takes the size as one tuple, and so does torchlet.
+  if (args.length > 3 || args.length < 2 || !isOptionsObject(options) || (typeof shape !== "number" && !Array.isArray(shape))) {
+    throw invalidCombination("full", args, "(size: number[], fillValue: number, options?)");
+  }
+  if (typeof value !== "number" && typeof value !== "boolean") {
+    throw new TypeError(`full(): argument 'fill_value' (position 2) must be Number, not ${typeName(value)}`);
+  }
+  factoryOptions("full", options);
   const dims = shapeOf(shape);
   const dtype = resolveDtype(options, typeof value === "boolean" ? "bool" : "float32");
   const out = allocate(dtype, numelOf(dims));
   if (out.length > 0) store(out, 0, value, dtype);
   out.fill(out.length > 0 ? out[0] : 0);
   return finish(Tensor.fromArray(out, dims, dtype), options);
+}
+
+/** An uninitialized tensor in PyTorch; torchlet's are zeros. */
+export function empty(...args: SizesAndOptions): Tensor {
+  const { shape, options } = sizesAndOptions("empty", args);
+  return full(shape, 0, options);
 }
 
 export function zeros(...args: SizesAndOptions): Tensor {
@@ -130,29 +154,46 @@ export function ones(...args: SizesAndOptions): Tensor {
   return full(shape, 1, options);
 }
 
+/** A `*Like` factory's arguments: a tensor to copy the shape of, then options. */
+function likeArgs(fn: string, t: unknown, options: unknown): void {
+  tensorArg(t, fn.replace(/Like$/, "_like"), "input", 1);
+  factoryOptions(fn, options);
+}
+
 export function zerosLike(t: Tensor, options: TensorOptions = {}): Tensor {
+  likeArgs("zerosLike", t, options);
   return zeros(t.shape, { dtype: t.dtype, ...options });
 }
 
 export function onesLike(t: Tensor, options: TensorOptions = {}): Tensor {
+  likeArgs("onesLike", t, options);
   return ones(t.shape, { dtype: t.dtype, ...options });
 }
 
 export function fullLike(t: Tensor, value: number, options: TensorOptions = {}): Tensor {
+  likeArgs("fullLike", t, options);
   return full(t.shape, value, { dtype: t.dtype, ...options });
 }
 
 /**
- * `arange(end)`, `arange(start, end)` or `arange(start, end, step)`, PyTorch-style: integer
- * arguments give int64 unless a dtype is given, any fractional argument gives float32.
+ * `arange(end)`, `arange(start, end)` or `arange(start, end, step)`, PyTorch-style, options last
+ * after any of them: integer arguments give int64 unless a dtype is given, any fractional
+ * argument gives float32.
  */
-export function arange(start: number, end?: number, step?: number | TensorOptions, options: TensorOptions = {}): Tensor {
-  if (typeof step === "object") {
-    options = step;
-    step = undefined;
-  }
+export function arange(end: number, options?: TensorOptions): Tensor;
+export function arange(start: number, end: number, options?: TensorOptions): Tensor;
+export function arange(start: number, end: number, step: number, options?: TensorOptions): Tensor;
+export function arange(...args: Array<number | TensorOptions | undefined>): Tensor {
+  const { values, options } = numbersAndOptions(
+    "arange",
+    args,
+    1,
+    3,
+    "(end: number, options?), (start: number, end: number, step?: number, options?)",
+  );
+  let [start, end] = values;
   if (end === undefined) [start, end] = [0, start];
-  const stride = step ?? 1;
+  const stride = values[2] ?? 1;
   if (stride === 0) throw new Error("step must be nonzero");
   if ((end - start) / stride < 0) throw new Error("upper bound and larger bound inconsistent with step sign");
   const allInt = [start, end, stride].every(Number.isInteger);
@@ -163,15 +204,36 @@ export function arange(start: number, end?: number, step?: number | TensorOption
   return finish(Tensor.fromArray(out, [n], dtype), options);
 }
 
-export function eye(n: number, m: number | TensorOptions = n, options: TensorOptions = {}): Tensor {
-  if (typeof m === "object") {
-    options = m;
-    m = n;
-  }
+export function eye(n: number, options?: TensorOptions): Tensor;
+export function eye(n: number, m: number, options?: TensorOptions): Tensor;
+export function eye(...args: Array<number | TensorOptions | undefined>): Tensor {
+  const { values, options } = numbersAndOptions("eye", args, 1, 2, "(n: number, m?: number, options?)");
+  const [n, m = n] = values;
   const dtype = resolveDtype(options);
   const out = allocate(dtype, n * m);
   for (let i = 0; i < Math.min(n, m); i++) out[i * m + i] = 1;
   return finish(Tensor.fromArray(out, [n, m], dtype), options);
+}
+
+/**
+ * The leading numbers of a call like `arange(start, end, step, options)` and its options: between
+ * `min` and `max` numbers, then at most an options object, else PyTorch's "invalid combination".
+ */
+function numbersAndOptions(
+  fn: string,
+  raw: readonly unknown[],
+  min: number,
+  max: number,
+  expected: string,
+): { values: number[]; options: TensorOptions } {
+  let args = raw;
+  while (args.length > 0 && args[args.length - 1] === undefined) args = args.slice(0, -1);
+  const hasOptions = isOptionsObject(args[args.length - 1]);
+  const values = hasOptions ? args.slice(0, -1) : args;
+  if (values.length < min || values.length > max || values.some((v) => typeof v !== "number")) {
+    throw invalidCombination(fn, raw, `one of ${expected}`);
+  }
+  return { values: values as number[], options: factoryOptions(fn, hasOptions ? args[args.length - 1] : undefined) };
 }
 
 function floatDtype(options: TensorOptions, name: string): DType {
@@ -205,13 +267,35 @@ export function rand(...args: SizesAndOptions): Tensor {
   return finish(Tensor.fromArray(out, dims, dtype), options);
 }
 
-/** Integers uniform in [low, high), int64 unless a dtype is given. */
-export function randint(low: number, high: number, shape: Shape, options: TensorOptions = {}): Tensor {
+/** Integers uniform in [low, high) (low 0 unless given), int64 unless a dtype is given. */
+export function randint(high: number, size: Shape, options?: TensorOptions): Tensor;
+export function randint(low: number, high: number, size: Shape, options?: TensorOptions): Tensor;
+export function randint(...args: unknown[]): Tensor {
+  const { low, high, shape, options } = randintArgs(args);
   const dims = shapeOf(shape);
   const dtype = resolveDtype(options, "int64");
   const out = allocate(dtype, numelOf(dims));
   for (let i = 0; i < out.length; i++) out[i] = defaultGenerator.randint(low, high);
   return finish(Tensor.fromArray(out, dims, dtype), options);
+}
+
+/**
+ * randint's two forms, `(high, size, options?)` and `(low, high, size, options?)`; anything else,
+ * such as `randint(0, 5, 3, 4)` for a 3x4 tensor, is refused rather than misread.
+ */
+function randintArgs(args: readonly unknown[]): { low: number; high: number; shape: Shape; options: TensorOptions } {
+  const hasOptions = isOptionsObject(args[args.length - 1]);
+  const plain = hasOptions ? args.slice(0, -1) : args;
+  const isSize = (v: unknown): v is Shape => typeof v === "number" || Array.isArray(v);
+  const [a, b, c] = plain;
+  const options = factoryOptions("randint", hasOptions ? args[args.length - 1] : undefined);
+  if (plain.length === 2 && typeof a === "number" && Array.isArray(b)) return { low: 0, high: a, shape: b as number[], options };
+  if (plain.length === 3 && typeof a === "number" && typeof b === "number" && isSize(c)) return { low: a, high: b, shape: c, options };
+  throw invalidCombination(
+    "randint",
+    args,
+    "one of (high: number, size: number[], options?), (low: number, high: number, size: number[], options?)",
+  );
 }
 
 export function manualSeed(seed: number): void {
@@ -298,8 +382,9 @@ function logspaceValues(start: number, end: number, steps: number, base: number,
 
 /** A 1-D factory's result: PyTorch's checks on `steps`, the values stored in the dtype (int64 within range). */
 function spaced(name: string, steps: number, options: TensorOptions, values: (dtype: DType) => Float64Array): Tensor {
+  factoryOptions(name, options);
   const dtype = resolveDtype(options);
-  if (!Number.isInteger(steps)) throw new TypeError(`${name}(): argument 'steps' (position 3) must be int, not ${typeof steps}`);
+  if (!Number.isInteger(steps)) throw new TypeError(`${name}(): argument 'steps' (position 3) must be int, not ${intTypeName(steps)}`);
   if (steps < 0) throw new Error("number of steps must be non-negative");
   if (dtype === "bool") throw new Error(`"${name}_cpu" not implemented for 'Bool'`);
   const out = allocate(dtype, steps);
@@ -327,21 +412,25 @@ export function logspace(
 
 /** Uniform samples in [0, 1) shaped like `t`, in its dtype unless told (a float dtype). */
 export function randLike(t: Tensor, options: TensorOptions = {}): Tensor {
+  likeArgs("randLike", t, options);
   return rand(t.shape, { dtype: t.dtype, ...options });
 }
 
 /** Standard normal samples shaped like `t`, in its dtype unless told (a float dtype). */
 export function randnLike(t: Tensor, options: TensorOptions = {}): Tensor {
+  likeArgs("randnLike", t, options);
   return randn(t.shape, { dtype: t.dtype, ...options });
 }
 
 /** An uninitialized tensor shaped like `t`: torchlet's are zeros. */
 export function emptyLike(t: Tensor, options: TensorOptions = {}): Tensor {
+  likeArgs("emptyLike", t, options);
   return zerosLike(t, options);
 }
 
 /** A random permutation of 0..n-1 from the seeded generator, int64 unless a dtype is given. */
 export function randperm(n: number, options: TensorOptions = {}): Tensor {
+  factoryOptions("randperm", options);
   const [size] = shapeOf([n]);
   const dtype = resolveDtype(options, "int64");
   const out = allocate(dtype, size);

@@ -23,6 +23,8 @@ import * as compare from "./ops/compare";
 import * as sorting from "./ops/sort";
 import * as indexOps from "./ops/index";
 import * as math from "./ops/math";
+import { checkOptions, isOptionsObject, optionKeys } from "./options";
+import { typeName } from "./arguments";
 
 export { Tensor };
 export type { NestedArray } from "./tensor-core";
@@ -36,6 +38,8 @@ export interface BackwardOptions {
   /** Accumulate only into these tensors' `.grad` (leaves or not), instead of every leaf's. */
   inputs?: Tensor | readonly Tensor[];
 }
+
+const BACKWARD_KEYS = optionKeys<BackwardOptions>({ retainGraph: true, createGraph: true, inputs: true });
 
 /**
  * The methods of `Tensor` (merged into its type below). `this` is the tensor; every method is also
@@ -63,6 +67,10 @@ export class TensorMethods {
     // `loss.backward({retainGraph: true})`: in JavaScript the options may come first.
     if (gradient !== null && typeof gradient === "object" && !(gradient instanceof Tensor)) {
       [gradient, options] = [undefined, gradient];
+    }
+    checkOptions("backward", options, BACKWARD_KEYS);
+    if (gradient !== undefined && gradient !== null && typeof gradient !== "number" && !(gradient instanceof Tensor)) {
+      throw new TypeError(`gradients can be either Tensors or None, but got ${typeName(gradient)}`);
     }
     if (!this.requiresGrad) {
       throw new Error("element 0 of tensors does not require grad and does not have a grad_fn");
@@ -126,8 +134,10 @@ export class TensorMethods {
     return shapeOps.clone(this);
   }
 
-  to(this: Tensor, dtype: DType): Tensor {
-    return elementwise.toDtype(this, dtype);
+  /** `x.to("float64")`, or `x.to({dtype: "float64"})` as PyTorch's keyword. */
+  to(this: Tensor, dtype: DType | { dtype: DType }): Tensor {
+    if (isOptionsObject(dtype)) checkOptions("to", dtype, ["dtype"]);
+    return elementwise.toDtype(this, isOptionsObject(dtype) ? dtype.dtype : dtype);
   }
 
   toDtype(this: Tensor, dtype: DType): Tensor {

@@ -187,7 +187,7 @@ describe("Embedding", () => {
     expect(messageOf(() => F.embedding(long([1]), torch.ones([4])))).toBe("'weight' must be 2-D");
     expect(messageOf(() => F.embedding(long([1]), w, { paddingIdx: 4 }))).toBe("Padding_idx must be within num_embeddings");
     expect(messageOf(() => F.embedding([0, 1] as unknown as Tensor, w))).toBe(
-      "embedding(): argument 'indices' (position 2) must be Tensor, not list",
+      "embedding(): argument 'indices' (position 2) must be Tensor, not Array",
     );
     expect(messageOf(() => F.embedding(long([0, 5]), w, { maxNorm: 1 }))).toBe(
       "select(): index 5 out of range for tensor of size [4, 2] at dimension 0",

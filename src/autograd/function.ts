@@ -12,6 +12,7 @@ import { enableGrad, noGrad } from "./grad-mode";
 import { type OneOrMany, grad, list } from "./grad";
 import { record } from "./node";
 import { disown } from "./ownership";
+import { checkOptions, optionKeys } from "../options";
 
 export { grad } from "./grad";
 export type { GradOptions } from "./grad";
@@ -28,7 +29,11 @@ export interface GradcheckOptions {
  * Floating inputs that require grad are copied to float64 first. Returns true or throws an
  * Error naming the output, the input and the first mismatching entry.
  */
+const GRADCHECK_KEYS = optionKeys<GradcheckOptions>({ eps: true, atol: true, rtol: true });
+const GRADGRADCHECK_KEYS = optionKeys<GradgradcheckOptions>({ eps: true, atol: true, rtol: true, gradOutputs: true, seed: true });
+
 export function gradcheck(fn: (...inputs: Tensor[]) => Tensor | Tensor[], inputs: readonly Tensor[], options: GradcheckOptions = {}): true {
+  checkOptions("gradcheck", options, GRADCHECK_KEYS);
   const eps = options.eps ?? 1e-6;
   const atol = options.atol ?? 1e-5;
   const rtol = options.rtol ?? 1e-3;
@@ -107,6 +112,7 @@ function randomGradOutputs(outputs: readonly Tensor[], seed: number): Tensor[] {
  * its upstream gradient as well as in the tensors it saved.
  */
 export function gradgradcheck(fn: Fn, inputs: readonly Tensor[], options: GradgradcheckOptions = {}): true {
+  checkOptions("gradgradcheck", options, GRADGRADCHECK_KEYS);
   const gradOutputs = options.gradOutputs
     ? list(options.gradOutputs)
     : randomGradOutputs(differentiableOutputs(fn(...inputs)), options.seed ?? 0);
@@ -120,7 +126,8 @@ export function gradgradcheck(fn: Fn, inputs: readonly Tensor[], options: Gradgr
       const grads = grad(outputs, wrt, { gradOutputs: args.slice(count), createGraph: true, allowUnused: true });
       return grads.filter((g): g is Tensor => g !== null);
     });
-  return gradcheck(firstGradients, [...inputs, ...gradOutputs], options);
+  const { eps, atol, rtol } = options;
+  return gradcheck(firstGradients, [...inputs, ...gradOutputs], { eps, atol, rtol });
 }
 
 /** What `forward` can leave for `backward`: saved tensors and any other fields. */

@@ -16,6 +16,7 @@ import { Tensor } from "../tensor-core";
 import { enableGrad } from "./grad-mode";
 import { filledLike, grad } from "./grad";
 import { record } from "./node";
+import { checkOptions, optionKeys } from "../options";
 
 export type Inputs = Tensor | readonly Tensor[];
 export type UserFunction = (...inputs: Tensor[]) => Tensor | readonly Tensor[];
@@ -26,6 +27,8 @@ export interface FunctionalOptions {
   /** Raise when a result does not depend on an input, instead of returning zeros (default false). */
   strict?: boolean;
 }
+
+const FUNCTIONAL_KEYS = optionKeys<FunctionalOptions>({ createGraph: true, strict: true });
 
 /** An array for an array given, a single tensor for a tensor: PyTorch's tuple or Tensor. */
 type Shaped<T> = T extends Tensor ? Tensor : Tensor[];
@@ -245,6 +248,7 @@ export function vjp<I extends Inputs>(
   v?: Inputs | null,
   options: FunctionalOptions = {},
 ): [Tensor | Tensor[], Shaped<I>] {
+  checkOptions("vjp", options, FUNCTIONAL_KEYS);
   const { createGraph = false, strict = false } = options;
   const prepared = enableGrad(() => {
     const [isInputsTuple, given] = asTuple(inputs, "inputs", "vjp");
@@ -268,6 +272,7 @@ export function jvp(
   v?: Inputs | null,
   options: FunctionalOptions = {},
 ): [Tensor | Tensor[], Tensor | Tensor[]] {
+  checkOptions("jvp", options, FUNCTIONAL_KEYS);
   const { createGraph = false, strict = false } = options;
   const { outputs, isOutputsTuple, gradInputs, gradOutputs, vs } = enableGrad(() => {
     const [isInputsTuple, given] = asTuple(inputs, "inputs", "jvp");
@@ -362,6 +367,7 @@ export function jacobian<I extends Inputs, O extends Tensor | readonly Tensor[] 
   inputs: I,
   options: FunctionalOptions = {},
 ): Shaped2<O, I> {
+  checkOptions("jacobian", options, FUNCTIONAL_KEYS);
   const { jac, isOutputsTuple, isInputsTuple } = jacobianOf(fn, inputs, options.createGraph ?? false, options.strict ?? false);
   return unpack(
     jac.map((row) => unpack(row, isInputsTuple)),
@@ -374,6 +380,7 @@ export function jacobian<I extends Inputs, O extends Tensor | readonly Tensor[] 
  * input.shape + input.shape, for an array of inputs an array of arrays (`[i][j]`: d2 / dxi dxj).
  */
 export function hessian<I extends Inputs>(fn: UserFunction, inputs: I, options: FunctionalOptions = {}): Shaped2<I, I> {
+  checkOptions("hessian", options, FUNCTIONAL_KEYS);
   const { createGraph = false, strict = false } = options;
   const [isInputsTuple, given] = asTuple(inputs, "inputs", "hessian");
   const single = (...ins: Tensor[]): Tensor => {
@@ -424,6 +431,7 @@ export function vhp<I extends Inputs>(
   v?: Inputs | null,
   options: FunctionalOptions = {},
 ): [Tensor, Shaped<I>] {
+  checkOptions("vhp", options, FUNCTIONAL_KEYS);
   const { createGraph = false, strict = false } = options;
   const { ins, isInputsTuple, outputs, jac, vs } = scalarGradients(fn, inputs, v, "vhp", options);
   const result = recordingIf(createGraph, () =>
@@ -442,6 +450,7 @@ export function hvp<I extends Inputs>(
   v?: Inputs | null,
   options: FunctionalOptions = {},
 ): [Tensor, Shaped<I>] {
+  checkOptions("hvp", options, FUNCTIONAL_KEYS);
   const { createGraph = false, strict = false } = options;
   const { ins, isInputsTuple, outputs, jac, vs } = scalarGradients(fn, inputs, v, "hvp", options);
   const { gradJac, doubleBack } = enableGrad(() => {

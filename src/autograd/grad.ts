@@ -3,6 +3,7 @@ import { allocate } from "../dtype";
 import { formatSize, sameShape } from "../shape";
 import { Tensor } from "../tensor-core";
 import { runBackward } from "./engine";
+import { checkOptions, optionKeys } from "../options";
 
 export type OneOrMany = Tensor | readonly Tensor[];
 
@@ -25,7 +26,10 @@ export interface GradOptions {
  * Scalar outputs need no `gradOutputs`; an input the outputs do not depend on is an error
  * unless `allowUnused`, and then its gradient is null.
  */
+const GRAD_KEYS = optionKeys<GradOptions>({ gradOutputs: true, retainGraph: true, createGraph: true, allowUnused: true });
+
 export function grad(outputs: OneOrMany, inputs: OneOrMany, options: GradOptions = {}): Array<Tensor | null> {
+  checkOptions("grad", options, GRAD_KEYS);
   const outs = list(outputs);
   const ins = list(inputs);
   const seeds = options.gradOutputs

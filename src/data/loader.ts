@@ -9,6 +9,7 @@ import type { Generator } from "../random";
 import type { Tensor } from "../tensor";
 import { TensorDataset } from "./dataset";
 import { resolveGenerator } from "./split";
+import { checkOptions, optionKeys } from "../options";
 
 /** What a loader reads from: a dataset, a row count n (rows 0..n-1), or the rows themselves. */
 export type DataLoaderSource = TensorDataset | number | ArrayLike<number>;
@@ -28,6 +29,8 @@ export interface DataLoaderOptions {
   /** A generator to draw the epoch orders from (default: the library-wide generator). */
   generator?: Generator;
 }
+
+const DATA_LOADER_KEYS = optionKeys<DataLoaderOptions>({ batchSize: true, shuffle: true, dropLast: true, seed: true, generator: true });
 
 /**
  * Iterating the loader is one epoch: a sequence of batches (see Batch). Each
@@ -53,6 +56,7 @@ export class DataLoader<S extends DataLoaderSource = number | ArrayLike<number>>
   private readonly generator: Generator;
 
   constructor(source: S, options: DataLoaderOptions = {}) {
+    checkOptions("DataLoader", options, DATA_LOADER_KEYS);
     this.source = source;
     this.dataset = source instanceof TensorDataset ? source : null;
     if (source instanceof TensorDataset) {

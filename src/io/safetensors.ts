@@ -28,6 +28,7 @@ import {
   setOwn,
   tooShort,
 } from "./safetensors-format";
+import { checkOptions } from "../options";
 
 export * from "./index";
 
@@ -133,6 +134,7 @@ export function saveSafetensors(
   metadata?: Record<string, string>,
   options: FileOptions = {},
 ): void {
+  checkOptions("saveSafetensors", options, ["chunkBytes"]);
   const { plan, where } = prepareSave(file, tensors, metadata);
   const chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES;
   let fd: number | undefined;
@@ -170,6 +172,7 @@ export async function saveSafetensorsAsync(
   metadata?: Record<string, string>,
   options: SaveOptions = {},
 ): Promise<void> {
+  checkOptions("saveSafetensorsAsync", options, ["chunkBytes", "signal"]);
   const { signal } = options;
   const stopIfAsked = () => {
     if (signal?.aborted) throw signal.reason ?? new SafetensorsError(`${file}: the save was aborted`);
@@ -204,6 +207,7 @@ export async function saveSafetensorsAsync(
  * its own array, so a bad file costs no more than its header and files over 2 GiB load.
  */
 export function loadSafetensors(file: string, options: FileOptions = {}): SafetensorsContents {
+  checkOptions("loadSafetensors", options, ["chunkBytes"]);
   const fail = failFor(file);
   const chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES;
   const stat = fs.statSync(file);

@@ -3,6 +3,7 @@ import { Module } from "./module";
 import type { Tensor } from "../tensor";
 import * as F from "./functional";
 import { pyFloat } from "./repr";
+import { checkOptions, isOptionsObject } from "../options";
 
 /**
  * PyTorch's legacy choice when no dim is given (nn.Softmax() with dim=None): dim 0 for 0-, 1- and
@@ -59,6 +60,7 @@ export class GELU extends Module {
   readonly approximate: "none" | "tanh";
   constructor(options: F.GeluOptions = {}) {
     super();
+    checkOptions("GELU", options, ["approximate"]);
     this.approximate = options.approximate ?? "none";
   }
   forward(x: Tensor): Tensor {
@@ -71,8 +73,12 @@ export class GELU extends Module {
 
 /** x for x >= 0, negativeSlope * x below. */
 export class LeakyReLU extends Module {
-  constructor(readonly negativeSlope = 0.01) {
+  readonly negativeSlope: number;
+  /** `new LeakyReLU(0.2)`, or `new LeakyReLU({negativeSlope: 0.2})` as PyTorch's keyword. */
+  constructor(negativeSlope: number | { negativeSlope?: number } = 0.01) {
     super();
+    if (isOptionsObject(negativeSlope)) checkOptions("LeakyReLU", negativeSlope, ["negativeSlope"]);
+    this.negativeSlope = isOptionsObject(negativeSlope) ? (negativeSlope.negativeSlope ?? 0.01) : negativeSlope;
   }
   forward(x: Tensor): Tensor {
     return F.leakyRelu(x, this.negativeSlope);
@@ -87,6 +93,7 @@ export class ELU extends Module {
   readonly alpha: number;
   constructor(options: { alpha?: number } = {}) {
     super();
+    checkOptions("ELU", options, ["alpha"]);
     this.alpha = options.alpha ?? 1;
   }
   forward(x: Tensor): Tensor {
@@ -110,6 +117,7 @@ export class Softplus extends Module {
   readonly threshold: number;
   constructor(options: { beta?: number; threshold?: number } = {}) {
     super();
+    checkOptions("Softplus", options, ["beta", "threshold"]);
     this.beta = options.beta ?? 1;
     this.threshold = options.threshold ?? 20;
   }

@@ -11,6 +11,7 @@ import { normal_ } from "./init";
 import { checkSize, emptyParameter, type FactoryOptions } from "./layers";
 import { Module, Parameter } from "./module";
 import { pyFloat } from "./repr";
+import { checkOptions, optionKeys } from "../options";
 
 /** What both tables share: a starting table (PyTorch's `_weight`) and a padding row. */
 interface TableOptions extends FactoryOptions {
@@ -70,6 +71,25 @@ export interface EmbeddingOptions extends TableOptions {
   sparse?: boolean;
 }
 
+const EMBEDDING_KEYS = optionKeys<EmbeddingOptions>({
+  weight: true,
+  paddingIdx: true,
+  dtype: true,
+  maxNorm: true,
+  normType: true,
+  scaleGradByFreq: true,
+  sparse: true,
+});
+type PretrainedEmbeddingOptions = { freeze?: boolean } & Omit<EmbeddingOptions, "weight" | "dtype">;
+const PRETRAINED_EMBEDDING_KEYS = optionKeys<PretrainedEmbeddingOptions>({
+  freeze: true,
+  paddingIdx: true,
+  maxNorm: true,
+  normType: true,
+  scaleGradByFreq: true,
+  sparse: true,
+});
+
 /** A lookup table: `forward(indices)` returns the rows of `weight` at int64 `indices` of any shape, shape indices.shape + [embeddingDim]. */
 export class Embedding extends Module<[Tensor], Tensor> {
   readonly numEmbeddings: number;
@@ -83,6 +103,7 @@ export class Embedding extends Module<[Tensor], Tensor> {
 
   constructor(numEmbeddings: number, embeddingDim: number, options: EmbeddingOptions = {}) {
     super();
+    checkOptions("Embedding", options, EMBEDDING_KEYS);
     checkTableSize(numEmbeddings, embeddingDim, "Embedding");
     this.numEmbeddings = numEmbeddings;
     this.embeddingDim = embeddingDim;
@@ -96,7 +117,8 @@ export class Embedding extends Module<[Tensor], Tensor> {
   }
 
   /** A lookup over a given table (`Embedding.from_pretrained`), frozen unless `freeze: false`; the padding row is left as given. */
-  static fromPretrained(embeddings: Tensor, options: { freeze?: boolean } & Omit<EmbeddingOptions, "weight" | "dtype"> = {}): Embedding {
+  static fromPretrained(embeddings: Tensor, options: PretrainedEmbeddingOptions = {}): Embedding {
+    checkOptions("Embedding.fromPretrained", options, PRETRAINED_EMBEDDING_KEYS);
     const { freeze, ...rest } = options;
     const [rows, cols] = pretrainedShape(embeddings);
     const table = new Embedding(rows, cols, { ...rest, weight: embeddings });
@@ -139,6 +161,16 @@ export interface EmbeddingBagOptions extends TableOptions {
   includeLastOffset?: boolean;
 }
 
+const EMBEDDING_BAG_KEYS = optionKeys<EmbeddingBagOptions>({
+  weight: true,
+  paddingIdx: true,
+  dtype: true,
+  mode: true,
+  includeLastOffset: true,
+});
+type PretrainedBagOptions = { freeze?: boolean } & Pick<EmbeddingBagOptions, "mode" | "paddingIdx" | "includeLastOffset">;
+const PRETRAINED_BAG_KEYS = optionKeys<PretrainedBagOptions>({ freeze: true, mode: true, paddingIdx: true, includeLastOffset: true });
+
 /**
  * Sums or averages the embeddings of each bag of indices without materialising them:
  * `forward(indices, offsets)` with 1-D int64 `indices` and `offsets` (the start of each bag),
@@ -154,6 +186,7 @@ export class EmbeddingBag extends Module {
 
   constructor(numEmbeddings: number, embeddingDim: number, options: EmbeddingBagOptions = {}) {
     super();
+    checkOptions("EmbeddingBag", options, EMBEDDING_BAG_KEYS);
     const mode = options.mode ?? "mean";
     if (mode !== "sum" && mode !== "mean" && mode !== "max") throw new Error("mode has to be one of sum, mean or max");
     this.numEmbeddings = numEmbeddings;
@@ -166,10 +199,8 @@ export class EmbeddingBag extends Module {
   }
 
   /** A bag layer over a given table (`EmbeddingBag.from_pretrained`), frozen unless `freeze: false`. */
-  static fromPretrained(
-    embeddings: Tensor,
-    options: { freeze?: boolean } & Pick<EmbeddingBagOptions, "mode" | "paddingIdx" | "includeLastOffset"> = {},
-  ): EmbeddingBag {
+  static fromPretrained(embeddings: Tensor, options: PretrainedBagOptions = {}): EmbeddingBag {
+    checkOptions("EmbeddingBag.fromPretrained", options, PRETRAINED_BAG_KEYS);
     const { freeze, ...rest } = options;
     const [rows, cols] = pretrainedShape(embeddings);
     const bag = new EmbeddingBag(rows, cols, { ...rest, weight: embeddings });

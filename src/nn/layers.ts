@@ -12,11 +12,15 @@ import { layerNorm } from "../ops/normalization";
 import { ones_, resetLinear, zeros_ } from "./init";
 import { Module, Parameter } from "./module";
 import { pyFloat, pyTuple } from "./repr";
+import { checkOptions, isOptionsObject, optionKeys } from "../options";
 
 export interface FactoryOptions {
   /** The parameters' dtype, `"float32"` unless given. */
   dtype?: DType;
 }
+
+type LinearOptions = { bias?: boolean } & FactoryOptions;
+const LINEAR_KEYS = optionKeys<LinearOptions>({ bias: true, dtype: true });
 
 export function checkSize(value: number, what: string, cls: string): void {
   if (!Number.isInteger(value) || value < 0) {
@@ -38,8 +42,9 @@ export class Linear extends Module {
   weight: Parameter;
   bias: Parameter | null;
 
-  constructor(inFeatures: number, outFeatures: number, options: { bias?: boolean } & FactoryOptions = {}) {
+  constructor(inFeatures: number, outFeatures: number, options: LinearOptions = {}) {
     super();
+    checkOptions("Linear", options, LINEAR_KEYS);
     checkSize(inFeatures, "in_features", "Linear");
     checkSize(outFeatures, "out_features", "Linear");
     this.inFeatures = inFeatures;
@@ -96,9 +101,11 @@ export class Flatten extends Module {
 export class Dropout extends Module {
   readonly p: number;
 
-  constructor(p = 0.5) {
+  /** `new Dropout(0.2)`, or `new Dropout({p: 0.2})` as PyTorch's keyword. */
+  constructor(p: number | { p?: number } = 0.5) {
     super();
-    this.p = checkDropoutProbability(p);
+    if (isOptionsObject(p)) checkOptions("Dropout", p, ["p"]);
+    this.p = checkDropoutProbability(isOptionsObject(p) ? (p.p ?? 0.5) : p);
   }
 
   forward(input: Tensor): Tensor {
@@ -117,6 +124,8 @@ export interface LayerNormOptions extends FactoryOptions {
   elementwiseAffine?: boolean;
 }
 
+const LAYER_NORM_KEYS = optionKeys<LayerNormOptions>({ eps: true, elementwiseAffine: true, dtype: true });
+
 /**
  * Normalises over the last dims (`normalizedShape`, a number for one dim) to zero mean and unit
  * biased variance, then scales and shifts by the learnt weight and bias. grad_fn NativeLayerNormBackward0.
@@ -130,6 +139,7 @@ export class LayerNorm extends Module {
 
   constructor(normalizedShape: number | readonly number[], options: LayerNormOptions = {}) {
     super();
+    checkOptions("LayerNorm", options, LAYER_NORM_KEYS);
     this.normalizedShape = typeof normalizedShape === "number" ? [normalizedShape] : [...normalizedShape];
     this.eps = options.eps ?? 1e-5;
     this.elementwiseAffine = options.elementwiseAffine ?? true;

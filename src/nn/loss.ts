@@ -6,33 +6,50 @@
 import { Module } from "./module";
 import type { Tensor } from "../tensor";
 import * as F from "./functional";
-import type {
-  BinaryCrossEntropyOptions,
-  BinaryCrossEntropyWithLogitsOptions,
-  CrossEntropyOptions,
-  NllLossOptions,
-  Reduction,
+import {
+  type BinaryCrossEntropyOptions,
+  type BinaryCrossEntropyWithLogitsOptions,
+  type CrossEntropyOptions,
+  type NllLossOptions,
+  type Reduction,
+  BCE_KEYS,
+  BCE_WITH_LOGITS_KEYS,
+  CROSS_ENTROPY_KEYS,
+  NLL_LOSS_KEYS,
 } from "../ops/loss";
-import type { HuberLossOptions, KLDivOptions, KLDivReduction, RegressionLossOptions, SmoothL1LossOptions } from "../ops/regression-loss";
+import {
+  type HuberLossOptions,
+  type KLDivOptions,
+  type KLDivReduction,
+  type RegressionLossOptions,
+  type SmoothL1LossOptions,
+  HUBER_LOSS_KEYS,
+  KL_DIV_KEYS,
+  REGRESSION_LOSS_KEYS,
+  SMOOTH_L1_LOSS_KEYS,
+} from "../ops/regression-loss";
+import { checkOptions } from "../options";
+import { tensorOrList } from "../arguments";
 
-/** PyTorch's `_Loss`: a reduction, checked when the loss is computed. */
+/** PyTorch's `_Loss`: a reduction, checked when the loss is computed; options checked at construction. */
 abstract class Loss<R extends string = Reduction> extends Module {
   readonly reduction: R;
 
-  constructor(options: { reduction?: R }, fallback: R) {
+  constructor(name: string, options: { reduction?: R }, keys: readonly string[], fallback: R) {
     super();
+    checkOptions(name, options, keys);
     this.reduction = options.reduction ?? fallback;
   }
 }
 
-/** PyTorch's `_WeightedLoss`: also a weight, registered as a buffer when given. */
+/** PyTorch's `_WeightedLoss`: also a weight (a tensor or an array of numbers), registered as a buffer when given. */
 abstract class WeightedLoss extends Loss {
   /** Per-class (or broadcast) weight; registered as a buffer when given. */
   declare readonly weight: Tensor | null;
 
-  constructor(options: { weight?: Tensor | null; reduction?: Reduction }) {
-    super(options, "mean");
-    this.setBuffer("weight", options.weight ?? null);
+  constructor(name: string, options: { weight?: Tensor | readonly number[] | null; reduction?: Reduction }, keys: readonly string[]) {
+    super(name, options, keys, "mean");
+    this.setBuffer("weight", tensorOrList(options.weight, name, "weight"));
   }
 
   /** A buffer when present, a plain null field otherwise (PyTorch keeps `None` out of the state dict). */
@@ -45,7 +62,7 @@ abstract class WeightedLoss extends Loss {
 export class NLLLoss extends WeightedLoss {
   readonly ignoreIndex: number;
   constructor(options: NllLossOptions = {}) {
-    super(options);
+    super("NLLLoss", options, NLL_LOSS_KEYS);
     this.ignoreIndex = options.ignoreIndex ?? -100;
   }
   forward(input: Tensor, target: Tensor): Tensor {
@@ -57,7 +74,7 @@ export class CrossEntropyLoss extends WeightedLoss {
   readonly ignoreIndex: number;
   readonly labelSmoothing: number;
   constructor(options: CrossEntropyOptions = {}) {
-    super(options);
+    super("CrossEntropyLoss", options, CROSS_ENTROPY_KEYS);
     this.ignoreIndex = options.ignoreIndex ?? -100;
     this.labelSmoothing = options.labelSmoothing ?? 0;
   }
@@ -73,7 +90,7 @@ export class CrossEntropyLoss extends WeightedLoss {
 
 export class BCELoss extends WeightedLoss {
   constructor(options: BinaryCrossEntropyOptions = {}) {
-    super(options);
+    super("BCELoss", options, BCE_KEYS);
   }
   forward(input: Tensor, target: Tensor): Tensor {
     return F.binaryCrossEntropy(input, target, { weight: this.weight, reduction: this.reduction });
@@ -83,8 +100,8 @@ export class BCELoss extends WeightedLoss {
 export class BCEWithLogitsLoss extends WeightedLoss {
   declare readonly posWeight: Tensor | null;
   constructor(options: BinaryCrossEntropyWithLogitsOptions = {}) {
-    super(options);
-    this.setBuffer("posWeight", options.posWeight ?? null);
+    super("BCEWithLogitsLoss", options, BCE_WITH_LOGITS_KEYS);
+    this.setBuffer("posWeight", tensorOrList(options.posWeight, "BCEWithLogitsLoss", "posWeight"));
   }
   forward(input: Tensor, target: Tensor): Tensor {
     return F.binaryCrossEntropyWithLogits(input, target, {
@@ -98,7 +115,7 @@ export class BCEWithLogitsLoss extends WeightedLoss {
 /** Mean squared error, (input - target)^2 per element, reduced. grad_fn `MseLossBackward0`. */
 export class MSELoss extends Loss {
   constructor(options: RegressionLossOptions = {}) {
-    super(options, "mean");
+    super("MSELoss", options, REGRESSION_LOSS_KEYS, "mean");
   }
   forward(input: Tensor, target: Tensor): Tensor {
     return F.mseLoss(input, target, { reduction: this.reduction });
@@ -108,7 +125,7 @@ export class MSELoss extends Loss {
 /** |input - target| per element, reduced (PyTorch composes it from ops: AbsBackward0, MeanBackward0, SumBackward0). */
 export class L1Loss extends Loss {
   constructor(options: RegressionLossOptions = {}) {
-    super(options, "mean");
+    super("L1Loss", options, REGRESSION_LOSS_KEYS, "mean");
   }
   forward(input: Tensor, target: Tensor): Tensor {
     return F.l1Loss(input, target, { reduction: this.reduction });
@@ -119,7 +136,7 @@ export class L1Loss extends Loss {
 export class SmoothL1Loss extends Loss {
   readonly beta: number;
   constructor(options: SmoothL1LossOptions = {}) {
-    super(options, "mean");
+    super("SmoothL1Loss", options, SMOOTH_L1_LOSS_KEYS, "mean");
     this.beta = options.beta ?? 1;
   }
   forward(input: Tensor, target: Tensor): Tensor {
@@ -131,7 +148,7 @@ export class SmoothL1Loss extends Loss {
 export class HuberLoss extends Loss {
   readonly delta: number;
   constructor(options: HuberLossOptions = {}) {
-    super(options, "mean");
+    super("HuberLoss", options, HUBER_LOSS_KEYS, "mean");
     this.delta = options.delta ?? 1;
   }
   forward(input: Tensor, target: Tensor): Tensor {
@@ -146,7 +163,7 @@ export class HuberLoss extends Loss {
 export class KLDivLoss extends Loss<KLDivReduction> {
   readonly logTarget: boolean;
   constructor(options: KLDivOptions = {}) {
-    super(options, "mean");
+    super("KLDivLoss", options, KL_DIV_KEYS, "mean");
     this.logTarget = options.logTarget ?? false;
   }
   forward(input: Tensor, target: Tensor): Tensor {

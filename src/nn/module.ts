@@ -15,6 +15,7 @@ import { formatSize, sameShape } from "../shape";
 import { noGrad } from "../autograd/grad-mode";
 import { Tensor } from "../tensor";
 import { zeroGradOf } from "../autograd/grad-slot";
+import { checkOptions } from "../options";
 
 /** A leaf tensor that requires grad and that `parameters()` finds when assigned to a module field. */
 export class Parameter extends Tensor {
@@ -254,6 +255,7 @@ export abstract class Module<In extends unknown[] = unknown[], Out = unknown> {
 
   /** Clears the gradients of every parameter: to null by default (PyTorch 2's default), or to zeros in place. */
   zeroGrad(options: { setToNone?: boolean } = {}): void {
+    checkOptions("zeroGrad", options, ["setToNone"]);
     for (const p of this.parameters()) zeroGradOf(p, options.setToNone ?? true);
   }
 
@@ -282,6 +284,7 @@ export abstract class Module<In extends unknown[] = unknown[], Out = unknown> {
    * entries are all reported in one error, in PyTorch's words, before anything is copied.
    */
   loadStateDict(state: StateDict, options: { strict?: boolean } = {}): void {
+    checkOptions("loadStateDict", options, ["strict"]);
     const strict = options.strict ?? true;
     const own = new Map<string, Tensor>([...this.namedParameters(), ...this.namedBuffers()]);
     const problems: string[] = [];

@@ -8,6 +8,7 @@ import { Tensor } from "../tensor";
 import { scalarTensor } from "../ops/elementwise";
 import { vectorNorm } from "../ops/normalization";
 import { pyFloat } from "./repr";
+import { checkOptions, isOptionsObject } from "../options";
 
 export interface ClipGradNormOptions {
   /** Throw, rather than scale every gradient by a NaN or infinite factor, when the total norm is not finite. */
@@ -28,9 +29,12 @@ function gradientsOf(parameters: Tensor | Iterable<Tensor>): Tensor[] {
 export function clipGradNorm_(
   parameters: Tensor | Iterable<Tensor>,
   maxNorm: number,
-  normType = 2,
+  normType: number | ClipGradNormOptions = 2,
   options: ClipGradNormOptions = {},
 ): Tensor {
+  // clipGradNorm_(params, 1, {errorIfNonfinite: true}): the options may take normType's place.
+  if (isOptionsObject(normType)) [normType, options] = [2, normType];
+  checkOptions("clipGradNorm_", options, ["errorIfNonfinite"]);
   const grads = gradientsOf(parameters);
   if (grads.length === 0) return scalarTensor(0, "float32");
   const dtype = grads.map((g) => g.dtype).reduce(promoteTypes);

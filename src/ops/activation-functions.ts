@@ -13,6 +13,7 @@ import { type TypedArray, isFloating, rounderFor, scalarTypeName } from "../dtyp
 import { record } from "../autograd/node";
 import { isGradEnabled } from "../autograd/grad-mode";
 import { Tensor } from "../tensor-core";
+import { checkOptions } from "../options";
 import { mapUnary } from "./elementwise";
 import { erfValue, expectTensor, zerosFrom } from "./math-unary";
 
@@ -88,10 +89,7 @@ const PDF_SCALE = (2 / Math.sqrt(Math.PI)) * Math.SQRT1_2 * 0.5; // 1 / sqrt(2 p
 const KAPPA = 0.044715;
 
 export function gelu(x: Tensor, options: GeluOptions = {}): Tensor {
-  // Its one option: any other key is a misspelling, never silently ignored.
-  for (const key of Object.keys(options)) {
-    if (key !== "approximate") throw new TypeError(`gelu(): unexpected option '${key}' (did you mean 'approximate'?)`);
-  }
+  checkOptions("gelu", options, ["approximate"]);
   const approximate = options.approximate ?? "none";
   if (approximate !== "none" && approximate !== "tanh") throw new Error("approximate argument must be either none or tanh.");
   const r = floatInput(x, "gelu", "GeluKernelImpl");

@@ -6,6 +6,8 @@ import { allocate, isFloating, rounderFor, scalarTypeName } from "../dtype";
 import { defaultGenerator } from "../random";
 import { Tensor } from "../tensor-core";
 import { mul } from "./elementwise";
+import { checkOptions, optionKeys } from "../options";
+import { tensorArg } from "../arguments";
 
 export interface DropoutOptions {
   /** The probability of zeroing an element. Default 0.5. */
@@ -13,6 +15,8 @@ export interface DropoutOptions {
   /** Only while training; otherwise the input itself is returned. Default true. */
   training?: boolean;
 }
+
+const DROPOUT_KEYS = optionKeys<DropoutOptions>({ p: true, training: true });
 
 /** PyTorch's check, shared with the Dropout module's constructor. */
 export function checkDropoutProbability(p: unknown): number {
@@ -26,6 +30,8 @@ export function checkDropoutProbability(p: unknown): number {
  * PyTorch; p = 1 multiplies by zeros.
  */
 export function dropout(input: Tensor, options: DropoutOptions = {}): Tensor {
+  tensorArg(input, "dropout");
+  checkOptions("dropout", options, DROPOUT_KEYS);
   const p = checkDropoutProbability(options.p ?? 0.5);
   const n = input.numel();
   if (!(options.training ?? true) || p === 0 || n === 0) return input;

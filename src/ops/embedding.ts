@@ -16,6 +16,8 @@ import { freshGradient, record } from "../autograd/node";
 import { isGradEnabled } from "../autograd/grad-mode";
 import { RowSparseGrad } from "../autograd/sparse";
 import { Tensor } from "../tensor-core";
+import { checkOptions, optionKeys } from "../options";
+import { tensorArg } from "../arguments";
 import { vectorNorm } from "./normalization";
 
 export interface EmbeddingOptions {
@@ -40,12 +42,13 @@ function checkIndices(indices: Tensor, fn: string): Int32Array {
   return indices.toArray() as Int32Array;
 }
 
-function checkTensor(x: unknown, arg: string, position: number): asserts x is Tensor {
-  if (!(x instanceof Tensor)) {
-    const what = x === null || x === undefined ? "NoneType" : Array.isArray(x) ? "list" : typeof x;
-    throw new TypeError(`embedding(): argument '${arg}' (position ${position}) must be Tensor, not ${what}`);
-  }
-}
+const EMBEDDING_KEYS = optionKeys<EmbeddingOptions>({
+  paddingIdx: true,
+  maxNorm: true,
+  normType: true,
+  scaleGradByFreq: true,
+  sparse: true,
+});
 
 /** F.embedding's padding index: -1 for none, a negative one counted from the end. */
 function paddingRow(paddingIdx: number | null | undefined, rows: number): number {
@@ -89,8 +92,9 @@ function renorm_(weight: Tensor, indices: Tensor, maxNorm: number, normType: num
  */
 export function embedding(indices: Tensor, weight: Tensor, options: EmbeddingOptions = {}): Tensor {
   // PyTorch's torch.embedding takes (weight, indices): that is how its messages number them.
-  checkTensor(indices, "indices", 2);
-  checkTensor(weight, "weight", 1);
+  tensorArg(indices, "embedding", "indices", 2);
+  tensorArg(weight, "embedding", "weight", 1);
+  checkOptions("embedding", options, EMBEDDING_KEYS);
   const pad = paddingRow(options.paddingIdx, weight.shape[0] ?? 0);
   if (options.maxNorm !== null && options.maxNorm !== undefined) {
     renorm_(weight, indices, options.maxNorm, options.normType ?? 2);

@@ -23,6 +23,7 @@ import { type Grad, record } from "../autograd/node";
 import { isGradEnabled } from "../autograd/grad-mode";
 import { RowSparseGrad } from "../autograd/sparse";
 import { Tensor } from "../tensor-core";
+import { checkOptions, optionKeys } from "../options";
 import { type Bags, type Pooled, embeddingBagForward, embeddingBagWeightGrad, perSampleWeightGrad } from "../kernels/embedding-bag";
 
 // ---- shared checks ------------------------------------------------------------------------
@@ -417,6 +418,7 @@ export function indexAdd(x: Tensor, dim: number, index: Tensor, source: Tensor, 
   checkTensorArg(x, "index_add", "input", 1);
   checkTensorArg(index, "index_add", "index", 3);
   checkTensorArg(source, "index_add", "source", 4);
+  checkOptions("indexAdd", options, ["alpha"]);
   const alpha = options.alpha ?? 1;
   const d = normalizeDim(dim, x.ndim);
   const idx = selectIndex(x, index, "index_add");
@@ -472,7 +474,15 @@ function checkIndexTensor(t: Tensor, arg: string, position: number): void {
  * Empty bags give zeros. grad_fn `EmbeddingBagBackward0`; the weight's gradient holds only the
  * rows the bags used (a `RowSparseGrad`).
  */
+const EMBEDDING_BAG_KEYS = optionKeys<EmbeddingBagOptions>({
+  mode: true,
+  perSampleWeights: true,
+  includeLastOffset: true,
+  paddingIdx: true,
+});
+
 export function embeddingBag(weight: Tensor, indices: Tensor, offsets?: Tensor | null, options: EmbeddingBagOptions = {}): Tensor {
+  checkOptions("embeddingBag", options, EMBEDDING_BAG_KEYS);
   const { bags, perSampleWeights } = checkEmbeddingBag(weight, indices, offsets ?? null, options);
   const [numEmbeddings, dim] = weight.shape;
   const w = weight.toArray();

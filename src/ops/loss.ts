@@ -14,6 +14,8 @@
 import { type DType, type TypedArray, allocate, isFloating, rounderFor, scalarTypeName } from "../dtype";
 import { broadcastShapes, formatSize, normalizeDim, numelOf, sameShape } from "../shape";
 import { type Grad, freshGradient, record } from "../autograd/node";
+import { optionKeys, checkOptions } from "../options";
+import { tensorArg, tensorOrList } from "../arguments";
 import { Tensor } from "../tensor-core";
 import { OneHotRowsGrad } from "../autograd/sparse";
 import { isGradEnabled } from "../autograd/grad-mode";
@@ -28,8 +30,8 @@ import { probabilityTargetBackward, probabilityTargetForward } from "../kernels/
 export type Reduction = "none" | "mean" | "sum";
 
 export interface NllLossOptions {
-  /** One weight per class, shape (C). */
-  weight?: Tensor | null;
+  /** One weight per class, shape (C): a tensor or an array of numbers. */
+  weight?: Tensor | readonly number[] | null;
   /** Targets equal to this contribute nothing (and are not counted by "mean"). Default -100. */
   ignoreIndex?: number;
   reduction?: Reduction;
@@ -41,14 +43,31 @@ export interface CrossEntropyOptions extends NllLossOptions {
 }
 
 export interface BinaryCrossEntropyOptions {
-  /** Broadcast over the input. */
-  weight?: Tensor | null;
+  /** Broadcast over the input: a tensor or an array of numbers. */
+  weight?: Tensor | readonly number[] | null;
   reduction?: Reduction;
 }
 
 export interface BinaryCrossEntropyWithLogitsOptions extends BinaryCrossEntropyOptions {
-  /** Weight of the positive term, broadcast against the input's last dimension(s). */
-  posWeight?: Tensor | null;
+  /** Weight of the positive term, broadcast against the input's last dimension(s): a tensor or an array of numbers. */
+  posWeight?: Tensor | readonly number[] | null;
+}
+
+export const NLL_LOSS_KEYS = optionKeys<NllLossOptions>({ weight: true, ignoreIndex: true, reduction: true });
+export const CROSS_ENTROPY_KEYS = optionKeys<CrossEntropyOptions>({
+  weight: true,
+  ignoreIndex: true,
+  reduction: true,
+  labelSmoothing: true,
+});
+export const BCE_KEYS = optionKeys<BinaryCrossEntropyOptions>({ weight: true, reduction: true });
+export const BCE_WITH_LOGITS_KEYS = optionKeys<BinaryCrossEntropyWithLogitsOptions>({ weight: true, reduction: true, posWeight: true });
+
+/** A loss function's two tensors and its options, checked at its entry (`fn` as PyTorch names the op, `call` as the user wrote it). */
+export function checkLossArgs(input: unknown, target: unknown, fn: string, call: string, options: unknown, keys: readonly string[]): void {
+  tensorArg(input, fn, "input", 1);
+  tensorArg(target, fn, "target", 2);
+  checkOptions(call, options, keys);
 }
 
 /** PyTorch's `_Reduction.get_enum`, which runs before any other check. */
@@ -205,9 +224,10 @@ function nllGradient(g: Tensor, shape: number[], dtype: DType, spec: ClassLoss, 
 }
 
 export function nllLoss(input: Tensor, target: Tensor, options: NllLossOptions = {}): Tensor {
+  checkLossArgs(input, target, "nll_loss_nd", "nllLoss", options, NLL_LOSS_KEYS);
   const reduction = checkReduction(options.reduction);
   const ignoreIndex = options.ignoreIndex ?? -100;
-  const weight = options.weight ?? null;
+  const weight = tensorOrList(options.weight, "nllLoss", "weight", input.dtype);
   const layout = checkClassTargets(input, target, weight, ignoreIndex, reduction);
   return nllChecked(input, { layout, target, weight, ignoreIndex, reduction });
 }
@@ -312,9 +332,10 @@ function probabilityTargetGrads(
  * AddBackward0 node, as in PyTorch.
  */
 export function crossEntropy(input: Tensor, target: Tensor, options: CrossEntropyOptions = {}): Tensor {
+  checkLossArgs(input, target, "cross_entropy_loss", "crossEntropy", options, CROSS_ENTROPY_KEYS);
   const reduction = checkReduction(options.reduction);
   const ignoreIndex = options.ignoreIndex ?? -100;
-  const weight = options.weight ?? null;
+  const weight = tensorOrList(options.weight, "crossEntropy", "weight", input.dtype);
   const smoothing = options.labelSmoothing ?? 0;
   const classDim = input.ndim === 1 ? 0 : normalizeDim(1, input.ndim);
   if (!isFloating(input.dtype)) {
@@ -388,34 +409,36 @@ function upstreamOf(g: Tensor, n: number, reduction: Reduction): { perElement: T
  * x = 0 with y = 1 gives exactly 100 (and a finite gradient).
  */
 export function binaryCrossEntropy(input: Tensor, target: Tensor, options: BinaryCrossEntropyOptions = {}): Tensor {
+  checkLossArgs(input, target, "binary_cross_entropy", "binaryCrossEntropy", options, BCE_KEYS);
   const reduction = checkReduction(options.reduction);
+  const weightTensor = tensorOrList(options.weight, "binaryCrossEntropy", "weight", input.dtype);
   const shape = input.shape;
   if (!sameShape(target.shape, shape)) {
     throw new Error(
       `Using a target size (${formatSize(target.shape)}) that is different to the input size (${formatSize(shape)}) is deprecated. Please ensure they have the same size.`,
     );
   }
-  checkBroadcast(options.weight, shape, false);
+  checkBroadcast(weightTensor, shape, false);
   if (!isFloating(input.dtype)) throw new Error(`"binary_cross_entropy" not implemented for '${scalarTypeName(input.dtype)}'`);
   const x = input.toArray();
   for (let i = 0; i < x.length; i++) {
     if (!(x[i] >= 0 && x[i] <= 1)) throw new Error("all elements of input should be between 0 and 1");
   }
-  const weight = options.weight ? broadcastValues(options.weight, shape) : null;
+  const weight = weightTensor ? broadcastValues(weightTensor, shape) : null;
   const y = target.toArray();
   const dtype = input.dtype;
   const losses = allocate(dtype, x.length);
   const sum = binaryCrossEntropyForward(x, y, weight, losses);
   const out = finishElementwise(losses, sum, shape, dtype, reduction);
   const backward = (g: Tensor): Array<Tensor | null> => {
-    if (isGradEnabled()) return bceGrads(g, input, target, options.weight ?? null, reduction);
+    if (isGradEnabled()) return bceGrads(g, input, target, weightTensor, reduction);
     const { perElement, common } = upstreamOf(g, x.length, reduction);
     const gradInput = input.requiresGrad ? allocate(dtype, x.length) : null;
     const gradTarget = target.requiresGrad ? allocate(target.dtype, x.length) : null;
     binaryCrossEntropyBackward(x, y, weight, perElement, common, gradInput, gradTarget);
     return [gradInput && Tensor.fromArray(gradInput, shape, dtype), gradTarget && Tensor.fromArray(gradTarget, shape, target.dtype)];
   };
-  return record("BinaryCrossEntropyBackward0", out, [input, target], backward, { saved: [input, target, options.weight] });
+  return record("BinaryCrossEntropyBackward0", out, [input, target], backward, { saved: [input, target, weightTensor] });
 }
 
 /**
@@ -445,18 +468,23 @@ function bceGrads(g: Tensor, input: Tensor, target: Tensor, weight: Tensor | nul
  * = w * [(1 - y) * x + (1 + (p - 1) * y) * softplus(-x)], finite for any finite x.
  */
 export function binaryCrossEntropyWithLogits(input: Tensor, target: Tensor, options: BinaryCrossEntropyWithLogitsOptions = {}): Tensor {
+  checkLossArgs(input, target, "binary_cross_entropy_with_logits", "binaryCrossEntropyWithLogits", options, BCE_WITH_LOGITS_KEYS);
   const reduction = checkReduction(options.reduction);
+  const weights: BceWeights = {
+    weight: tensorOrList(options.weight, "binaryCrossEntropyWithLogits", "weight", input.dtype),
+    posWeight: tensorOrList(options.posWeight, "binaryCrossEntropyWithLogits", "posWeight", input.dtype),
+  };
   const shape = input.shape;
   if (!sameShape(target.shape, shape)) {
     throw new Error(`Target size (${formatSize(target.shape)}) must be the same as input size (${formatSize(shape)})`);
   }
   // PyTorch computes (posWeight - 1) * target first, then multiplies the loss by weight.
-  checkBroadcast(options.posWeight, shape, true);
-  checkBroadcast(options.weight, shape, false);
+  checkBroadcast(weights.posWeight, shape, true);
+  checkBroadcast(weights.weight, shape, false);
   if (!isFloating(input.dtype)) throw new Error(`"binary_cross_entropy_with_logits" not implemented for '${scalarTypeName(input.dtype)}'`);
-  if (!options.posWeight && !options.weight) return unweightedBceWithLogits(input, target, reduction);
-  const pos = options.posWeight ? broadcastValues(options.posWeight, shape) : null;
-  const weight = options.weight ? broadcastValues(options.weight, shape) : null;
+  if (!weights.posWeight && !weights.weight) return unweightedBceWithLogits(input, target, reduction);
+  const pos = weights.posWeight ? broadcastValues(weights.posWeight, shape) : null;
+  const weight = weights.weight ? broadcastValues(weights.weight, shape) : null;
   const x = input.toArray();
   const y = target.toArray();
   const dtype = input.dtype;
@@ -464,7 +492,7 @@ export function binaryCrossEntropyWithLogits(input: Tensor, target: Tensor, opti
   const sum = weightedBceWithLogits(x, y, pos, weight, losses);
   const out = finishElementwise(losses, sum, shape, dtype, reduction);
   const backward = (g: Tensor): Array<Tensor | null> => {
-    if (isGradEnabled()) return bceWithLogitsGrads(g, input, target, options, reduction);
+    if (isGradEnabled()) return bceWithLogitsGrads(g, input, target, weights, reduction);
     const { perElement, common } = upstreamOf(g, x.length, reduction);
     const gradInput = input.requiresGrad ? allocate(dtype, x.length) : null;
     const gradTarget = target.requiresGrad ? allocate(target.dtype, x.length) : null;
@@ -472,8 +500,14 @@ export function binaryCrossEntropyWithLogits(input: Tensor, target: Tensor, opti
     return [gradInput && Tensor.fromArray(gradInput, shape, dtype), gradTarget && Tensor.fromArray(gradTarget, shape, target.dtype)];
   };
   return record("BinaryCrossEntropyWithLogitsBackward0", out, [input, target], backward, {
-    saved: [input, target, options.weight, options.posWeight],
+    saved: [input, target, weights.weight, weights.posWeight],
   });
+}
+
+/** BCEWithLogits' two weights, as tensors. */
+interface BceWeights {
+  weight: Tensor | null;
+  posWeight: Tensor | null;
 }
 
 /**
@@ -481,15 +515,9 @@ export function binaryCrossEntropyWithLogits(input: Tensor, target: Tensor, opti
  * ((t + 1 - y) * sigmoid(x) - t) * g for the input (sigmoid(x) - y without p) and
  * (log_sigmoid(-x) - p * log_sigmoid(x)) * g for the target (-x without p).
  */
-function bceWithLogitsGrads(
-  g: Tensor,
-  input: Tensor,
-  target: Tensor,
-  options: BinaryCrossEntropyWithLogitsOptions,
-  reduction: Reduction,
-): Array<Tensor | null> {
-  const pos = options.posWeight ? options.posWeight.detach() : null;
-  const weight = options.weight ?? null;
+function bceWithLogitsGrads(g: Tensor, input: Tensor, target: Tensor, weights: BceWeights, reduction: Reduction): Array<Tensor | null> {
+  const pos = weights.posWeight ? weights.posWeight.detach() : null;
+  const weight = weights.weight;
   let gradInput: Tensor | null = null;
   if (input.requiresGrad) {
     const p = input.sigmoid();
@@ -526,7 +554,7 @@ function unweightedBceWithLogits(input: Tensor, target: Tensor, reduction: Reduc
   const sum = bceWithLogits(x, y, losses, unitGrad, reduction === "mean" ? 1 / n : 1);
   const out = losses !== null ? Tensor.fromArray(losses, shape, dtype) : reduced(dtype, sum, n, reduction);
   const backward = (g: Tensor): Array<Tensor | null> => {
-    if (isGradEnabled()) return bceWithLogitsGrads(g, input, target, {}, reduction);
+    if (isGradEnabled()) return bceWithLogitsGrads(g, input, target, { weight: null, posWeight: null }, reduction);
     const gv = g.toArray();
     // "mean" and "sum" scale every element by one upstream value; "none" by its own.
     const perElement = reduction === "none" ? gv : null;

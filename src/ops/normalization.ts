@@ -11,6 +11,8 @@ import { numelOf, sameShape } from "../shape";
 import { freshGradient, record } from "../autograd/node";
 import { isGradEnabled } from "../autograd/grad-mode";
 import { Tensor } from "../tensor-core";
+import { checkOptions, optionKeys } from "../options";
+import { tensorArg } from "../arguments";
 import { mean, sum } from "./reduction";
 
 type Round = (v: number) => number;
@@ -23,6 +25,8 @@ export interface LayerNormOptions {
   /** Added to the variance before the square root. Default 1e-5. */
   eps?: number;
 }
+
+const LAYER_NORM_KEYS = optionKeys<LayerNormOptions>({ weight: true, bias: true, eps: true });
 
 // ---- PyTorch's row statistics ----------------------------------------------------------------
 
@@ -159,6 +163,8 @@ interface RowStats {
  * the biased variance. Output, mean and rstd are PyTorch's bit for bit in float32.
  */
 export function layerNorm(input: Tensor, normalizedShape: readonly number[], options: LayerNormOptions = {}): Tensor {
+  tensorArg(input, "layer_norm");
+  checkOptions("layerNorm", options, LAYER_NORM_KEYS);
   const weight = options.weight ?? null;
   const bias = options.bias ?? null;
   const eps = options.eps ?? 1e-5;

@@ -18,7 +18,8 @@ import { Tensor } from "../tensor-core";
 import { broadcastView, exp, mapUnary, scalarTensor, sub, sumTo, toDtype } from "./elementwise";
 import { mean, sum } from "./reduction";
 import { expand } from "./shape";
-import { type Reduction, checkReduction } from "./loss";
+import { type Reduction, checkLossArgs, checkReduction } from "./loss";
+import { optionKeys } from "../options";
 
 export interface RegressionLossOptions {
   /** `"mean"` (default), `"sum"` or `"none"` (the per-element losses). */
@@ -43,6 +44,11 @@ export interface KLDivOptions {
   /** The target holds log-probabilities rather than probabilities. */
   logTarget?: boolean;
 }
+
+export const REGRESSION_LOSS_KEYS = optionKeys<RegressionLossOptions>({ reduction: true });
+export const SMOOTH_L1_LOSS_KEYS = optionKeys<SmoothL1LossOptions>({ reduction: true, beta: true });
+export const HUBER_LOSS_KEYS = optionKeys<HuberLossOptions>({ reduction: true, delta: true });
+export const KL_DIV_KEYS = optionKeys<KLDivOptions>({ reduction: true, logTarget: true });
 
 // ---- warnings ------------------------------------------------------------------------------
 
@@ -302,6 +308,7 @@ function fusedLoss(
 
 /** Mean squared error: (input - target)^2 per element, reduced. grad_fn `MseLossBackward0`. */
 export function mseLoss(input: Tensor, target: Tensor, options: RegressionLossOptions = {}): Tensor {
+  checkLossArgs(input, target, "mse_loss", "mseLoss", options, REGRESSION_LOSS_KEYS);
   return fusedLoss(MSE, input, target, options.reduction, 0);
 }
 
@@ -310,6 +317,7 @@ export function mseLoss(input: Tensor, target: Tensor, options: RegressionLossOp
  * grad_fn `SmoothL1LossBackward0`.
  */
 export function smoothL1Loss(input: Tensor, target: Tensor, options: SmoothL1LossOptions = {}): Tensor {
+  checkLossArgs(input, target, "smooth_l1_loss", "smoothL1Loss", options, SMOOTH_L1_LOSS_KEYS);
   const beta = options.beta ?? 1;
   return fusedLoss(SMOOTH_L1, input, target, options.reduction, beta, () => {
     if (!(beta >= 0)) throw new Error("smooth_l1_loss does not support negative values for beta.");
@@ -318,6 +326,7 @@ export function smoothL1Loss(input: Tensor, target: Tensor, options: SmoothL1Los
 
 /** 0.5 d^2 where |d| < delta, delta (|d| - 0.5 delta) elsewhere. grad_fn `HuberLossBackward0`. */
 export function huberLoss(input: Tensor, target: Tensor, options: HuberLossOptions = {}): Tensor {
+  checkLossArgs(input, target, "huber_loss", "huberLoss", options, HUBER_LOSS_KEYS);
   const delta = options.delta ?? 1;
   return fusedLoss(HUBER, input, target, options.reduction, delta, () => {
     if (!(delta > 0)) throw new Error("huber_loss does not support non-positive values for delta.");
@@ -328,6 +337,7 @@ export function huberLoss(input: Tensor, target: Tensor, options: HuberLossOptio
 
 /** |input - target|, reduced; PyTorch 1.13 builds it from ops (AbsBackward0, MeanBackward0, SumBackward0). */
 export function l1Loss(input: Tensor, target: Tensor, options: RegressionLossOptions = {}): Tensor {
+  checkLossArgs(input, target, "l1_loss", "l1Loss", options, REGRESSION_LOSS_KEYS);
   const [a, b] = broadcastPair(input, target);
   return applyReduction(sub(a, b).abs(), checkReduction(options.reduction));
 }
@@ -378,6 +388,7 @@ export function xlogy(x: Tensor, y: Tensor): Tensor {
  * element and warns, as PyTorch does.
  */
 export function klDiv(input: Tensor, target: Tensor, options: KLDivOptions = {}): Tensor {
+  checkLossArgs(input, target, "kl_div", "klDiv", options, KL_DIV_KEYS);
   const reduction = options.reduction ?? "mean";
   if (reduction === "mean") warnOnce(KL_MEAN_WARNING);
   const checked = checkReduction(reduction === "batchmean" ? "sum" : reduction);

@@ -26,6 +26,7 @@ import type { Tensor } from "../tensor";
 import { advance, bufferLike, denseGrad, stepCounter, storageOf } from "./buffers";
 import { checkNonNegative } from "./options";
 import { Optimizer, type ParamGroup, type ParamGroupInput, type Params, type PerParamState } from "./optimizer";
+import { checkOptions as checkKeys, optionKeys } from "../options";
 
 export interface AdagradOptions {
   lr?: number;
@@ -54,8 +55,18 @@ function checkOptions(o: Partial<AdagradOptions>): void {
 }
 
 /** `new optim.Adagrad(params, {lr = 1e-2, lrDecay = 0, weightDecay = 0, initialAccumulatorValue = 0, eps = 1e-10, maximize})`. */
+const ADAGRAD_KEYS = optionKeys<AdagradOptions>({
+  lr: true,
+  lrDecay: true,
+  weightDecay: true,
+  initialAccumulatorValue: true,
+  eps: true,
+  maximize: true,
+});
+
 export class Adagrad extends Optimizer {
   constructor(params: Params, options: AdagradOptions = {}) {
+    checkKeys("Adagrad", options, ADAGRAD_KEYS);
     const { lr = 1e-2, lrDecay = 0, weightDecay = 0, initialAccumulatorValue = 0, eps = 1e-10, maximize = false } = options ?? {};
     const defaults = { lr, lrDecay, eps, weightDecay, initialAccumulatorValue, maximize };
     checkOptions(defaults);

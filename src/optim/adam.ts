@@ -27,6 +27,7 @@ import type { Tensor } from "../tensor";
 import { advance, bufferLike, denseGrad, stepCounter, storageOf } from "./buffers";
 import { checkBetas, checkNonNegative } from "./options";
 import { Optimizer, type ParamGroup, type Params, type PerParamState } from "./optimizer";
+import { checkOptions as checkKeys, optionKeys } from "../options";
 
 export interface AdamOptions {
   lr?: number;
@@ -79,8 +80,11 @@ abstract class AdamFamily extends Optimizer {
 }
 
 /** `new optim.Adam(params, {lr = 1e-3, betas = [0.9, 0.999], eps = 1e-8, weightDecay = 0, amsgrad, maximize})`. */
+const ADAM_KEYS = optionKeys<AdamOptions>({ lr: true, betas: true, eps: true, weightDecay: true, amsgrad: true, maximize: true });
+
 export class Adam extends AdamFamily {
   constructor(params: Params, options: AdamOptions = {}) {
+    checkKeys("Adam", options, ADAM_KEYS);
     super(params, options, 0, false);
   }
 }
@@ -88,6 +92,7 @@ export class Adam extends AdamFamily {
 /** `new optim.AdamW(params, {...})`: Adam with decoupled weight decay, `weightDecay = 1e-2`. */
 export class AdamW extends AdamFamily {
   constructor(params: Params, options: AdamOptions = {}) {
+    checkKeys("AdamW", options, ADAM_KEYS);
     super(params, options, 1e-2, true);
   }
 }

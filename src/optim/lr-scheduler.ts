@@ -8,6 +8,7 @@
  */
 import type { Optimizer, ParamGroup } from "./optimizer";
 import { pythonFloat } from "./options";
+import { checkOptions, optionKeys } from "../options";
 
 /** PyTorch's check that the first argument is an optimizer. */
 function checkOptimizer(optimizer: Optimizer): void {
@@ -104,6 +105,7 @@ export class StepLR extends LRScheduler {
   readonly gamma: number;
 
   constructor(optimizer: Optimizer, options: { stepSize: number; gamma?: number; lastEpoch?: number }) {
+    checkOptions("StepLR", options, ["stepSize", "gamma", "lastEpoch"]);
     super(optimizer, options?.lastEpoch ?? -1);
     const { stepSize, gamma = 0.1 } = options ?? {};
     if (!Number.isInteger(stepSize) || stepSize <= 0) throw new Error(`StepLR: stepSize must be a positive integer, got ${stepSize}`);
@@ -133,6 +135,7 @@ export class LinearLR extends LRScheduler {
   readonly totalIters: number;
 
   constructor(optimizer: Optimizer, options: { startFactor?: number; endFactor?: number; totalIters?: number; lastEpoch?: number } = {}) {
+    checkOptions("LinearLR", options, ["startFactor", "endFactor", "totalIters", "lastEpoch"]);
     const { startFactor = 1 / 3, endFactor = 1, totalIters = 5, lastEpoch = -1 } = options;
     if (!(startFactor > 0 && startFactor <= 1)) {
       throw new Error("Starting multiplicative factor expected to be greater than 0 and less or equal to 1.");
@@ -166,6 +169,7 @@ export class MultiStepLR extends LRScheduler {
   readonly gamma: number;
 
   constructor(optimizer: Optimizer, options: { milestones: number[]; gamma?: number; lastEpoch?: number }) {
+    checkOptions("MultiStepLR", options, ["milestones", "gamma", "lastEpoch"]);
     super(optimizer, options?.lastEpoch ?? -1);
     const { milestones, gamma = 0.1 } = options ?? {};
     if (!Array.isArray(milestones)) throw new TypeError(`MultiStepLR: milestones must be a list of epochs, got ${String(milestones)}`);
@@ -191,6 +195,7 @@ export class ExponentialLR extends LRScheduler {
   readonly gamma: number;
 
   constructor(optimizer: Optimizer, options: { gamma: number; lastEpoch?: number }) {
+    checkOptions("ExponentialLR", options, ["gamma", "lastEpoch"]);
     super(optimizer, options?.lastEpoch ?? -1);
     if (typeof options?.gamma !== "number") throw new TypeError(`ExponentialLR: gamma must be a number, got ${String(options?.gamma)}`);
     this.gamma = options.gamma;
@@ -218,6 +223,7 @@ export class CosineAnnealingLR extends LRScheduler {
   readonly etaMin: number;
 
   constructor(optimizer: Optimizer, options: { tMax: number; etaMin?: number; lastEpoch?: number }) {
+    checkOptions("CosineAnnealingLR", options, ["tMax", "etaMin", "lastEpoch"]);
     super(optimizer, options?.lastEpoch ?? -1);
     const { tMax, etaMin = 0 } = options ?? {};
     if (typeof tMax !== "number" || !(tMax > 0)) throw new Error(`CosineAnnealingLR: tMax must be a positive number, got ${String(tMax)}`);
@@ -258,6 +264,7 @@ export class LambdaLR extends LRScheduler {
   readonly lrLambdas: LrLambda[];
 
   constructor(optimizer: Optimizer, lrLambda: LrLambda | LrLambda[], options: { lastEpoch?: number } = {}) {
+    checkOptions("LambdaLR", options, ["lastEpoch"]);
     super(optimizer, options?.lastEpoch ?? -1);
     const groups = optimizer.paramGroups.length;
     if (Array.isArray(lrLambda) && lrLambda.length !== groups) {
@@ -304,6 +311,22 @@ export interface OneCycleLROptions {
 }
 
 /** One leg of the cycle: up to `endStep`, anneal from one group value to another. */
+const ONE_CYCLE_KEYS = optionKeys<OneCycleLROptions>({
+  maxLr: true,
+  totalSteps: true,
+  epochs: true,
+  stepsPerEpoch: true,
+  pctStart: true,
+  annealStrategy: true,
+  cycleMomentum: true,
+  baseMomentum: true,
+  maxMomentum: true,
+  divFactor: true,
+  finalDivFactor: true,
+  threePhase: true,
+  lastEpoch: true,
+});
+
 interface Phase {
   endStep: number;
   startLr: "initialLr" | "maxLr" | "minLr";
@@ -328,6 +351,7 @@ export class OneCycleLR extends LRScheduler {
   readonly useBeta1: boolean;
 
   constructor(optimizer: Optimizer, options: OneCycleLROptions) {
+    checkOptions("OneCycleLR", options, ONE_CYCLE_KEYS);
     checkOptimizer(optimizer);
     const { pctStart = 0.3, annealStrategy = "cos", cycleMomentum = true, threePhase = false, lastEpoch = -1 } = options ?? {};
     const totalSteps = totalStepsOf(options ?? {});
@@ -478,6 +502,17 @@ export interface ReduceLROnPlateauOptions {
   eps?: number;
 }
 
+const PLATEAU_KEYS = optionKeys<ReduceLROnPlateauOptions>({
+  mode: true,
+  factor: true,
+  patience: true,
+  threshold: true,
+  thresholdMode: true,
+  cooldown: true,
+  minLr: true,
+  eps: true,
+});
+
 /**
  * Multiplies the rate by `factor` when the metric given to `step(metric)` has not improved (by
  * more than `threshold`) for more than `patience` steps, then waits `cooldown` steps before
@@ -501,6 +536,7 @@ export class ReduceLROnPlateau {
   private lastLr: number[];
 
   constructor(optimizer: Optimizer, options: ReduceLROnPlateauOptions = {}) {
+    checkOptions("ReduceLROnPlateau", options, PLATEAU_KEYS);
     const {
       mode = "min",
       factor = 0.1,

@@ -4,6 +4,7 @@
  * (`{state: {index: {...}}, paramGroups: [{...options, params: [index, ...]}]}`, camelCase keys).
  */
 import { enableGrad, noGrad } from "../autograd/grad-mode";
+import { checkOptions } from "../options";
 import { scalarTypeName } from "../dtype";
 import { type GradSlot, zeroGradOf } from "../autograd/grad-slot";
 import { Tensor } from "../tensor";
@@ -122,6 +123,7 @@ export abstract class Optimizer {
    * (the gradient slot zeroes only the rows a row-sparse gradient wrote).
    */
   zeroGrad(options: { setToNone?: boolean } = {}): void {
+    checkOptions("zeroGrad", options, ["setToNone"]);
     const setToNone = options.setToNone ?? true;
     for (const group of this.paramGroups) for (const p of group.params) zeroGradOf(p, setToNone);
   }

@@ -20,6 +20,7 @@ import type { Tensor } from "../tensor";
 import { bufferLike, denseGrad, storageOf } from "./buffers";
 import { checkNonNegative } from "./options";
 import { Optimizer, type ParamGroup, type Params, type PerParamState } from "./optimizer";
+import { checkOptions as checkKeys, optionKeys } from "../options";
 
 export interface RMSpropOptions {
   lr?: number;
@@ -51,8 +52,19 @@ function checkOptions(o: Partial<RMSpropOptions>): void {
 }
 
 /** `new optim.RMSprop(params, {lr = 1e-2, alpha = 0.99, eps = 1e-8, weightDecay = 0, momentum = 0, centered, maximize})`. */
+const RMSPROP_KEYS = optionKeys<RMSpropOptions>({
+  lr: true,
+  alpha: true,
+  eps: true,
+  weightDecay: true,
+  momentum: true,
+  centered: true,
+  maximize: true,
+});
+
 export class RMSprop extends Optimizer {
   constructor(params: Params, options: RMSpropOptions = {}) {
+    checkKeys("RMSprop", options, RMSPROP_KEYS);
     const { lr = 1e-2, alpha = 0.99, eps = 1e-8, weightDecay = 0, momentum = 0, centered = false, maximize = false } = options ?? {};
     const defaults = { lr, momentum, alpha, eps, centered, weightDecay, maximize };
     checkOptions(defaults);

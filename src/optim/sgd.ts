@@ -21,6 +21,7 @@ import type { GradSlot } from "../autograd/grad-slot";
 import type { Tensor } from "../tensor";
 import { checkNonNegative, pythonFloat } from "./options";
 import { Optimizer, type ParamGroup, type Params, required } from "./optimizer";
+import { checkOptions as checkKeys, optionKeys } from "../options";
 
 export interface SGDOptions {
   lr: number;
@@ -33,8 +34,11 @@ export interface SGDOptions {
 
 export type SGDParamGroup = ParamGroup & Required<SGDOptions>;
 
+const SGD_KEYS = optionKeys<SGDOptions>({ lr: true, momentum: true, dampening: true, weightDecay: true, nesterov: true, maximize: true });
+
 export class SGD extends Optimizer {
   constructor(params: Params, options: SGDOptions) {
+    checkKeys("SGD", options, SGD_KEYS);
     const { lr, momentum = 0, dampening = 0, weightDecay = 0, nesterov = false, maximize = false } = options ?? ({} as SGDOptions);
     checkOptions({ lr, momentum, dampening, weightDecay, nesterov });
     super(params, { lr: lr ?? required, momentum, dampening, weightDecay, nesterov, maximize });

@@ -24,6 +24,7 @@ import { Vocab } from "./vocab";
 import { encodeTokens, numFeatures } from "./ngrams";
 import { LabelSet } from "./labels";
 import { toBagBatch } from "./batch";
+import { checkOptions, optionKeys } from "../options";
 
 export type Task = "binary" | "multiclass" | "multilabel";
 export type LossName = "cross-entropy" | "bce-with-logits";
@@ -498,7 +499,28 @@ export function checkHeaderSize(vocab: Vocab): void {
 }
 
 /** Trains a classifier on `train`; the whole text pipeline is fitted on the training texts only. */
+const TRAIN_KEYS = optionKeys<TrainOptions>({
+  epochs: true,
+  lr: true,
+  batchSize: true,
+  dim: true,
+  wordNgrams: true,
+  buckets: true,
+  minCount: true,
+  maxTokens: true,
+  maxTokenLength: true,
+  seed: true,
+  task: true,
+  loss: true,
+  posWeight: true,
+  labelSmoothing: true,
+  validation: true,
+  onEpoch: true,
+  onBatch: true,
+});
+
 export function trainTextClassifier(train: readonly Example[], options: TrainOptions = {}): TextClassifier {
+  checkOptions("trainTextClassifier", options, TRAIN_KEYS);
   if (train.length === 0) throw new Error("no training examples");
   const epochs = options.epochs ?? 10;
   const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;

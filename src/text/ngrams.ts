@@ -20,6 +20,7 @@
  */
 
 import type { Vocab } from "./vocab";
+import { checkOptions } from "../options";
 
 /** Default number of hash buckets: 2^21, close to fastText's 2,000,000. */
 export const DEFAULT_BUCKETS = 1 << 21;
@@ -88,7 +89,8 @@ export function hashNgram(words: readonly string[]): number {
   return h >>> 0;
 }
 
-function resolve(options: NgramOptions): { wordNgrams: number; buckets: number } {
+function resolve(options: NgramOptions, call: string): { wordNgrams: number; buckets: number } {
+  checkOptions(call, options, ["wordNgrams", "buckets"]);
   const wordNgrams = options.wordNgrams ?? 1;
   const buckets = options.buckets ?? DEFAULT_BUCKETS;
   if (!Number.isInteger(wordNgrams) || wordNgrams < 1) {
@@ -105,13 +107,13 @@ function resolve(options: NgramOptions): { wordNgrams: number; buckets: number }
  * when n-grams are on (wordNgrams > 1); words-only models need no bucket rows.
  */
 export function numFeatures(vocabSize: number, options: NgramOptions = {}): number {
-  const { wordNgrams, buckets } = resolve(options);
+  const { wordNgrams, buckets } = resolve(options, "numFeatures");
   return wordNgrams > 1 ? vocabSize + buckets : vocabSize;
 }
 
 /** One tokenized document -> its feature ids (see the module comment for the layout). */
 export function encodeTokens(tokens: readonly string[], vocab: Vocab, options: NgramOptions = {}): Int32Array {
-  const { wordNgrams, buckets } = resolve(options);
+  const { wordNgrams, buckets } = resolve(options, "encodeTokens");
   const V = vocab.size;
   const T = tokens.length;
   let capacity = T;

@@ -22,6 +22,7 @@
  * Speed: one `toLowerCase` and one regex scan per document, and the only per-token allocation
  * is the token string itself. `maxTokens` stops the scan early for very long inputs.
  */
+import { checkOptions, optionKeys } from "../options";
 
 /**
  * The token pattern. `\p{M}` is part of a word so that letters that lower-case into a
@@ -44,8 +45,11 @@ export interface TokenizeOptions {
   maxTokenLength?: number;
 }
 
+const TOKENIZE_KEYS = optionKeys<TokenizeOptions>({ lowercase: true, normalize: true, maxTokens: true, maxTokenLength: true });
+
 /** Splits one document into tokens following the rules in the module comment. */
 export function tokenize(text: string, options: TokenizeOptions = {}): string[] {
+  checkOptions("tokenize", options, TOKENIZE_KEYS);
   const maxTokenLength = options.maxTokenLength ?? Infinity;
   if (!(maxTokenLength >= 1)) throw new Error(`tokenize: maxTokenLength must be >= 1, got ${maxTokenLength}`);
   const tokens = scan(text, options);

@@ -5,6 +5,7 @@
  * in the training corpus, so the same corpus always gives the same ids (a Map keeps insertion
  * order, which is what makes "first occurrence" cheap to know).
  */
+import { checkOptions } from "../options";
 
 export interface VocabOptions {
   /** Keep words seen at least this many times (default 1). */
@@ -42,6 +43,7 @@ export class Vocab {
 
   /** Counts the tokens of every document and keeps the frequent ones (see VocabOptions). */
   static build(docs: Iterable<readonly string[]>, options: VocabOptions = {}): Vocab {
+    checkOptions("Vocab.build", options, ["minCount", "maxSize"]);
     const minCount = options.minCount ?? 1;
     const maxSize = options.maxSize ?? Infinity;
     if (!(maxSize >= 0)) throw new Error(`Vocab.build: maxSize must be >= 0, got ${maxSize}`);

@@ -7,6 +7,7 @@
  */
 import type { Tensor } from "../tensor-core";
 import { AccumulateGrad, type Node } from "../autograd/node";
+import { checkOptions } from "../options";
 
 export interface ToDotOptions {
   /**
@@ -54,6 +55,7 @@ function nameMap(params: ToDotOptions["params"]): Map<Tensor, string> {
  * is fine.
  */
 export function gradGraph(outputs: Tensor | readonly Tensor[], options: ToDotOptions = {}): GradGraph {
+  checkOptions("gradGraph", options, ["params"]);
   const names = nameMap(options.params);
   const nodes: GradGraphNode[] = [];
   const edges: Array<[string, string]> = [];
@@ -116,6 +118,7 @@ const FILL: Record<GradGraphNode["kind"], string | null> = { output: "darkoliveg
  * WebAssembly, as the playground does.
  */
 export function toDot(outputs: Tensor | readonly Tensor[], options: ToDotOptions = {}): string {
+  checkOptions("toDot", options, ["params"]);
   const { nodes, edges } = gradGraph(outputs, options);
   const lines = [
     "digraph {",
