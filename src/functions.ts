@@ -1,6 +1,7 @@
 /** The ops as free functions, `torch.NAME(tensor, ...)`, next to the Tensor methods. */
 import type { Tensor } from "./tensor";
 import { sizesArg } from "./shape";
+import { tensorArg } from "./arguments";
 
 export { add, sub, rsub, mul, div, pow, neg, exp, log, sqrt, abs, clamp } from "./ops/elementwise";
 export { sigmoid, tanh, relu, softmax, logSoftmax } from "./ops/activation";
@@ -25,17 +26,22 @@ export { prod, std, variance as var, norm, cumsum, cumprod, amax, amin } from ".
 export { linspace, logspace, randLike, randnLike, emptyLike, randperm } from "./creation";
 
 export function reshape(x: Tensor, ...sizes: Array<number | number[]>): Tensor {
-  return x.reshape(sizesArg(sizes));
+  tensorArg(x, "reshape");
+  return x.reshape(sizesArg(sizes, "reshape", "shape"));
 }
 export function view(x: Tensor, ...sizes: Array<number | number[]>): Tensor {
-  return x.view(sizesArg(sizes));
+  tensorArg(x, "view");
+  return x.view(sizesArg(sizes, "view"));
 }
 export function expand(x: Tensor, ...sizes: Array<number | number[]>): Tensor {
-  return x.expand(sizesArg(sizes));
+  tensorArg(x, "expand");
+  return x.expand(sizesArg(sizes, "expand"));
 }
 export function permute(x: Tensor, ...dims: Array<number | number[]>): Tensor {
-  return x.permute(sizesArg(dims));
+  tensorArg(x, "permute");
+  return x.permute(sizesArg(dims, "permute", "dims"));
 }
 export function detach(x: Tensor): Tensor {
+  tensorArg(x, "detach");
   return x.detach();
 }

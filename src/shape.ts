@@ -1,4 +1,5 @@
 /** Shape and stride arithmetic, broadcasting and dim normalisation, with PyTorch's messages. */
+import { typeName } from "./options";
 
 export function numelOf(shape: readonly number[]): number {
   let n = 1;
@@ -112,11 +113,16 @@ export function inferShape(requested: readonly number[], numel: number): number[
   return out;
 }
 
-/** Accepts sizes as one array or as separate numbers: `reshape([2, 3])` or `reshape(2, 3)`. */
-export function sizesArg(args: ReadonlyArray<number | readonly number[]>): number[] {
-  if (args.length === 1 && Array.isArray(args[0])) return [...(args[0] as readonly number[])];
-  return args.map((a) => {
-    if (typeof a !== "number") throw new TypeError("sizes must be numbers or a single array of numbers");
-    return a;
+/**
+ * Accepts sizes as one array or as separate numbers: `reshape([2, 3])` or `reshape(2, 3)`; anything
+ * else fails with PyTorch's message for `fn`'s argument `arg`.
+ */
+export function sizesArg(args: ReadonlyArray<number | readonly number[]>, fn = "view", arg = "size"): number[] {
+  const sizes = args.length === 1 && Array.isArray(args[0]) ? (args[0] as readonly unknown[]) : args;
+  sizes.forEach((s, i) => {
+    if (typeof s !== "number") {
+      throw new TypeError(`${fn}(): argument '${arg}' must be tuple of ints, but found element of type ${typeName(s)} at pos ${i + 1}`);
+    }
   });
+  return [...(sizes as number[])];
 }

@@ -24,7 +24,7 @@ import * as sorting from "./ops/sort";
 import * as indexOps from "./ops/index";
 import * as math from "./ops/math";
 import { checkOptions, isOptionsObject, optionKeys } from "./options";
-import { typeName } from "./arguments";
+import { operandArg, tensorArg, typeName } from "./arguments";
 
 export { Tensor };
 export type { NestedArray } from "./tensor-core";
@@ -37,6 +37,15 @@ export interface BackwardOptions {
   createGraph?: boolean;
   /** Accumulate only into these tensors' `.grad` (leaves or not), instead of every leaf's. */
   inputs?: Tensor | readonly Tensor[];
+}
+
+/**
+ * A method's operand, checked where the method is called: PyTorch counts a method's arguments
+ * after self, so `x.mul("a")` names 'other' at position 1 (`torch.mul(x, "a")` says position 2).
+ */
+function methodOperand(v: Operand, fn: string, arg = "other"): Operand {
+  operandArg(v, fn, arg, 1);
+  return v;
 }
 
 const BACKWARD_KEYS = optionKeys<BackwardOptions>({ retainGraph: true, createGraph: true, inputs: true });
@@ -163,19 +172,19 @@ export class TensorMethods {
   // ---- in place: change this tensor's storage and return it (ops/inplace.ts) -----------
 
   add_(this: Tensor, other: Operand, alpha?: number): Tensor {
-    return inplace.add_(this, other, alpha);
+    return inplace.add_(this, methodOperand(other, "add_"), alpha);
   }
   sub_(this: Tensor, other: Operand, alpha?: number): Tensor {
-    return inplace.sub_(this, other, alpha);
+    return inplace.sub_(this, methodOperand(other, "sub_"), alpha);
   }
   mul_(this: Tensor, other: Operand): Tensor {
-    return inplace.mul_(this, other);
+    return inplace.mul_(this, methodOperand(other, "mul_"));
   }
   div_(this: Tensor, other: Operand): Tensor {
-    return inplace.div_(this, other);
+    return inplace.div_(this, methodOperand(other, "div_"));
   }
   pow_(this: Tensor, exponent: Operand): Tensor {
-    return inplace.pow_(this, exponent);
+    return inplace.pow_(this, methodOperand(exponent, "pow_", "exponent"));
   }
   neg_(this: Tensor): Tensor {
     return inplace.neg_(this);
@@ -183,7 +192,7 @@ export class TensorMethods {
   exp_(this: Tensor): Tensor {
     return inplace.exp_(this);
   }
-  clamp_(this: Tensor, min?: number | null, max?: number | null): Tensor {
+  clamp_(this: Tensor, min?: number | null | elementwise.ClampOptions, max?: number | null): Tensor {
     return inplace.clamp_(this, min, max);
   }
   zero_(this: Tensor): Tensor {
@@ -205,19 +214,19 @@ export class TensorMethods {
   // ---- ops ----------------------------------------------------------------------------
 
   add(this: Tensor, other: Operand, alpha?: number): Tensor {
-    return elementwise.add(this, other, alpha);
+    return elementwise.add(this, methodOperand(other, "add"), alpha);
   }
   sub(this: Tensor, other: Operand, alpha?: number): Tensor {
-    return elementwise.sub(this, other, alpha);
+    return elementwise.sub(this, methodOperand(other, "sub"), alpha);
   }
   mul(this: Tensor, other: Operand): Tensor {
-    return elementwise.mul(this, other);
+    return elementwise.mul(this, methodOperand(other, "mul"));
   }
   div(this: Tensor, other: Operand): Tensor {
-    return elementwise.div(this, other);
+    return elementwise.div(this, methodOperand(other, "div"));
   }
   pow(this: Tensor, exponent: Operand): Tensor {
-    return elementwise.pow(this, exponent);
+    return elementwise.pow(this, methodOperand(exponent, "pow", "exponent"));
   }
   neg(this: Tensor): Tensor {
     return elementwise.neg(this);
@@ -234,7 +243,7 @@ export class TensorMethods {
   abs(this: Tensor): Tensor {
     return elementwise.abs(this);
   }
-  clamp(this: Tensor, min?: number | null, max?: number | null): Tensor {
+  clamp(this: Tensor, min?: number | null | elementwise.ClampOptions, max?: number | null): Tensor {
     return elementwise.clamp(this, min, max);
   }
   sigmoid(this: Tensor): Tensor {
@@ -253,6 +262,7 @@ export class TensorMethods {
     return activation.logSoftmax(this, dim);
   }
   matmul(this: Tensor, other: Tensor): Tensor {
+    tensorArg(other, "matmul", "other", 1);
     return linalg.matmul(this, other);
   }
   sum(this: Tensor, dim?: number | number[] | null, keepdim = false): Tensor {
@@ -273,7 +283,7 @@ export class TensorMethods {
     return reduction.argmax(this, dim, keepdim);
   }
   reshape(this: Tensor, ...sizes: Array<number | number[]>): Tensor {
-    return shapeOps.reshape(this, sizesArg(sizes));
+    return shapeOps.reshape(this, sizesArg(sizes, "reshape", "shape"));
   }
   view(this: Tensor, ...sizes: Array<number | number[]>): Tensor {
     return shapeOps.view(this, sizesArg(sizes));
@@ -288,7 +298,7 @@ export class TensorMethods {
     return shapeOps.t(this);
   }
   permute(this: Tensor, ...dims: Array<number | number[]>): Tensor {
-    return shapeOps.permute(this, sizesArg(dims));
+    return shapeOps.permute(this, sizesArg(dims, "permute", "dims"));
   }
   unsqueeze(this: Tensor, dim: number): Tensor {
     return shapeOps.unsqueeze(this, dim);
@@ -297,7 +307,7 @@ export class TensorMethods {
     return shapeOps.squeeze(this, dim);
   }
   expand(this: Tensor, ...sizes: Array<number | number[]>): Tensor {
-    return shapeOps.expand(this, sizesArg(sizes));
+    return shapeOps.expand(this, sizesArg(sizes, "expand"));
   }
   gather(this: Tensor, dim: number, index: Tensor): Tensor {
     return indexing.gather(this, dim, index);

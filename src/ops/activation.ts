@@ -20,6 +20,7 @@ import type { Lanes } from "../kernels/lanes";
 import { logSoftmaxBackward, logSoftmaxForward, logSoftmaxOneHotBackward } from "../kernels/log-softmax";
 import { reluBackward, reluForward, sigmoidBackward, sigmoidForward, tanhBackward, tanhForward } from "../kernels/pointwise";
 import { softmaxBackward, softmaxForward } from "../kernels/softmax";
+import { tensorArg } from "../arguments";
 
 /** A contiguous tensor of `shape` over freshly computed values. */
 function wrap(values: TypedArray, shape: readonly number[], dtype: DType): Tensor {
@@ -72,6 +73,7 @@ function zerosOf(t: Tensor): Tensor {
 // ---- pointwise ------------------------------------------------------------------------------
 
 export function sigmoid(x: Tensor): Tensor {
+  tensorArg(x, "sigmoid");
   const y = mapped(x, floatOf(x.dtype), sigmoidForward);
   return record("SigmoidBackward0", y, [x], (g) => [sigmoidGrad(g, y)], { saved: [y] });
 }
@@ -82,6 +84,7 @@ function sigmoidGrad(g: Tensor, y: Tensor): Tensor {
 }
 
 export function tanh(x: Tensor): Tensor {
+  tensorArg(x, "tanh");
   const y = mapped(x, floatOf(x.dtype), tanhForward);
   return record("TanhBackward0", y, [x], (g) => [tanhGrad(g, y)], { saved: [y] });
 }
@@ -93,6 +96,7 @@ function tanhGrad(g: Tensor, y: Tensor): Tensor {
 
 /** max(x, 0), NaN passing through; the gradient is cut where the output is <= 0 (PyTorch's threshold_backward). */
 export function relu(x: Tensor): Tensor {
+  tensorArg(x, "relu");
   if (x.dtype === "bool") throw new Error(`"clamp_min_scalar_cpu" not implemented for 'Bool'`);
   const y = mapped(x, x.dtype, reluForward);
   return record("ReluBackward0", y, [x], (g) => [thresholdGrad(g, y)], { saved: [y] });
@@ -126,6 +130,7 @@ function laneSum(t: Tensor, dim: number): Tensor {
 
 /** exp(x - m) / sum(exp(x - m)) along `dim` (m the maximum): ±1e30 never overflows; a lane of only -inf gives NaN. */
 export function softmax(x: Tensor, dim: number): Tensor {
+  tensorArg(x, "softmax");
   const lanes = lanesOf(x, dim, "softmax");
   const y = mapped(x, x.dtype, (src, out) => softmaxForward(src, out, lanes));
   return record("SoftmaxBackward0", y, [x], (g) => [softmaxGrad(g, y, dim, lanes)], { saved: [y] });
@@ -148,6 +153,7 @@ function softmaxGrad(g: Tensor, y: Tensor, dim: number, lanes: Lanes): Tensor {
 
 /** (x - m) - log(sum(exp(x - m))) along `dim`: finite for any finite logits. */
 export function logSoftmax(x: Tensor, dim: number): Tensor {
+  tensorArg(x, "log_softmax");
   const lanes = lanesOf(x, dim, "log_softmax");
   const y = mapped(x, x.dtype, (src, out) => logSoftmaxForward(src, out, lanes));
   // Cross entropy: NLL's gradient arrives as one value per row (when nothing else looks at it,

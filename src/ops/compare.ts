@@ -9,6 +9,7 @@ import { broadcastShapes, numelOf, sameShape } from "../shape";
 import { record } from "../autograd/node";
 import { Tensor } from "../tensor-core";
 import { broadcastView, mapUnary, sumTo } from "./elementwise";
+import { notTensor, typeName } from "../arguments";
 
 /** A Python scalar as JavaScript spells it. */
 export type Scalar = number | boolean;
@@ -51,26 +52,16 @@ export function resultType(operands: readonly Value[]): DType {
 
 // ---- arguments ------------------------------------------------------------------------------
 
-/** How Python would name the type of a value passed where a tensor belongs. */
-export function pythonTypeName(v: unknown): string {
-  if (v === null || v === undefined) return "NoneType";
-  if (typeof v === "number") return Number.isInteger(v) ? "int" : "float";
-  if (typeof v === "boolean") return "bool";
-  if (typeof v === "string") return "str";
-  if (Array.isArray(v)) return "list";
-  return v instanceof Tensor ? "Tensor" : typeof v === "object" ? "dict" : typeof v;
-}
-
 /** PyTorch's message for a non-tensor where its signature takes only a tensor. */
 export function requireTensor(v: unknown, fn: string, arg: string, position: number): Tensor {
   if (v instanceof Tensor) return v;
-  throw new TypeError(`${fn}(): argument '${arg}' (position ${position}) must be Tensor, not ${pythonTypeName(v)}`);
+  throw notTensor(fn, arg, position, v);
 }
 
 /** PyTorch's message for an operand that is neither a tensor nor a number (its two overloads). */
 function requireValue(v: unknown, fn: string): Value {
   if (v instanceof Tensor || typeof v === "number" || typeof v === "boolean") return v;
-  const type = pythonTypeName(v);
+  const type = typeName(v);
   const mismatch = `      didn't match because some of the arguments have invalid types: (!${type}!)\n`;
   throw new TypeError(
     `${fn}() received an invalid combination of arguments - got (${type}), but expected one of:\n` +

@@ -11,6 +11,8 @@ import { record } from "../autograd/node";
 import { Tensor } from "../tensor-core";
 import type { Operand } from "../tensor";
 import { sum } from "./reduction";
+import { invalidCombination, operandArg, tensorArg, typeName } from "../arguments";
+import { checkOptions, isOptionsObject } from "../options";
 
 type NdKernel = (out: NdArray<TypedArray>, ...args: Array<NdArray<TypedArray> | number>) => void;
 
@@ -48,15 +50,10 @@ export function scalarTensor(value: number, dtype: DType): Tensor {
   return Tensor.fromArray(data, [], dtype);
 }
 
-function checkOperand(x: unknown, name: string): void {
-  if (!(x instanceof Tensor) && typeof x !== "number" && typeof x !== "boolean") {
-    throw new TypeError(`${name}(): argument 'other' must be a Tensor or a number, not ${x === null ? "null" : typeof x}`);
-  }
-}
-
-/** Broadcast shape and promoted dtype of `a op b`, b a tensor or a plain number. */
+/** Broadcast shape and promoted dtype of `a op b`, b a tensor or a plain number; their types checked first. */
 function resultOf(a: Tensor, b: Operand, name: string): { shape: number[]; dtype: DType } {
-  checkOperand(b, name);
+  tensorArg(a, name, "input", 1);
+  operandArg(b, name, name === "pow" ? "exponent" : "other", 2);
   if (typeof b !== "number" && typeof b !== "boolean") {
     return { shape: broadcastShapes(a.nd.shape, b.nd.shape), dtype: promoteTypes(a.dtype, b.dtype) };
   }
@@ -187,6 +184,7 @@ function broadcastTo(t: Tensor, shape: readonly number[]): Tensor {
 }
 
 export function neg(x: Tensor): Tensor {
+  tensorArg(x, "neg");
   if (x.dtype === "bool")
     throw new Error(
       "Negation, the `-` operator, on a bool tensor is not supported. If you are trying to invert a mask, use the `~` or `logical_not()` operator instead.",
@@ -196,28 +194,51 @@ export function neg(x: Tensor): Tensor {
 }
 
 export function exp(x: Tensor): Tensor {
+  tensorArg(x, "exp");
   const out = compute(x.shape, floatOf(x.dtype), ops.exp as NdKernel, x);
   return record("ExpBackward0", out, [x], (g) => [g.mul(out)], { saved: [out] });
 }
 
 export function log(x: Tensor): Tensor {
+  tensorArg(x, "log");
   const out = compute(x.shape, floatOf(x.dtype), ops.log as NdKernel, x);
   return record("LogBackward0", out, [x], (g) => [g.div(x)], { saved: [x] });
 }
 
 export function sqrt(x: Tensor): Tensor {
+  tensorArg(x, "sqrt");
   const out = compute(x.shape, floatOf(x.dtype), ops.sqrt as NdKernel, x);
   return record("SqrtBackward0", out, [x], (g) => [g.div(out.mul(2))], { saved: [out] });
 }
 
 export function abs(x: Tensor): Tensor {
+  tensorArg(x, "abs");
   const out = compute(x.shape, x.dtype, ops.abs as NdKernel, x);
   // sign(x), with sign(0) = 0 as in PyTorch.
   return record("AbsBackward0", out, [x], (g) => [g.mul(mapUnary(x, g.dtype, (v) => (v > 0 ? 1 : v < 0 ? -1 : 0)))], { saved: [x] });
 }
 
-/** Clamps into [min, max]; the gradient passes where min <= x <= max (bounds included, as in PyTorch). */
-export function clamp(x: Tensor, min?: number | null, max?: number | null): Tensor {
+export interface ClampOptions {
+  min?: number | null;
+  max?: number | null;
+}
+
+/**
+ * Clamps into [min, max]; the gradient passes where min <= x <= max (bounds included, as in
+ * PyTorch). The bounds come as numbers, or as PyTorch's keywords: `clamp(x, {min: 0})`.
+ */
+export function clamp(x: Tensor, min?: number | null | ClampOptions, max?: number | null): Tensor {
+  tensorArg(x, "clamp");
+  if (isOptionsObject(min)) {
+    checkOptions("clamp", min, ["min", "max"]);
+    if (max !== undefined) throw invalidCombination("clamp", [min, max], "(min?: number, max?: number) or ({min?, max?})");
+    ({ min, max } = min);
+  }
+  for (const [bound, value] of [["min", min], ["max", max]] as const) {
+    if (value !== undefined && value !== null && typeof value !== "number") {
+      throw new TypeError(`clamp(): argument '${bound}' must be Number, not ${typeName(value)}`);
+    }
+  }
   if ((min ?? null) === null && (max ?? null) === null) throw new Error("torch.clamp: At least one of 'min' or 'max' must not be None");
   const dtype = [min, max].some((b) => b !== null && b !== undefined && !Number.isInteger(b)) ? floatOf(x.dtype) : x.dtype;
   // PyTorch casts the bounds to the computation's dtype first: in float32, 0.3 is 0.30000001192...

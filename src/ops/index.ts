@@ -24,6 +24,7 @@ import { expand, unsqueeze } from "./shape";
 import { advancedIndex, advancedIndexPut, broadcastValues } from "./index-advanced";
 import { type Strided, zerosWith } from "./index-strided";
 import { type IndexItem, type Item, type SliceItem, parseItem } from "./index-items";
+import { intTypeName, tensorArg, typeName } from "../arguments";
 
 export type { IndexItem } from "./index-items";
 export { parseItem } from "./index-items";
@@ -76,8 +77,7 @@ function embed(g: Tensor, shape: number[], r: Region): Tensor {
 /** An integer argument, refused as PyTorch's argument parser refuses a non-integer. */
 function intArg(value: unknown, fn: string, name: string, position: number): number {
   if (typeof value === "number" && Number.isInteger(value)) return value;
-  const what = typeof value === "number" ? "float" : value === null || value === undefined ? "NoneType" : typeof value;
-  throw new TypeError(`${fn}(): argument '${name}' (position ${position}) must be int, not ${what}`);
+  throw new TypeError(`${fn}(): argument '${name}' (position ${position}) must be int, not ${intTypeName(value)}`);
 }
 
 /** `x.select(dim, index)`: the view at `index` along `dim`, which is dropped (SelectBackward0). */
@@ -234,12 +234,6 @@ export function castScalar(value: number | boolean, dtype: DType): number {
   return dtype === "bool" ? Number(Number(value) !== 0) : Number(value);
 }
 
-function checkTensor(value: unknown, fn: string, name: string, position: number): asserts value is Tensor {
-  if (!(value instanceof Tensor)) {
-    const what = value === null || value === undefined ? "NoneType" : typeof value;
-    throw new TypeError(`${fn}(): argument '${name}' (position ${position}) must be Tensor, not ${what}`);
-  }
-}
 
 /** A masked_fill value: a number, a boolean, or a 0-d tensor. */
 function fillValue(value: unknown): number | boolean {
@@ -251,7 +245,7 @@ function fillValue(value: unknown): number | boolean {
   }
   if (typeof value === "number" || typeof value === "boolean") return value;
   throw new TypeError(
-    `masked_fill(): argument 'value' (position 3) must be Number or Tensor, not ${value === null ? "NoneType" : typeof value}`,
+    `masked_fill(): argument 'value' (position 3) must be Number or Tensor, not ${typeName(value)}`,
   );
 }
 
@@ -261,8 +255,8 @@ function fillValue(value: unknown): number | boolean {
  * sum of the gradient at the filled places).
  */
 export function maskedFill(x: Tensor, mask: Tensor, value: number | boolean | Tensor): Tensor {
-  checkTensor(x, "masked_fill", "input", 1);
-  checkTensor(mask, "masked_fill", "mask", 2);
+  tensorArg(x, "masked_fill", "input", 1);
+  tensorArg(mask, "masked_fill", "mask", 2);
   const shape = broadcastShapes(mask.shape, x.shape);
   if (mask.dtype !== "bool") {
     throw new Error(`masked_fill_ only supports boolean masks, but got mask with dtype ${scalarTypeName(mask.dtype)}`);
@@ -284,8 +278,8 @@ export function maskedFill(x: Tensor, mask: Tensor, value: number | boolean | Te
 
 /** `x.maskedSelect(mask)`: the values where the bool mask (broadcast with x) is true, as 1-D (MaskedSelectBackward0). */
 export function maskedSelect(x: Tensor, mask: Tensor): Tensor {
-  checkTensor(x, "masked_select", "input", 1);
-  checkTensor(mask, "masked_select", "mask", 2);
+  tensorArg(x, "masked_select", "input", 1);
+  tensorArg(mask, "masked_select", "mask", 2);
   if (mask.dtype !== "bool") throw new Error("masked_select: expected BoolTensor or ByteTensor for mask");
   const shape = broadcastShapes(mask.shape, x.shape);
   const values = broadcastValues(x, shape);
@@ -312,8 +306,8 @@ export function maskedSelect(x: Tensor, mask: Tensor): Tensor {
 
 /** `x.take(index)`: x read as 1-D at the int64 `index` (negative from the end), in index's shape (TakeBackward0). */
 export function take(x: Tensor, index: Tensor): Tensor {
-  checkTensor(x, "take", "input", 1);
-  checkTensor(index, "take", "index", 2);
+  tensorArg(x, "take", "input", 1);
+  tensorArg(index, "take", "index", 2);
   if (index.dtype !== "int64") throw new Error(`take(): Expected a long tensor for index, but got ${scalarTypeName(index.dtype)}`);
   const n = x.numel();
   const idx = index.toArray();

@@ -25,15 +25,10 @@ import { RowSparseGrad } from "../autograd/sparse";
 import { Tensor } from "../tensor-core";
 import { checkOptions, optionKeys } from "../options";
 import { type Bags, type Pooled, embeddingBagForward, embeddingBagWeightGrad, perSampleWeightGrad } from "../kernels/embedding-bag";
+import { tensorArg } from "../arguments";
 
 // ---- shared checks ------------------------------------------------------------------------
 
-function checkTensorArg(x: unknown, fn: string, arg: string, position: number): asserts x is Tensor {
-  if (!(x instanceof Tensor)) {
-    const what = x === null || x === undefined ? "NoneType" : typeof x === "number" ? (Number.isInteger(x) ? "int" : "float") : typeof x;
-    throw new TypeError(`${fn}(): argument '${arg}' (position ${position}) must be Tensor, not ${what}`);
-  }
-}
 
 /** Shape with a 0-d tensor read as one element (PyTorch's ensure_nonempty). */
 function nonEmptyShape(t: Tensor): number[] {
@@ -122,8 +117,8 @@ function checkGather(x: Tensor, d: number, index: Tensor): void {
 
 /** out[i][j][k] = x[index[i][j][k]][j][k] for dim 0 (and likewise along any dim) (GatherBackward0). */
 export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
-  checkTensorArg(x, "gather", "input", 1);
-  checkTensorArg(index, "gather", "index", 3);
+  tensorArg(x, "gather", "input", 1);
+  tensorArg(index, "gather", "index", 3);
   const d = normalizeDim(dim, x.ndim);
   const idx = index.numel() > 0 ? indexValues(index, "gather") : new Int32Array(0);
   checkGather(x, d, index);
@@ -246,8 +241,8 @@ function scatterSource(source: ScatterSource): Tensor | number {
  * `src` (ScatterBackward0) or the number `value` (ScatterBackward1). Not in place.
  */
 export function scatter(x: Tensor, dim: number, index: Tensor, source: ScatterSource): Tensor {
-  checkTensorArg(x, "scatter", "input", 1);
-  checkTensorArg(index, "scatter", "index", 3);
+  tensorArg(x, "scatter", "input", 1);
+  tensorArg(index, "scatter", "index", 3);
   const d = normalizeDim(dim, x.ndim);
   const src = scatterSource(source);
   const idx = index.numel() > 0 ? indexValues(index, "scatter") : new Int32Array(0);
@@ -315,9 +310,9 @@ function cornerOf(t: Tensor, shape: number[]): Tensor {
 
 /** A copy of `x` with `src` added along `dim` at `index`'s positions (ScatterAddBackward0). */
 export function scatterAdd(x: Tensor, dim: number, index: Tensor, src: Tensor): Tensor {
-  checkTensorArg(x, "scatter_add", "input", 1);
-  checkTensorArg(index, "scatter_add", "index", 3);
-  checkTensorArg(src, "scatter_add", "src", 4);
+  tensorArg(x, "scatter_add", "input", 1);
+  tensorArg(index, "scatter_add", "index", 3);
+  tensorArg(src, "scatter_add", "src", 4);
   const d = normalizeDim(dim, x.ndim);
   const idx = index.numel() > 0 ? indexValues(index, "scatter_add") : new Int32Array(0);
   checkScatter(x, d, index, src, "scatter_add");
@@ -343,8 +338,8 @@ function selectIndex(x: Tensor, index: Tensor, fn: string): TypedArray {
 
 /** Rows of `x` along `dim` picked by a 1-D (or 0-d) int64 `index` (IndexSelectBackward0). */
 export function indexSelect(x: Tensor, dim: number, index: Tensor): Tensor {
-  checkTensorArg(x, "index_select", "input", 1);
-  checkTensorArg(index, "index_select", "index", 3);
+  tensorArg(x, "index_select", "input", 1);
+  tensorArg(index, "index_select", "index", 3);
   const d = normalizeDim(dim, x.ndim);
   const idx = selectIndex(x, index, "index_select");
   const shape = nonEmptyShape(x);
@@ -415,9 +410,9 @@ function indexAddValues(
 
 /** A copy of `x` with `alpha * source` added at the rows `index` names along `dim` (IndexAddBackward0). */
 export function indexAdd(x: Tensor, dim: number, index: Tensor, source: Tensor, options: { alpha?: number } = {}): Tensor {
-  checkTensorArg(x, "index_add", "input", 1);
-  checkTensorArg(index, "index_add", "index", 3);
-  checkTensorArg(source, "index_add", "source", 4);
+  tensorArg(x, "index_add", "input", 1);
+  tensorArg(index, "index_add", "index", 3);
+  tensorArg(source, "index_add", "source", 4);
   checkOptions("indexAdd", options, ["alpha"]);
   const alpha = options.alpha ?? 1;
   const d = normalizeDim(dim, x.ndim);
@@ -593,8 +588,8 @@ function checkEmbeddingBag(
   offsets: Tensor | null,
   options: EmbeddingBagOptions,
 ): { bags: Bags; perSampleWeights: Tensor | null } {
-  checkTensorArg(weight, "embedding_bag", "weight", 1);
-  checkTensorArg(indices, "embedding_bag", "input", 2);
+  tensorArg(weight, "embedding_bag", "weight", 1);
+  tensorArg(indices, "embedding_bag", "input", 2);
   const mode = options.mode ?? "mean";
   if (mode !== "sum" && mode !== "mean" && mode !== "max") throw new Error("mode has to be one of sum, mean or max");
   checkEmbeddingWeight(weight);
@@ -626,7 +621,7 @@ function checkEmbeddingWeight(weight: Tensor): void {
 }
 
 function checkPerSampleWeightsShape(psw: Tensor, indices: Tensor): void {
-  checkTensorArg(psw, "embedding_bag", "per_sample_weights", 7);
+  tensorArg(psw, "embedding_bag", "per_sample_weights", 7);
   if (psw.shape.join(",") !== indices.shape.join(",")) {
     throw new Error(
       `embedding_bag: If per_sample_weights (${formatList(psw.shape)}) is not None, then it must have the same shape as the input (${formatList(indices.shape)})`,
@@ -661,7 +656,7 @@ function flattenBags(indices: Tensor, offsets: Tensor | null, psw: Tensor | null
   }
   if (indices.ndim === 1) {
     if (offsets === null) throw new Error("offsets has to be a 1D Tensor but got None");
-    checkTensorArg(offsets, "embedding_bag", "offsets", 3);
+    tensorArg(offsets, "embedding_bag", "offsets", 3);
     if (offsets.ndim !== 1) throw new Error("offsets has to be a 1D Tensor");
     return { flat: indices, offs: offsets, psw };
   }

@@ -20,11 +20,12 @@ import { isGradEnabled } from "../autograd/grad-mode";
 import { type Grad, Node, gradEdge, record } from "../autograd/node";
 import { Tensor } from "../tensor-core";
 import { defaultGenerator } from "../random";
-import { add, clamp, div, exp, mul, neg, pow, scalarTensor, sub, toDtype } from "./elementwise";
+import { type ClampOptions, add, clamp, div, exp, mul, neg, pow, scalarTensor, sub, toDtype } from "./elementwise";
 import { copyOf, expand, reshape, unsqueeze } from "./shape";
 import { sumTo } from "./elementwise";
 import { type Strided, asStrided, asStridedScatter, zerosWith } from "./index-strided";
 import { type IndexItem, advancedIndexPut, applySelect, applySlice, applySlicing, castScalar, maskedFill, parseItem } from "./index";
+import { tensorArg, typeName } from "../arguments";
 
 type Operand = Tensor | number;
 
@@ -150,39 +151,48 @@ const tensorsOf = (...values: unknown[]): Tensor[] => values.filter((v): v is Te
 // ---- the ops ---------------------------------------------------------------------------
 
 export function add_(x: Tensor, other: Operand, alpha = 1): Tensor {
+  tensorArg(x, "add_");
   return inPlace(x, tensorsOf(other), false, (self) => add(self, other, alpha));
 }
 
 export function sub_(x: Tensor, other: Operand, alpha = 1): Tensor {
+  tensorArg(x, "sub_");
   return inPlace(x, tensorsOf(other), false, (self) => sub(self, other, alpha));
 }
 
 export function mul_(x: Tensor, other: Operand): Tensor {
+  tensorArg(x, "mul_");
   return inPlace(x, tensorsOf(other), other instanceof Tensor && other.requiresGrad, (self) => mul(self, other));
 }
 
 export function div_(x: Tensor, other: Operand): Tensor {
+  tensorArg(x, "div_");
   return inPlace(x, tensorsOf(other), other instanceof Tensor && other.requiresGrad, (self) => div(self, other));
 }
 
 export function pow_(x: Tensor, exponent: Operand): Tensor {
+  tensorArg(x, "pow_");
   return inPlace(x, tensorsOf(exponent), true, (self) => pow(self, exponent));
 }
 
 export function neg_(x: Tensor): Tensor {
+  tensorArg(x, "neg_");
   return inPlace(x, [], false, neg);
 }
 
 export function exp_(x: Tensor): Tensor {
+  tensorArg(x, "exp_");
   return inPlace(x, [], false, exp);
 }
 
-export function clamp_(x: Tensor, min?: number | null, max?: number | null): Tensor {
+export function clamp_(x: Tensor, min?: number | null | ClampOptions, max?: number | null): Tensor {
+  tensorArg(x, "clamp_");
   return inPlace(x, [], true, (self) => clamp(self, min, max));
 }
 
 /** Fills with `value`; the old values get a zero gradient (FillBackward2, ZeroBackward0 for zero_). */
 export function fill_(x: Tensor, value: number | boolean, name = "FillBackward2"): Tensor {
+  tensorArg(x, "fill_");
   return inPlace(x, [], false, (self) => {
     const out = Tensor.fromArray(allocate(x.dtype, x.numel()).fill(Number(value)), x.shape, x.dtype);
     return record(name, out, [self], (g) => [zerosOf(g)], { savesTensors: false });
@@ -190,11 +200,13 @@ export function fill_(x: Tensor, value: number | boolean, name = "FillBackward2"
 }
 
 export function zero_(x: Tensor): Tensor {
+  tensorArg(x, "zero_");
   return fill_(x, 0, "ZeroBackward0");
 }
 
 /** Copies `source` (broadcast to x's shape, cast to x's dtype) into x (CopyBackwards). */
 export function copy_(x: Tensor, source: Tensor): Tensor {
+  tensorArg(x, "copy_");
   return inPlace(x, [source], false, (self) => {
     const out = copyOf(toDtype(expand(source, x.shape), x.dtype).detach());
     const sourceShape = source.shape;
@@ -207,6 +219,7 @@ export function copy_(x: Tensor, source: Tensor): Tensor {
 
 /** Uniform samples in [low, high) from the default generator (UniformBackward0: no gradient to the old values). */
 export function uniform_(x: Tensor, low = 0, high = 1): Tensor {
+  tensorArg(x, "uniform_");
   return randomFill(x, "UniformBackward0", (values) => {
     for (let i = 0; i < values.length; i++) values[i] = low + (high - low) * defaultGenerator.random();
   });
@@ -214,6 +227,7 @@ export function uniform_(x: Tensor, low = 0, high = 1): Tensor {
 
 /** Normal samples with the given mean and standard deviation (NormalBackward0). */
 export function normal_(x: Tensor, mean = 0, std = 1): Tensor {
+  tensorArg(x, "normal_");
   return randomFill(x, "NormalBackward0", (values) => {
     for (let i = 0; i < values.length; i++) values[i] = mean + std * defaultGenerator.normal();
   });
@@ -239,6 +253,7 @@ function zerosOf(g: Tensor, dtype: DType = g.dtype): Tensor {
 
 /** `x.maskedFill_(mask, value)`: `value` where the bool mask, broadcast to x's shape, is true (MaskedFillBackward0/1). */
 export function maskedFill_(x: Tensor, mask: Tensor, value: number | boolean | Tensor): Tensor {
+  tensorArg(x, "maskedFill_");
   // In place, PyTorch broadcasts x with the mask (x is "tensor a" in the message); a mask that
   // would grow x fails when the result is written back.
   if (mask instanceof Tensor) broadcastShapes(x.shape, mask.shape);
@@ -275,8 +290,7 @@ export function indexPut_(x: Tensor, items: readonly IndexItem[], value: number 
 function assignedValue(x: Tensor, value: unknown): Tensor {
   if (value instanceof Tensor) return value;
   if (typeof value === "number" || typeof value === "boolean") return scalarTensor(castScalar(value, x.dtype), x.dtype);
-  const what = Array.isArray(value) ? "list" : typeof value === "string" ? "str" : value == null ? "NoneType" : typeof value;
-  throw new TypeError(`can't assign a ${what} to a torch.${scalarTypeName(x.dtype)}Tensor`);
+  throw new TypeError(`can't assign a ${typeName(value)} to a torch.${scalarTypeName(x.dtype)}Tensor`);
 }
 
 /** PyTorch's copy_to: copy_ for the same shape, fill_ from a 0-d value, else copy_ of the value broadcast. */

@@ -10,7 +10,8 @@ import { type DType, type TypedArray, allocate, promoteTypes, scalarTypeName } f
 import { broadcastShapes, contiguousStrides, normalizeDim, numelOf, sameShape, sizesArg } from "../shape";
 import { record } from "../autograd/node";
 import { Tensor } from "../tensor-core";
-import { type Value, gradFor, pythonTypeName, requireTensor, resultType, valuesAs } from "./compare";
+import { type Value, gradFor, requireTensor, resultType, valuesAs } from "./compare";
+import { intTypeName, typeName } from "../arguments";
 
 // ---- helpers ----------------------------------------------------------------------------------
 
@@ -28,17 +29,17 @@ function withSize(shape: readonly number[], dim: number, size: number): number[]
 /** The tensors of a `cat`/`stack` call, checked as PyTorch's argument parser checks them. */
 function tensorList(tensors: unknown, fn: string): Tensor[] {
   if (!Array.isArray(tensors)) {
-    throw new TypeError(`${fn}(): argument 'tensors' (position 1) must be tuple of Tensors, not ${pythonTypeName(tensors)}`);
+    throw new TypeError(`${fn}(): argument 'tensors' (position 1) must be tuple of Tensors, not ${typeName(tensors)}`);
   }
   tensors.forEach((t, i) => {
-    if (!(t instanceof Tensor)) throw new TypeError(`expected Tensor as element ${i} in argument 0, but got ${pythonTypeName(t)}`);
+    if (!(t instanceof Tensor)) throw new TypeError(`expected Tensor as element ${i} in argument 0, but got ${typeName(t)}`);
   });
   return tensors as Tensor[];
 }
 
 function checkInteger(v: unknown, fn: string, arg: string, position: number): number {
   if (typeof v !== "number" || !Number.isInteger(v)) {
-    throw new TypeError(`${fn}(): argument '${arg}' (position ${position}) must be int, not ${pythonTypeName(v)}`);
+    throw new TypeError(`${fn}(): argument '${arg}' (position ${position}) must be int, not ${intTypeName(v)}`);
   }
   return v;
 }
@@ -229,7 +230,7 @@ export function split(x: Tensor, sizeOrSizes: number | readonly number[], dim = 
   if (!isSize && !isSizes) {
     // Python tries split(int) first, then split_with_sizes, whose complaint is the one seen.
     throw new TypeError(
-      `split_with_sizes(): argument 'split_sizes' (position 2) must be tuple of ints, not ${pythonTypeName(sizeOrSizes)}`,
+      `split_with_sizes(): argument 'split_sizes' (position 2) must be tuple of ints, not ${typeName(sizeOrSizes)}`,
     );
   }
   if (x.ndim === 0) throw new Error("split expects at least a 1-dimensional tensor");
@@ -260,7 +261,7 @@ export function chunk(x: Tensor, chunks: number, dim = 0): Tensor[] {
 export function flip(x: Tensor, ...dims: Array<number | readonly number[]>): Tensor {
   requireTensor(x, "flip", "input", 1);
   if (dims.length === 0) throw new TypeError('flip() missing 1 required positional arguments: "dims"');
-  const list = sizesArg(dims as Array<number | number[]>).map((d) => normalizeDim(d, x.ndim));
+  const list = sizesArg(dims as Array<number | number[]>, "flip", "dims").map((d) => normalizeDim(d, x.ndim));
   const seen = new Set<number>();
   for (const d of list) {
     if (seen.has(d)) throw new Error(`dim ${d} appears multiple times in the list of dims`);
@@ -284,7 +285,7 @@ export function flip(x: Tensor, ...dims: Array<number | readonly number[]>): Ten
 export function repeat(x: Tensor, ...sizes: Array<number | readonly number[]>): Tensor {
   requireTensor(x, "repeat", "input", 1);
   if (sizes.length === 0) throw new TypeError('repeat() missing 1 required positional arguments: "repeats"');
-  const repeats = sizesArg(sizes as Array<number | number[]>);
+  const repeats = sizesArg(sizes as Array<number | number[]>, "repeat", "repeats");
   if (repeats.length < x.ndim) {
     throw new Error("Number of dimensions of repeat dims can not be smaller than number of dimensions of tensor");
   }
@@ -331,7 +332,7 @@ function repeatBackward(g: Tensor, repeats: readonly number[], padded: readonly 
  */
 export function where(condition: Tensor, x: Value, y: Value): Tensor {
   if (!(condition instanceof Tensor)) {
-    throw new TypeError(`where(): argument 'condition' (position 1) must be Tensor, not ${pythonTypeName(condition)}`);
+    throw new TypeError(`where(): argument 'condition' (position 1) must be Tensor, not ${typeName(condition)}`);
   }
   if (condition.dtype !== "bool") {
     throw new Error(`where expected condition to be a boolean tensor, but got a tensor with dtype ${scalarTypeName(condition.dtype)}`);
@@ -341,7 +342,7 @@ export function where(condition: Tensor, x: Value, y: Value): Tensor {
     [y, "other", 3],
   ] as const) {
     if (!(v instanceof Tensor) && typeof v !== "number" && typeof v !== "boolean") {
-      throw new TypeError(`where(): argument '${name}' (position ${position}) must be Tensor, not ${pythonTypeName(v)}`);
+      throw new TypeError(`where(): argument '${name}' (position ${position}) must be Tensor, not ${typeName(v)}`);
     }
   }
   const shape = [x, y].reduce<number[]>((s, v) => (v instanceof Tensor ? broadcastShapes(s, v.nd.shape) : s), condition.shape);

@@ -25,6 +25,7 @@ import { isGradEnabled } from "../autograd/grad-mode";
 import { Tensor } from "../tensor-core";
 import { sumTo } from "./elementwise";
 import { type Mat, dotProduct, gemm, transposed } from "../kernels/matmul";
+import { tensorArg } from "../arguments";
 
 // ---- batches ----------------------------------------------------------------------------
 
@@ -212,12 +213,6 @@ function productGrads(a: Tensor, b: Tensor, g: Tensor, plan: Plan): [Tensor | nu
 
 // ---- checks -----------------------------------------------------------------------------
 
-function checkTensor(x: unknown, fn: string, arg: string, position: number): asserts x is Tensor {
-  if (!(x instanceof Tensor)) {
-    const what = x === null || x === undefined ? "NoneType" : typeof x === "number" ? (Number.isInteger(x) ? "int" : "float") : typeof x;
-    throw new TypeError(`${fn}(): argument '${arg}' (position ${position}) must be Tensor, not ${what}`);
-  }
-}
 
 type Kind = "dot" | "mv" | "mm" | "bmm";
 
@@ -277,8 +272,8 @@ function recordProduct(name: string, a: Tensor, b: Tensor, plan: Plan, dtype: DT
 
 /** The dot product of two 1-D tensors (DotBackward0). */
 export function dot(a: Tensor, b: Tensor): Tensor {
-  checkTensor(a, "dot", "input", 1);
-  checkTensor(b, "dot", "tensor", 2);
+  tensorArg(a, "dot", "input", 1);
+  tensorArg(b, "dot", "tensor", 2);
   if (a.ndim !== 1 || b.ndim !== 1) throw new Error(`1D tensors expected, but got ${a.ndim}D and ${b.ndim}D tensors`);
   return dotOf(a, b);
 }
@@ -305,8 +300,8 @@ function dotOf(a: Tensor, b: Tensor): Tensor {
 
 /** Matrix (n x m) times vector (m) (MvBackward0). */
 export function mv(a: Tensor, v: Tensor): Tensor {
-  checkTensor(a, "mv", "input", 1);
-  checkTensor(v, "mv", "vec", 2);
+  tensorArg(a, "mv", "input", 1);
+  tensorArg(v, "mv", "vec", 2);
   if (a.ndim !== 2 || v.ndim !== 1) throw new Error(`vector + matrix @ vector expected, got 1, ${a.ndim}, ${v.ndim}`);
   return mvOf(a, v);
 }
@@ -320,8 +315,8 @@ function mvOf(a: Tensor, v: Tensor): Tensor {
 
 /** Matrix product of two 2-D tensors (MmBackward0). */
 export function mm(a: Tensor, b: Tensor): Tensor {
-  checkTensor(a, "mm", "input", 1);
-  checkTensor(b, "mm", "mat2", 2);
+  tensorArg(a, "mm", "input", 1);
+  tensorArg(b, "mm", "mat2", 2);
   if (a.ndim !== 2) throw new Error("self must be a matrix");
   if (b.ndim !== 2) throw new Error("mat2 must be a matrix");
   return mmOf(a, b);
@@ -337,8 +332,8 @@ function mmOf(a: Tensor, b: Tensor): Tensor {
 
 /** Batched matrix product of two 3-D tensors with equal batch sizes (BmmBackward0). */
 export function bmm(a: Tensor, b: Tensor): Tensor {
-  checkTensor(a, "bmm", "input", 1);
-  checkTensor(b, "bmm", "mat2", 2);
+  tensorArg(a, "bmm", "input", 1);
+  tensorArg(b, "bmm", "mat2", 2);
   if (a.ndim !== 3) throw new Error("batch1 must be a 3D tensor");
   if (b.ndim !== 3) throw new Error("batch2 must be a 3D tensor");
   const [bs, , m] = a.nd.shape;
@@ -356,8 +351,8 @@ export function bmm(a: Tensor, b: Tensor): Tensor {
  * removed from the result).
  */
 export function matmul(a: Tensor, b: Tensor): Tensor {
-  checkTensor(a, "matmul", "input", 1);
-  checkTensor(b, "matmul", "other", 2);
+  tensorArg(a, "matmul", "input", 1);
+  tensorArg(b, "matmul", "other", 2);
   const d1 = a.ndim;
   const d2 = b.ndim;
   if (d1 === 0 || d2 === 0) {

@@ -14,18 +14,18 @@ import { isGradEnabled } from "../autograd/grad-mode";
 import { Tensor } from "../tensor-core";
 import { mm } from "./linalg";
 import { linearBiasGrad, linearForward, linearInputGrad, linearWeightGrad } from "../kernels/linear";
+import { tensorArg } from "../arguments";
 
 function checkLinear(x: Tensor, weight: Tensor, bias: Tensor | null): void {
-  if (!(x instanceof Tensor)) throw new TypeError(`linear(): argument 'input' must be Tensor, not ${x === null ? "None" : typeof x}`);
-  if (!(weight instanceof Tensor))
-    throw new TypeError(`linear(): argument 'weight' must be Tensor, not ${weight === null ? "None" : typeof weight}`);
+  tensorArg(x, "linear", "input", 1);
+  tensorArg(weight, "linear", "weight", 2);
   if (weight.ndim !== 2 && weight.ndim !== 1) throw new Error(`weight should be 1-D or 2-D, but got ${weight.ndim}-D`);
   if (x.ndim === 0) throw new Error("both arguments to linear need to be at least 1D, but they are 0D and 2D");
   if (x.dtype !== weight.dtype || !isFloating(x.dtype)) {
     throw new Error(`mat1 and mat2 must have the same dtype, but got ${scalarTypeName(x.dtype)} and ${scalarTypeName(weight.dtype)}`);
   }
   if (bias !== null) {
-    if (!(bias instanceof Tensor)) throw new TypeError(`linear(): argument 'bias' must be Tensor, not ${typeof bias}`);
+    tensorArg(bias, "linear", "bias", 3);
     if (bias.dtype !== x.dtype) {
       throw new Error(`expected scalar type ${scalarTypeName(x.dtype)} but found ${scalarTypeName(bias.dtype)}`);
     }

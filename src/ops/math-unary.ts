@@ -8,13 +8,10 @@ import { type DType, allocate, floatOf, scalarTypeName } from "../dtype";
 import { record } from "../autograd/node";
 import { Tensor } from "../tensor-core";
 import { mapUnary, pow } from "./elementwise";
+import { tensorArg } from "../arguments";
 
-/** PyTorch's message for an argument that should be a tensor: `sin(): argument 'input' (position 1) must be Tensor, not int`. */
-export function expectTensor(x: unknown, fn: string, arg = "input", position = 1): asserts x is Tensor {
-  if (x instanceof Tensor) return;
-  const kind = typeof x === "number" ? (Number.isInteger(x) ? "int" : "float") : x === null || x === undefined ? "NoneType" : typeof x;
-  throw new TypeError(`${fn}(): argument '${arg}' (position ${position}) must be Tensor, not ${kind}`);
-}
+/** PyTorch's message for an argument that should be a tensor: `sin(): argument 'input' (position 1) must be Tensor, not number`. */
+export const expectTensor: (x: unknown, fn: string, arg?: string, position?: number) => asserts x is Tensor = tensorArg;
 
 /** A tensor of zeros shaped and typed like `t` (no graph). */
 export function zerosFrom(t: Tensor): Tensor {

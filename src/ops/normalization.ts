@@ -12,7 +12,7 @@ import { freshGradient, record } from "../autograd/node";
 import { isGradEnabled } from "../autograd/grad-mode";
 import { Tensor } from "../tensor-core";
 import { checkOptions, optionKeys } from "../options";
-import { tensorArg } from "../arguments";
+import { tensorArg, typeName } from "../arguments";
 import { mean, sum } from "./reduction";
 
 type Round = (v: number) => number;
@@ -118,8 +118,7 @@ const sizes = (shape: readonly number[]) => `[${shape.join(", ")}]`;
 /** `_check_layer_norm_inputs` and the dtype checks, in PyTorch's order and words. */
 function checkLayerNorm(input: Tensor, normalizedShape: unknown, weight: Tensor | null, bias: Tensor | null): number[] {
   if (!Array.isArray(normalizedShape) || !normalizedShape.every((s) => Number.isInteger(s))) {
-    const what = typeof normalizedShape === "number" ? (Number.isInteger(normalizedShape) ? "int" : "float") : typeof normalizedShape;
-    throw new TypeError(`layer_norm(): argument 'normalized_shape' (position 2) must be tuple of ints, not ${what}`);
+    throw new TypeError(`layer_norm(): argument 'normalized_shape' (position 2) must be tuple of ints, not ${typeName(normalizedShape)}`);
   }
   const shape = normalizedShape as number[];
   if (shape.length < 1) {

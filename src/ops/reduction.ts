@@ -8,6 +8,7 @@ import { type DType, type TypedArray, allocate, isFloating, scalarTypeName } fro
 import { normalizeDim, normalizeDims, numelOf, reducedShape } from "../shape";
 import { record } from "../autograd/node";
 import { Tensor } from "../tensor-core";
+import { tensorArg } from "../arguments";
 
 type Dims = number | readonly number[] | null | undefined;
 
@@ -39,6 +40,7 @@ function spread(g: Tensor, r: Rows, inputShape: number[]): Tensor {
 }
 
 export function sum(x: Tensor, dim?: Dims, keepdim = false): Tensor {
+  tensorArg(x, "sum");
   const dims = normalizeDims(dim, x.ndim);
   const r = rowsOf(x, dims, keepdim);
   const dtype: DType = isFloating(x.dtype) ? x.dtype : "int64";
@@ -57,6 +59,7 @@ export function sum(x: Tensor, dim?: Dims, keepdim = false): Tensor {
 }
 
 export function mean(x: Tensor, dim?: Dims, keepdim = false): Tensor {
+  tensorArg(x, "mean");
   if (!isFloating(x.dtype)) {
     throw new Error(
       `mean(): could not infer output dtype. Input dtype must be either a floating point or complex dtype. Got: ${scalarTypeName(x.dtype)}`,
@@ -173,6 +176,7 @@ function extremeAlong(x: Tensor, dim: number, keepdim: boolean, name: string, no
 export function max(x: Tensor): Tensor;
 export function max(x: Tensor, dim: number, keepdim?: boolean): Selection;
 export function max(x: Tensor, dim?: number, keepdim = false): Tensor | Selection {
+  tensorArg(x, "max");
   if (dim === undefined) return extremeOfAll(x, "max", "MaxBackward1", larger);
   return extremeAlong(x, dim, keepdim, "max", "MaxBackward0", larger);
 }
@@ -181,6 +185,7 @@ export function max(x: Tensor, dim?: number, keepdim = false): Tensor | Selectio
 export function min(x: Tensor): Tensor;
 export function min(x: Tensor, dim: number, keepdim?: boolean): Selection;
 export function min(x: Tensor, dim?: number, keepdim = false): Tensor | Selection {
+  tensorArg(x, "min");
   if (dim === undefined) return extremeOfAll(x, "min", "MinBackward1", smaller);
   return extremeAlong(x, dim, keepdim, "min", "MinBackward0", smaller);
 }
@@ -233,6 +238,7 @@ export function placeAlong(src: Tensor, index: Tensor, dim: number, shape: reado
 
 /** log(sum(exp(x))) computed around the row maximum so that large logits stay finite. */
 export function logsumexp(x: Tensor, dim: number | readonly number[], keepdim = false): Tensor {
+  tensorArg(x, "logsumexp");
   const dims = normalizeDims(dim, x.ndim);
   const r = rowsOf(x, dims, keepdim);
   const dtype = isFloating(x.dtype) ? x.dtype : "float32";
@@ -271,21 +277,25 @@ function argExtreme(x: Tensor, dim: number | null | undefined, keepdim: boolean,
 
 /** Index of the maximum (the first one; the first NaN if any). */
 export function argmax(x: Tensor, dim?: number | null, keepdim = false): Tensor {
+  tensorArg(x, "argmax");
   return argExtreme(x, dim, keepdim, "argmax", larger);
 }
 
 /** Index of the minimum (the first one; the first NaN if any). */
 export function argmin(x: Tensor, dim?: number | null, keepdim = false): Tensor {
+  tensorArg(x, "argmin");
   return argExtreme(x, dim, keepdim, "argmin", smaller);
 }
 
 /** Whether any element (over everything, or along `dim`) is nonzero; NaN counts as nonzero. */
 export function any(x: Tensor, dim?: number | null, keepdim = false): Tensor {
+  tensorArg(x, "any");
   return truthOf(x, dim, keepdim, true);
 }
 
 /** Whether every element (over everything, or along `dim`) is nonzero; true when there is none. */
 export function all(x: Tensor, dim?: number | null, keepdim = false): Tensor {
+  tensorArg(x, "all");
   return truthOf(x, dim, keepdim, false);
 }
 

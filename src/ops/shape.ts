@@ -9,6 +9,7 @@ import { broadcastStrides, contiguousStrides, inferShape, normalizeDim, numelOf 
 import { record } from "../autograd/node";
 import { Tensor } from "../tensor-core";
 import { sumTo } from "./elementwise";
+import { tensorArg } from "../arguments";
 
 /** A tensor over the same storage with another shape and strides. */
 function aliasOf(x: Tensor, shape: number[], strides: number[], offset = x.nd.offset): Tensor {
@@ -21,14 +22,17 @@ export function copyOf(x: Tensor): Tensor {
 }
 
 export function clone(x: Tensor): Tensor {
+  tensorArg(x, "clone");
   return record("CloneBackward0", copyOf(x), [x], (g) => [g], { savesTensors: false });
 }
 
 export function contiguous(x: Tensor): Tensor {
+  tensorArg(x, "contiguous");
   return x.isContiguous() ? x : clone(x);
 }
 
 export function reshape(x: Tensor, sizes: number[]): Tensor {
+  tensorArg(x, "reshape");
   const shape = inferShape(sizes, x.numel());
   const inputShape = x.shape;
   const out = x.isContiguous() ? aliasOf(x, shape, contiguousStrides(shape)) : Tensor.fromArray(x.toArray(), shape, x.dtype);
@@ -37,6 +41,7 @@ export function reshape(x: Tensor, sizes: number[]): Tensor {
 }
 
 export function view(x: Tensor, sizes: number[]): Tensor {
+  tensorArg(x, "view");
   const shape = inferShape(sizes, x.numel());
   if (!x.isContiguous()) {
     throw new Error(
@@ -50,6 +55,7 @@ export function view(x: Tensor, sizes: number[]): Tensor {
 }
 
 export function flatten(x: Tensor, startDim = 0, endDim = -1): Tensor {
+  tensorArg(x, "flatten");
   if (x.ndim === 0) return reshape(x, [1]);
   const start = normalizeDim(startDim, x.ndim);
   const end = normalizeDim(endDim, x.ndim);
@@ -61,6 +67,7 @@ export function flatten(x: Tensor, startDim = 0, endDim = -1): Tensor {
 }
 
 export function permute(x: Tensor, dims: number[]): Tensor {
+  tensorArg(x, "permute");
   if (dims.length !== x.ndim) {
     throw new Error(
       `permute(sparse_coo): number of dimensions in the tensor input does not match the length of the desired ordering of dimensions i.e. input.dim() = ${x.ndim} is not equal to len(dims) = ${dims.length}`,
@@ -78,6 +85,7 @@ export function permute(x: Tensor, dims: number[]): Tensor {
 }
 
 export function transpose(x: Tensor, dim0: number, dim1: number): Tensor {
+  tensorArg(x, "transpose");
   const a = normalizeDim(dim0, x.ndim);
   const b = normalizeDim(dim1, x.ndim);
   const shape = x.shape;
@@ -92,6 +100,7 @@ export function transpose(x: Tensor, dim0: number, dim1: number): Tensor {
 }
 
 export function t(x: Tensor): Tensor {
+  tensorArg(x, "t");
   if (x.ndim > 2) throw new Error(`t() expects a tensor with <= 2 dimensions, but self is ${x.ndim}D`);
   const out =
     x.ndim < 2 ? aliasOf(x, x.shape, [...x.nd.stride]) : aliasOf(x, [x.nd.shape[1], x.nd.shape[0]], [x.nd.stride[1], x.nd.stride[0]]);
@@ -99,6 +108,7 @@ export function t(x: Tensor): Tensor {
 }
 
 export function unsqueeze(x: Tensor, dim: number): Tensor {
+  tensorArg(x, "unsqueeze");
   const d = normalizeDim(dim, x.ndim + 1);
   const shape = x.shape;
   const strides = [...x.nd.stride];
@@ -111,6 +121,7 @@ export function unsqueeze(x: Tensor, dim: number): Tensor {
 }
 
 export function squeeze(x: Tensor, dim?: number): Tensor {
+  tensorArg(x, "squeeze");
   const inputShape = x.shape;
   const drop = dim === undefined ? inputShape.map((s, i) => (s === 1 ? i : -1)).filter((i) => i >= 0) : [normalizeDim(dim, x.ndim)];
   const keep = inputShape.map((_, i) => i).filter((i) => !(drop.includes(i) && inputShape[i] === 1));
@@ -124,6 +135,7 @@ export function squeeze(x: Tensor, dim?: number): Tensor {
 }
 
 export function expand(x: Tensor, sizes: number[]): Tensor {
+  tensorArg(x, "expand");
   if (sizes.length < x.ndim) {
     throw new Error(
       `expand(${tensorTypeName(x.dtype)}{[${x.shape.join(", ")}]}, size=[${sizes.join(", ")}]): the number of sizes provided (${sizes.length}) must be greater or equal to the number of dimensions in the tensor (${x.ndim})`,
