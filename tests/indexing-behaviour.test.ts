@@ -294,7 +294,7 @@ describe("indexPut_: PyTorch's set_item", () => {
     expect(messageOf(() => y.indexPut_([[0, 1]], torch.randn([2, 5, 3], { dtype: "float64" })))).toBe(
       "Index put requires the source and destination dtypes match, got Float for the destination and Double for the source.",
     );
-    expect(messageOf(() => y.indexPut_([0], "a" as unknown as number))).toBe("can't assign a str to a torch.FloatTensor");
+    expect(messageOf(() => y.indexPut_([0], "a" as unknown as number))).toBe("can't assign a string to a torch.FloatTensor");
     expect(y.version).toBe(0);
   });
 });

@@ -84,7 +84,7 @@ describe("cat", () => {
     );
     expect(messageOf(() => torch.cat([a, a], 2))).toBe("Dimension out of range (expected to be in range of [-2, 1], but got 2)");
     expect(messageOf(() => torch.cat([a, a], -3))).toBe("Dimension out of range (expected to be in range of [-2, 1], but got -3)");
-    expect(messageOf(() => torch.cat([a, 1 as unknown as Tensor]))).toBe("expected Tensor as element 1 in argument 0, but got int");
+    expect(messageOf(() => torch.cat([a, 1 as unknown as Tensor]))).toBe("expected Tensor as element 1 in argument 0, but got number");
     expect(messageOf(() => torch.cat(a as unknown as Tensor[]))).toBe(
       "cat(): argument 'tensors' (position 1) must be tuple of Tensors, not Tensor",
     );
@@ -282,8 +282,8 @@ describe("flip, repeat and flatten", () => {
     expect(messageOf(() => x.flip(0, 0))).toBe("dim 0 appears multiple times in the list of dims");
     expect(messageOf(() => x.flip([0, -2]))).toBe("dim 0 appears multiple times in the list of dims");
     expect(messageOf(() => x.flip(2))).toBe("Dimension out of range (expected to be in range of [-2, 1], but got 2)");
-    expect(messageOf(() => torch.flip(1 as unknown as Tensor, [0]))).toBe("flip(): argument 'input' (position 1) must be Tensor, not int");
-    expect(messageOf(() => torch.chunk(1 as unknown as Tensor, 2))).toBe("chunk(): argument 'input' (position 1) must be Tensor, not int");
+    expect(messageOf(() => torch.flip(1 as unknown as Tensor, [0]))).toBe("flip(): argument 'input' (position 1) must be Tensor, not number");
+    expect(messageOf(() => torch.chunk(1 as unknown as Tensor, 2))).toBe("chunk(): argument 'input' (position 1) must be Tensor, not number");
   });
 
   test("repeat tiles, adding leading dims; the gradient sums the copies", () => {

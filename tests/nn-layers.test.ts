@@ -74,7 +74,7 @@ describe("LayerNorm", () => {
     );
     expect(messageOf(() => F.layerNorm(x.double(), [4], { weight: torch.ones([4]) }))).toBe("expected scalar type Double but found Float");
     expect(messageOf(() => F.layerNorm(x, 4 as unknown as number[]))).toBe(
-      "layer_norm(): argument 'normalized_shape' (position 2) must be tuple of ints, not int",
+      "layer_norm(): argument 'normalized_shape' (position 2) must be tuple of ints, not number",
     );
   });
 

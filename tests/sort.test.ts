@@ -134,9 +134,9 @@ describe("sort, argsort and topk along any dim", () => {
     expect(messageOf(() => x.topk(3, 2))).toBe("Dimension out of range (expected to be in range of [-2, 1], but got 2)");
     expect(messageOf(() => x.sort(2))).toBe("Dimension out of range (expected to be in range of [-2, 1], but got 2)");
     expect(messageOf(() => torch.tensor([true]).topk(1))).toBe(`"topk_cpu" not implemented for 'Bool'`);
-    expect(messageOf(() => torch.topk(1 as unknown as Tensor, 1))).toBe("topk(): argument 'input' (position 1) must be Tensor, not int");
+    expect(messageOf(() => torch.topk(1 as unknown as Tensor, 1))).toBe("topk(): argument 'input' (position 1) must be Tensor, not number");
     expect(messageOf(() => torch.argsort([1] as unknown as Tensor))).toBe(
-      "argsort(): argument 'input' (position 1) must be Tensor, not list",
+      "argsort(): argument 'input' (position 1) must be Tensor, not Array",
     );
   });
 });

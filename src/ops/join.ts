@@ -230,7 +230,7 @@ export function split(x: Tensor, sizeOrSizes: number | readonly number[], dim = 
   if (!isSize && !isSizes) {
     // Python tries split(int) first, then split_with_sizes, whose complaint is the one seen.
     throw new TypeError(
-      `split_with_sizes(): argument 'split_sizes' (position 2) must be tuple of ints, not ${typeName(sizeOrSizes)}`,
+      `split_with_sizes(): argument 'split_sizes' (position 2) must be tuple of ints, not ${intTypeName(sizeOrSizes)}`,
     );
   }
   if (x.ndim === 0) throw new Error("split expects at least a 1-dimensional tensor");
