@@ -111,7 +111,7 @@ export class Tensor {
   requiresGrad_(flag = true): this {
     if (!this.isLeaf) {
       throw new Error(
-        "you can only change requires_grad flags of leaf variables. If you want to use a computed variable in a subgraph that doesn't require differentiation use var_no_grad = var.detach().",
+        "you can only change requiresGrad flags of leaf variables. If you want to use a computed variable in a subgraph that doesn't require differentiation use var_no_grad = var.detach().",
       );
     }
     if (flag && !isFloating(this.dtype)) {

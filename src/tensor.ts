@@ -112,7 +112,7 @@ export class TensorMethods {
 
   /** Keep `.grad` on this non-leaf tensor after backward (leaves always keep theirs). */
   retainGrad(this: Tensor): Tensor {
-    if (!this.requiresGrad) throw new Error("can't retain_grad on Tensor that has requires_grad=False");
+    if (!this.requiresGrad) throw new Error("can't retainGrad on Tensor that has requiresGrad false");
     if (this.gradFn) this.gradFn.retainedTensor = this;
     return this;
   }

@@ -100,7 +100,7 @@ describe("engine", () => {
     expect(() => torch.tensor([1, 2], { dtype: "int64", requiresGrad: true })).toThrow(
       "only Tensors of floating point dtype can require gradients",
     );
-    expect(() => x.mul(2).requiresGrad_(false)).toThrow(/only change requires_grad flags of leaf variables/);
+    expect(() => x.mul(2).requiresGrad_(false)).toThrow(/only change requiresGrad flags of leaf variables/);
   });
 });
 

@@ -172,12 +172,12 @@ describe("OneCycleLR", () => {
   });
 
   test.each([
-    [{ maxLr: 1 }, "You must define either total_steps OR (epochs AND steps_per_epoch)"],
-    [{ maxLr: 1, totalSteps: 0 }, "Expected positive integer total_steps, but got 0"],
-    [{ maxLr: 1, epochs: 2, stepsPerEpoch: 0 }, "Expected positive integer steps_per_epoch, but got 0"],
+    [{ maxLr: 1 }, "You must define either totalSteps OR (epochs AND stepsPerEpoch)"],
+    [{ maxLr: 1, totalSteps: 0 }, "Expected positive integer totalSteps, but got 0"],
+    [{ maxLr: 1, epochs: 2, stepsPerEpoch: 0 }, "Expected positive integer stepsPerEpoch, but got 0"],
     [{ maxLr: 1, totalSteps: 5, pctStart: 1.5 }, "Expected float between 0 and 1 pct_start, but got 1.5"],
     [{ maxLr: 1, totalSteps: 5, annealStrategy: "exp" }, "anneal_strategy must by one of 'cos' or 'linear', instead got exp"],
-    [{ maxLr: [1, 2], totalSteps: 5 }, "expected 1 values for max_lr, got 2"],
+    [{ maxLr: [1, 2], totalSteps: 5 }, "expected 1 values for maxLr, got 2"],
     [{ totalSteps: 5 }, "OneCycleLR: maxLr is required"],
   ])("%j is rejected", (options, message) => {
     expect(() => new OneCycleLR(sgd(), options as never)).toThrow(message);
@@ -186,7 +186,7 @@ describe("OneCycleLR", () => {
   test("an optimizer without momentum cannot cycle it", () => {
     const adagrad = new optim.Adagrad([new nn.Parameter(torch.zeros([1]))]);
     expect(() => new OneCycleLR(adagrad, { maxLr: 1, totalSteps: 5 })).toThrow(
-      "optimizer must support momentum with `cycle_momentum` option enabled",
+      "optimizer must support momentum with `cycleMomentum` option enabled",
     );
     expect(new OneCycleLR(adagrad, { maxLr: 1, totalSteps: 5, cycleMomentum: false }).getLastLr()).toEqual([0.040000000000000036]); // PyTorch's too
   });

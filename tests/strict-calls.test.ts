@@ -15,10 +15,8 @@ const { nn, optim, autograd } = torch;
 const F = nn.functional as unknown as Record<string, AnyFn>;
 const T = torch as unknown as Record<string, AnyFn>;
 const sched = optim.lrScheduler as unknown as Record<string, new (...args: unknown[]) => unknown>;
-const NN = nn as unknown as Record<string, new (...args: unknown[]) => unknown> & {
-  Embedding: { fromPretrained: AnyFn };
-  EmbeddingBag: { fromPretrained: AnyFn };
-};
+const NN = nn as unknown as Record<string, new (...args: unknown[]) => unknown>;
+const pretrained = nn as unknown as Record<"Embedding" | "EmbeddingBag", { fromPretrained: AnyFn }>;
 
 const x = torch.tensor([
   [0.5, -1],
@@ -92,8 +90,8 @@ const CALLS: Array<[string, string, (options: object) => unknown]> = [
   ["Embedding", "paddingIdx", (o) => new NN.Embedding(4, 2, o)],
   ["Embedding", "scaleGradByFreq", (o) => new NN.Embedding(4, 2, o)],
   ["EmbeddingBag", "includeLastOffset", (o) => new NN.EmbeddingBag(4, 2, o)],
-  ["Embedding.fromPretrained", "maxNorm", (o) => NN.Embedding.fromPretrained(table, o)],
-  ["EmbeddingBag.fromPretrained", "paddingIdx", (o) => NN.EmbeddingBag.fromPretrained(table, o)],
+  ["Embedding.fromPretrained", "maxNorm", (o) => pretrained.Embedding.fromPretrained(table, o)],
+  ["EmbeddingBag.fromPretrained", "paddingIdx", (o) => pretrained.EmbeddingBag.fromPretrained(table, o)],
   ["GELU", "approximate", (o) => new NN.GELU(o)],
   ["LeakyReLU", "negativeSlope", (o) => new NN.LeakyReLU(o)],
   ["ELU", "alpha", (o) => new NN.ELU(o)],
@@ -373,7 +371,7 @@ describe("calls that silently did something else", () => {
 
   test("arange with options after one, two or three numbers", () => {
     const a = torch.arange(24, { dtype: "float64" });
-    expect([a.dtype, a.shape, a.tolist()[23]]).toEqual(["float64", [24], 23]);
+    expect([a.dtype, a.shape, (a.tolist() as number[])[23]]).toEqual(["float64", [24], 23]);
     expect(torch.arange(1, 4, { dtype: "float64" }).tolist()).toEqual([1, 2, 3]);
     expect(torch.arange(1, 4, 2, { dtype: "float64" }).tolist()).toEqual([1, 3]);
     expect(torch.arange(3).dtype).toBe("int64");

@@ -181,7 +181,7 @@ function fillInZeros(
     if (strict && createGraph && !g.requiresGrad) {
       const what = stage.startsWith("double") ? "hessian" : "jacobian";
       throw new Error(
-        `The ${what} of the user-provided function is independent of input ${i}. This is not allowed in strict mode when create_graph=True.`,
+        `The ${what} of the user-provided function is independent of input ${i}. This is not allowed in strict mode when createGraph: true.`,
       );
     }
     return g;
@@ -329,7 +329,7 @@ function jacobianRows(outputs: readonly Tensor[], inputs: readonly Tensor[], cre
         }
         if (strict && createGraph && !g.requiresGrad) {
           throw new Error(
-            `The jacobian of the user-provided function is independent of input ${i}. This is not allowed in strict mode when create_graph=True.`,
+            `The jacobian of the user-provided function is independent of input ${i}. This is not allowed in strict mode when createGraph: true.`,
           );
         }
         rows[k].push(g);

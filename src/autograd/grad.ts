@@ -49,7 +49,7 @@ export function grad(outputs: OneOrMany, inputs: OneOrMany, options: GradOptions
   const result = runBackward(outs, seeds, { retainGraph: options.retainGraph, createGraph: options.createGraph, captureFor: ins });
   if (!options.allowUnused && result.some((g) => g === null)) {
     throw new Error(
-      "One of the differentiated Tensors appears to not have been used in the graph. Set allow_unused=True if this is the desired behavior.",
+      "One of the differentiated Tensors appears to not have been used in the graph. Set allowUnused: true if this is the desired behavior.",
     );
   }
   return result;

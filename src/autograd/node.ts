@@ -38,7 +38,7 @@ interface CompactBackward {
 const FREED_MESSAGE =
   "Trying to backward through the graph a second time (or directly access saved tensors after they have already been freed). " +
   "Saved intermediate values of the graph are freed when you call .backward() or autograd.grad(). " +
-  "Specify retain_graph=True if you need to backward through the graph a second time or if you need to access saved tensors after calling backward.";
+  "Specify retainGraph: true if you need to backward through the graph a second time or if you need to access saved tensors after calling backward.";
 
 /** A tensor a backward reads, with the version it had when saved (PyTorch's SavedVariable). */
 class SavedTensor {

@@ -418,10 +418,10 @@ function totalStepsOf(o: Partial<OneCycleLROptions>): number {
     return value;
   };
   if (o.totalSteps === undefined && o.epochs === undefined && o.stepsPerEpoch === undefined) {
-    throw new Error("You must define either total_steps OR (epochs AND steps_per_epoch)");
+    throw new Error("You must define either totalSteps OR (epochs AND stepsPerEpoch)");
   }
-  if (o.totalSteps !== undefined) return positiveInteger(o.totalSteps, "total_steps");
-  return positiveInteger(o.epochs, "epochs") * positiveInteger(o.stepsPerEpoch, "steps_per_epoch");
+  if (o.totalSteps !== undefined) return positiveInteger(o.totalSteps, "totalSteps");
+  return positiveInteger(o.epochs, "epochs") * positiveInteger(o.stepsPerEpoch, "stepsPerEpoch");
 }
 
 /** The legs of the cycle; each ends at a (possibly fractional) step. */
@@ -459,7 +459,7 @@ function perGroup(name: string, optimizer: Optimizer, value: number | number[]):
 /** Writes each group's `initialLr`, `maxLr` and `minLr` (a fresh cycle). */
 function setRateBounds(optimizer: Optimizer, o: OneCycleLROptions): void {
   const { divFactor = 25, finalDivFactor = 1e4 } = o;
-  const maxLrs = perGroup("max_lr", optimizer, o.maxLr);
+  const maxLrs = perGroup("maxLr", optimizer, o.maxLr);
   optimizer.paramGroups.forEach((group, i) => {
     group.initialLr = maxLrs[i] / divFactor;
     group.maxLr = maxLrs[i];
@@ -474,10 +474,10 @@ function setRateBounds(optimizer: Optimizer, o: OneCycleLROptions): void {
 function setUpMomentum(optimizer: Optimizer, o: OneCycleLROptions, lastEpoch: number): boolean {
   const { defaults } = optimizer;
   if (!("momentum" in defaults) && !("betas" in defaults))
-    throw new Error("optimizer must support momentum with `cycle_momentum` option enabled");
+    throw new Error("optimizer must support momentum with `cycleMomentum` option enabled");
   const useBeta1 = "betas" in defaults;
-  const maxMomentums = perGroup("max_momentum", optimizer, o.maxMomentum ?? 0.95);
-  const baseMomentums = perGroup("base_momentum", optimizer, o.baseMomentum ?? 0.85);
+  const maxMomentums = perGroup("maxMomentum", optimizer, o.maxMomentum ?? 0.95);
+  const baseMomentums = perGroup("baseMomentum", optimizer, o.baseMomentum ?? 0.85);
   if (lastEpoch === -1) {
     optimizer.paramGroups.forEach((group: ParamGroup, i) => {
       if (useBeta1) group.betas = [maxMomentums[i], ...(group.betas as number[]).slice(1)];
