@@ -282,8 +282,12 @@ describe("flip, repeat and flatten", () => {
     expect(messageOf(() => x.flip(0, 0))).toBe("dim 0 appears multiple times in the list of dims");
     expect(messageOf(() => x.flip([0, -2]))).toBe("dim 0 appears multiple times in the list of dims");
     expect(messageOf(() => x.flip(2))).toBe("Dimension out of range (expected to be in range of [-2, 1], but got 2)");
-    expect(messageOf(() => torch.flip(1 as unknown as Tensor, [0]))).toBe("flip(): argument 'input' (position 1) must be Tensor, not number");
-    expect(messageOf(() => torch.chunk(1 as unknown as Tensor, 2))).toBe("chunk(): argument 'input' (position 1) must be Tensor, not number");
+    expect(messageOf(() => torch.flip(1 as unknown as Tensor, [0]))).toBe(
+      "flip(): argument 'input' (position 1) must be Tensor, not number",
+    );
+    expect(messageOf(() => torch.chunk(1 as unknown as Tensor, 2))).toBe(
+      "chunk(): argument 'input' (position 1) must be Tensor, not number",
+    );
   });
 
   test("repeat tiles, adding leading dims; the gradient sums the copies", () => {

@@ -234,7 +234,10 @@ export function clamp(x: Tensor, min?: number | null | ClampOptions, max?: numbe
     if (max !== undefined) throw invalidCombination("clamp", [min, max], "(min?: number, max?: number) or ({min?, max?})");
     ({ min, max } = min);
   }
-  for (const [bound, value] of [["min", min], ["max", max]] as const) {
+  for (const [bound, value] of [
+    ["min", min],
+    ["max", max],
+  ] as const) {
     if (value !== undefined && value !== null && typeof value !== "number") {
       throw new TypeError(`clamp(): argument '${bound}' must be Number, not ${typeName(value)}`);
     }

@@ -234,7 +234,6 @@ export function castScalar(value: number | boolean, dtype: DType): number {
   return dtype === "bool" ? Number(Number(value) !== 0) : Number(value);
 }
 
-
 /** A masked_fill value: a number, a boolean, or a 0-d tensor. */
 function fillValue(value: unknown): number | boolean {
   if (value instanceof Tensor) {
@@ -244,9 +243,7 @@ function fillValue(value: unknown): number | boolean {
     return value.item();
   }
   if (typeof value === "number" || typeof value === "boolean") return value;
-  throw new TypeError(
-    `masked_fill(): argument 'value' (position 3) must be Number or Tensor, not ${typeName(value)}`,
-  );
+  throw new TypeError(`masked_fill(): argument 'value' (position 3) must be Number or Tensor, not ${typeName(value)}`);
 }
 
 /**

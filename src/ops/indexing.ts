@@ -29,7 +29,6 @@ import { tensorArg } from "../arguments";
 
 // ---- shared checks ------------------------------------------------------------------------
 
-
 /** Shape with a 0-d tensor read as one element (PyTorch's ensure_nonempty). */
 function nonEmptyShape(t: Tensor): number[] {
   return t.ndim === 0 ? [1] : t.shape;

@@ -229,9 +229,7 @@ export function split(x: Tensor, sizeOrSizes: number | readonly number[], dim = 
   const isSizes = Array.isArray(sizeOrSizes) && sizeOrSizes.every((s) => Number.isInteger(s));
   if (!isSize && !isSizes) {
     // Python tries split(int) first, then split_with_sizes, whose complaint is the one seen.
-    throw new TypeError(
-      `split_with_sizes(): argument 'split_sizes' (position 2) must be tuple of ints, not ${intTypeName(sizeOrSizes)}`,
-    );
+    throw new TypeError(`split_with_sizes(): argument 'split_sizes' (position 2) must be tuple of ints, not ${intTypeName(sizeOrSizes)}`);
   }
   if (x.ndim === 0) throw new Error("split expects at least a 1-dimensional tensor");
   const d = normalizeDim(dim, x.ndim);

@@ -213,7 +213,6 @@ function productGrads(a: Tensor, b: Tensor, g: Tensor, plan: Plan): [Tensor | nu
 
 // ---- checks -----------------------------------------------------------------------------
 
-
 type Kind = "dot" | "mv" | "mm" | "bmm";
 
 /** PyTorch does not promote in matrix products: both operands must share a dtype, and not bool. */
