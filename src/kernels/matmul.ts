@@ -4,20 +4,25 @@
  * operand is the same storage with its two strides swapped, and `g @ B^T` or `A^T @ g` never
  * build a transposed copy by hand.
  *
- * Two implementations, chosen inside `gemm`:
- * - WebAssembly SIMD (assembly/matmul.as.ts) for float32 or float64 products of at least
- *   `wasmThreshold()` multiply-adds, when the module loads: the operands are copied into its
- *   memory and the result out (`gemmOnWasm`).
- * - TypeScript: it packs each block of A and B once into contiguous Float64 panels (that is where
- *   a strided operand is materialised, once per block), then runs a 4x4 register-blocked
- *   micro-kernel over the panels: sixteen accumulators held in locals, four loads of B and four of
- *   A per step of k. Blocks are sized for the caches (KC x NC of B, MC x KC of A). Thin products
- *   (one row or one column) take a matrix-vector path, small ones a plain triple loop.
+ * How it sums: each element of C is the sum over k, in order, in the result's type. A float32
+ * product sums in float32, as PyTorch's CPU sgemm does (BLAS accumulates float32 products in
+ * float32 registers): every product and every partial sum is rounded to float32 (no fused
+ * multiply-add). A float64 product sums in float64. No implementation splits k into partial
+ * sums, so the order depends on nothing but k: every path below gives the same bits, and a
+ * range of rows (or columns) computes exactly what the full product computes there.
  *
- * Both sum over k in order, in doubles (a product of two floats is exact there), in blocks of KC:
- * the partial sum of each block is added to the element in turn. A float32 result is rounded once.
- * So the two give the same bits, and a row's result does not depend on how many other rows are
- * computed with it.
+ * The implementations, chosen inside `gemm`:
+ * - WebAssembly SIMD (assembly/matmul.as.ts: `sgemm` in f32x4 lanes, `dgemm` in f64x2) for
+ *   products of at least `wasmThreshold()` multiply-adds with more than one row and column, when
+ *   the module loads: the operands are copied into its memory and the result out (`gemmOnWasm`).
+ * - TypeScript for float32 (`gemmFloat32`): plain loops with Math.fround after each multiply and
+ *   add, which reproduce the float32 lanes exactly.
+ * - TypeScript for float64: it packs each block of A and B once into contiguous Float64 panels
+ *   (that is where a strided operand is materialised, once per block), then runs a 4x4
+ *   register-blocked micro-kernel over the panels: sixteen accumulators held in locals, started
+ *   from C's running sums, four loads of B and four of A per step of k. Blocks are sized for the
+ *   caches (KC x NC of B, MC x KC of A). Thin products (one row or one column) take a
+ *   matrix-vector path, small ones a plain triple loop.
  */
 import type { TypedArray } from "../dtype";
 import { kernelModule, reserve, wasmAvailable, wasmForProduct } from "./wasm";
@@ -36,13 +41,21 @@ export function transposed(m: Mat): Mat {
 }
 
 /**
- * C = A (M x K) @ B (K x N), written to `out[oOff + i * ors + j * ocs]` in `out`'s type. Sums run
- * over k in order (within a block, then block after block), whichever implementation runs.
+ * C = A (M x K) @ B (K x N), written to `out[oOff + i * ors + j * ocs]` in `out`'s type. Each
+ * element is summed over k in order in `out`'s type (float32 sums for a Float32Array), whichever
+ * implementation runs, so rows computed apart equal the same rows computed together.
  */
 export function gemm(M: number, N: number, K: number, A: Mat, B: Mat, out: TypedArray, oOff: number, ors: number, ocs: number): void {
   if (M === 0 || N === 0) return;
   if (K === 0) {
     for (let i = 0; i < M; i++) for (let j = 0; j < N; j++) out[oOff + i * ors + j * ocs] = 0;
+    return;
+  }
+  // Products of some size with more than one row and column run on the WebAssembly SIMD kernel.
+  const onWasm = M > 1 && N > 1 && wasmForProduct(M * N * K);
+  if (out instanceof Float32Array) {
+    if (!(onWasm && A.data instanceof Float32Array && gemmOnWasm(M, N, K, A, B, out, oOff, ors, ocs)))
+      gemmFloat32(M, N, K, A, B, out, oOff, ors, ocs);
     return;
   }
   if (N === 1) {
@@ -53,8 +66,7 @@ export function gemm(M: number, N: number, K: number, A: Mat, B: Mat, out: Typed
     gemv(N, K, transposed(B), A.data, A.off, A.cs, out, oOff, ocs);
     return;
   }
-  // Products of some size run on the WebAssembly SIMD kernel (the same double sums, in order).
-  if (wasmForProduct(M * N * K) && sameFloatType(A.data, B.data, out) && gemmOnWasm(M, N, K, A, B, out, oOff, ors, ocs)) return;
+  if (onWasm && A.data instanceof Float64Array && out instanceof Float64Array && gemmOnWasm(M, N, K, A, B, out, oOff, ors, ocs)) return;
   if (M * N * K <= SMALL) {
     gemmSmall(M, N, K, A, B, out, oOff, ors, ocs);
     return;
@@ -65,12 +77,6 @@ export function gemm(M: number, N: number, K: number, A: Mat, B: Mat, out: Typed
     return;
   }
   gemmBlocked(M, N, K, A, B, out, oOff, ors, ocs);
-}
-
-/** Whether all three are Float32Arrays or all three Float64Arrays (what the wasm product reads). */
-function sameFloatType(a: TypedArray, b: TypedArray, c: TypedArray): boolean {
-  if (a instanceof Float32Array) return b instanceof Float32Array && c instanceof Float32Array;
-  return a instanceof Float64Array && b instanceof Float64Array && c instanceof Float64Array;
 }
 
 /** @internal For benchmarks and tests: C (M x N) = A @ B over row-major arrays. */
@@ -85,7 +91,56 @@ export function dotProduct(n: number, x: TypedArray, xOff: number, xs: number, y
   return s;
 }
 
-// ---- TypeScript -----------------------------------------------------------------------------
+// ---- TypeScript, float32 ---------------------------------------------------------------------
+
+/** One row of C while it is summed (float32, so that each store rounds the sum). */
+let rowBuffer = new Float32Array(0);
+/** B copied with contiguous rows, when its columns are strided. */
+let rowsOfB = new Float32Array(0);
+
+/**
+ * A float32 product summed as the wasm kernel's f32x4 lanes sum: each element over k in order,
+ * each product rounded to float32 (Math.fround) and each sum too (stored in a Float32Array, or
+ * Math.fround). A sum of two floats rounded to a double and then to a float is the float sum
+ * rounded once, so these are the lanes' bits exactly.
+ */
+function gemmFloat32(M: number, N: number, K: number, A: Mat, B: Mat, out: TypedArray, oOff: number, ors: number, ocs: number): void {
+  const a = A.data;
+  if (N === 1) {
+    const b = B.data;
+    for (let i = 0; i < M; i++) {
+      let s = 0;
+      for (let k = 0, pa = A.off + i * A.rs, pb = B.off; k < K; k++, pa += A.cs, pb += B.rs)
+        s = Math.fround(s + Math.fround(a[pa] * b[pb]));
+      out[oOff + i * ors] = s;
+    }
+    return;
+  }
+  const rows = withContiguousRows(K, N, B);
+  const b = rows.data;
+  if (rowBuffer.length < N) rowBuffer = new Float32Array(N);
+  const row = rowBuffer;
+  for (let i = 0; i < M; i++) {
+    row.fill(0, 0, N);
+    for (let k = 0, pa = A.off + i * A.rs; k < K; k++, pa += A.cs) {
+      const x = a[pa];
+      const pb = rows.off + k * rows.rs;
+      for (let j = 0; j < N; j++) row[j] += Math.fround(x * b[pb + j]);
+    }
+    const dst = oOff + i * ors;
+    for (let j = 0; j < N; j++) out[dst + j * ocs] = row[j];
+  }
+}
+
+/** B itself when its rows are contiguous, else a row-major copy of it (K x N). */
+function withContiguousRows(K: number, N: number, B: Mat): Mat {
+  if (B.cs === 1) return B;
+  if (rowsOfB.length < K * N) rowsOfB = new Float32Array(K * N);
+  for (let k = 0; k < K; k++) for (let j = 0; j < N; j++) rowsOfB[k * N + j] = B.data[B.off + k * B.rs + j * B.cs];
+  return { data: rowsOfB, off: 0, rs: N, cs: 1 };
+}
+
+// ---- TypeScript, float64 ---------------------------------------------------------------------
 
 /** Rows of A per packed block, depth of a block, columns of B per packed block. */
 const MC = 128;
@@ -196,7 +251,10 @@ function gemmBlocked(M: number, N: number, K: number, A: Mat, B: Mat, out: Typed
   }
 }
 
-/** acc[4 x 4 tile at ci] += Ap strip (4 x kc) @ Bp panel (kc x 4), sixteen sums in registers. */
+/**
+ * acc[4 x 4 tile at ci] += Ap strip (4 x kc) @ Bp panel (kc x 4): sixteen running sums loaded into
+ * locals, summed on over this block of k, and stored back (so each sums over k in order).
+ */
 function micro4x4(
   Ap: Float64Array,
   pa: number,
@@ -207,22 +265,25 @@ function micro4x4(
   ci: number,
   ldc: number,
 ): void {
-  let c00 = 0,
-    c01 = 0,
-    c02 = 0,
-    c03 = 0;
-  let c10 = 0,
-    c11 = 0,
-    c12 = 0,
-    c13 = 0;
-  let c20 = 0,
-    c21 = 0,
-    c22 = 0,
-    c23 = 0;
-  let c30 = 0,
-    c31 = 0,
-    c32 = 0,
-    c33 = 0;
+  const r1 = ci + ldc,
+    r2 = r1 + ldc,
+    r3 = r2 + ldc;
+  let c00 = acc[ci],
+    c01 = acc[ci + 1],
+    c02 = acc[ci + 2],
+    c03 = acc[ci + 3];
+  let c10 = acc[r1],
+    c11 = acc[r1 + 1],
+    c12 = acc[r1 + 2],
+    c13 = acc[r1 + 3];
+  let c20 = acc[r2],
+    c21 = acc[r2 + 1],
+    c22 = acc[r2 + 2],
+    c23 = acc[r2 + 3];
+  let c30 = acc[r3],
+    c31 = acc[r3 + 1],
+    c32 = acc[r3 + 2],
+    c33 = acc[r3 + 3];
   for (let k = 0; k < kc; k++) {
     const b0 = Bp[pb],
       b1 = Bp[pb + 1],
@@ -251,28 +312,25 @@ function micro4x4(
     pa += 4;
     pb += 4;
   }
-  acc[ci] += c00;
-  acc[ci + 1] += c01;
-  acc[ci + 2] += c02;
-  acc[ci + 3] += c03;
-  ci += ldc;
-  acc[ci] += c10;
-  acc[ci + 1] += c11;
-  acc[ci + 2] += c12;
-  acc[ci + 3] += c13;
-  ci += ldc;
-  acc[ci] += c20;
-  acc[ci + 1] += c21;
-  acc[ci + 2] += c22;
-  acc[ci + 3] += c23;
-  ci += ldc;
-  acc[ci] += c30;
-  acc[ci + 1] += c31;
-  acc[ci + 2] += c32;
-  acc[ci + 3] += c33;
+  acc[ci] = c00;
+  acc[ci + 1] = c01;
+  acc[ci + 2] = c02;
+  acc[ci + 3] = c03;
+  acc[r1] = c10;
+  acc[r1 + 1] = c11;
+  acc[r1 + 2] = c12;
+  acc[r1 + 3] = c13;
+  acc[r2] = c20;
+  acc[r2 + 1] = c21;
+  acc[r2 + 2] = c22;
+  acc[r2 + 3] = c23;
+  acc[r3] = c30;
+  acc[r3 + 1] = c31;
+  acc[r3 + 2] = c32;
+  acc[r3 + 3] = c33;
 }
 
-/** acc[4 x 1 column at ci] += Ap strip (4 x kc) @ one packed column of B. */
+/** acc[4 x 1 column at ci] += Ap strip (4 x kc) @ one packed column of B, summed on from acc as micro4x4 does. */
 function micro4x1(
   Ap: Float64Array,
   pa: number,
@@ -283,10 +341,10 @@ function micro4x1(
   ci: number,
   ldc: number,
 ): void {
-  let c0 = 0,
-    c1 = 0,
-    c2 = 0,
-    c3 = 0;
+  let c0 = acc[ci],
+    c1 = acc[ci + ldc],
+    c2 = acc[ci + 2 * ldc],
+    c3 = acc[ci + 3 * ldc];
   for (let k = 0; k < kc; k++) {
     const y = Bp[pb + k];
     c0 += Ap[pa] * y;
@@ -295,10 +353,10 @@ function micro4x1(
     c3 += Ap[pa + 3] * y;
     pa += 4;
   }
-  acc[ci] += c0;
-  acc[ci + ldc] += c1;
-  acc[ci + 2 * ldc] += c2;
-  acc[ci + 3 * ldc] += c3;
+  acc[ci] = c0;
+  acc[ci + ldc] = c1;
+  acc[ci + 2 * ldc] = c2;
+  acc[ci + 3 * ldc] = c3;
 }
 
 /** y (M) = A (M x K) @ x (K, at `x[xOff + k * xs]`), written to `out[oOff + i * os]`. */
@@ -362,11 +420,12 @@ function gemv(M: number, K: number, A: Mat, x: TypedArray, xOff: number, xs: num
 // ---- WebAssembly ----------------------------------------------------------------------------
 
 /**
- * The product on the WebAssembly kernel: A and B both float32 or both float64 (their type picks
- * `dgemm32` or `dgemm64`), summed in float64 with the TypeScript kernel's blocks; a float32 `out`
- * gets each sum rounded once, a float64 one gets them as they are. Returns false, computing
- * nothing, when the module is not available, the operands are of other types, or they do not fit
- * in its memory. `gemm` calls it for products of some size; kernels/linear.ts for its dense paths.
+ * The product on the WebAssembly kernel: A and B both float32 (`sgemm`, float32 sums) or both
+ * float64 (`dgemm`, float64 sums), each element summed over k in order as `gemm` promises; the
+ * sums are copied into `out` as they are (a Float64Array `out` for float32 operands holds the
+ * float32 sums exactly). Returns false, computing nothing, when the module is not available, the
+ * operands are of other types, or they do not fit in its memory. `gemm` calls it for products of
+ * some size; kernels/linear.ts for its dense paths.
  */
 export function gemmOnWasm(
   M: number,
@@ -387,26 +446,25 @@ export function gemmOnWasm(
   const aLen = (footprint(M, K, A.rs, A.cs) + 3) & ~3;
   const bLen = (footprint(K, N, B.rs, B.cs) + 3) & ~3;
   const unit = wide ? 2 : 1; // floats per element
-  const heap = reserve((aLen + bLen) * unit + 2 * M * N);
+  const heap = reserve((aLen + bLen + M * N) * unit);
   if (heap === null) return false;
   const view = wide ? heap.heap64 : heap.heap32;
   const aAt = dataAt / unit; // dataAt is a multiple of 16 floats
   const bAt = aAt + aLen;
-  const c = ((bAt + bLen) * unit) >> 1; // C, in doubles
+  const cAt = bAt + bLen;
   const [ars, acs] = copyIn(view, aAt, A.data, A.off, M, K, A.rs, A.cs);
   const [brs, bcs] = copyIn(view, bAt, B.data, B.off, K, N, B.rs, B.cs);
   const bytes = 4 * unit;
-  (wide ? exports.dgemm64 : exports.dgemm32)(M, N, K, aAt * bytes, ars, acs, bAt * bytes, brs, bcs, c * 8, workspaceAt);
-  const heap64 = heap.heap64;
+  (wide ? exports.dgemm : exports.sgemm)(M, N, K, aAt * bytes, ars, acs, bAt * bytes, brs, bcs, cAt * bytes, workspaceAt);
+  const c = view.subarray(cAt, cAt + M * N);
   if (ocs === 1 && ors === N && (out instanceof Float32Array || out instanceof Float64Array)) {
-    // Into float32 storage this rounds each double once; a Float64Array gets the sums unrounded.
-    out.set(heap64.subarray(c, c + M * N), oOff);
+    out.set(c, oOff);
     return true;
   }
   for (let i = 0; i < M; i++) {
-    const src = c + i * N;
+    const src = i * N;
     const dst = oOff + i * ors;
-    for (let j = 0; j < N; j++) out[dst + j * ocs] = heap64[src + j];
+    for (let j = 0; j < N; j++) out[dst + j * ocs] = c[src + j];
   }
   return true;
 }

@@ -54,9 +54,9 @@ type Gemm = (
 export interface KernelExports {
   memory: WasmMemory;
   heapBase(): number;
-  workspaceBytes64(): number;
-  dgemm32: Gemm;
-  dgemm64: Gemm;
+  workspaceBytes(): number;
+  sgemm: Gemm;
+  dgemm: Gemm;
   logSoftmaxRows32(src: number, dst: number, rows: number, cols: number): void;
   logSoftmaxBackwardRows32(g: number, y: number, dst: number, rows: number, cols: number): void;
   logSoftmaxOneHotBackward32(y: number, cols: number, values: number, dst: number, rows: number, colsPerRow: number): void;
@@ -135,7 +135,7 @@ function turnedOffByEnvironment(): boolean {
 function layout(instance: WasmInstance): KernelModule {
   const exports = instance.exports as unknown as KernelExports;
   const base = (exports.heapBase() + 63) & ~63;
-  const dataAt = ((base >> 2) + (exports.workspaceBytes64() >> 2) + 15) & ~15;
+  const dataAt = ((base >> 2) + (exports.workspaceBytes() >> 2) + 15) & ~15;
   return { exports, workspaceAt: base, dataAt };
 }
 
