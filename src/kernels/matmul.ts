@@ -93,51 +93,106 @@ export function dotProduct(n: number, x: TypedArray, xOff: number, xs: number, y
 
 // ---- TypeScript, float32 ---------------------------------------------------------------------
 
-/** One row of C while it is summed (float32, so that each store rounds the sum). */
-let rowBuffer = new Float32Array(0);
-/** B copied with contiguous rows, when its columns are strided. */
-let rowsOfB = new Float32Array(0);
+/** Rows of A and columns of B copied with unit steps along k, and one row of C, for the float32 loops. */
+let copyOfA: Float32Array = new Float32Array(0);
+let copyOfB: Float32Array = new Float32Array(0);
+let rowOfC: Float32Array = new Float32Array(0);
 
 /**
  * A float32 product summed as the wasm kernel's f32x4 lanes sum: each element over k in order,
- * each product rounded to float32 (Math.fround) and each sum too (stored in a Float32Array, or
- * Math.fround). A sum of two floats rounded to a double and then to a float is the float sum
- * rounded once, so these are the lanes' bits exactly.
+ * each product and each sum rounded to float32 (Math.fround, or a store into a Float32Array). A
+ * product of two floats is exact in a double, and a sum of two floats rounded to a double and then
+ * to a float is the float sum rounded once, so these are the lanes' bits exactly.
  */
 function gemmFloat32(M: number, N: number, K: number, A: Mat, B: Mat, out: TypedArray, oOff: number, ors: number, ocs: number): void {
-  const a = A.data;
-  if (N === 1) {
-    const b = B.data;
-    for (let i = 0; i < M; i++) {
-      let s = 0;
-      for (let k = 0, pa = A.off + i * A.rs, pb = B.off; k < K; k++, pa += A.cs, pb += B.rs)
-        s = Math.fround(s + Math.fround(a[pa] * b[pb]));
-      out[oOff + i * ors] = s;
-    }
+  if (M === 1 && B.cs === 1) {
+    vectorTimesRows32(N, K, A, B, out, oOff, ocs);
     return;
   }
-  const rows = withContiguousRows(K, N, B);
-  const b = rows.data;
-  if (rowBuffer.length < N) rowBuffer = new Float32Array(N);
-  const row = rowBuffer;
-  for (let i = 0; i < M; i++) {
-    row.fill(0, 0, N);
-    for (let k = 0, pa = A.off + i * A.rs; k < K; k++, pa += A.cs) {
-      const x = a[pa];
-      const pb = rows.off + k * rows.rs;
-      for (let j = 0; j < N; j++) row[j] += Math.fround(x * b[pb + j]);
+  // Each element is the dot product of a row of A and a column of B, read with unit steps along k.
+  if (A.cs !== 1) A = { data: (copyOfA = unitAlongK(M, K, A, copyOfA)), off: 0, rs: K, cs: 1 };
+  const Bt = B.rs === 1 ? transposed(B) : { data: (copyOfB = unitAlongK(N, K, transposed(B), copyOfB)), off: 0, rs: K, cs: 1 };
+  dots32(M, N, K, A.data as Float32Array, A.off, A.rs, Bt.data as Float32Array, Bt.off, Bt.rs, out, oOff, ors, ocs);
+}
+
+/** The (rows x cols) matrix `m` copied row-major into `buffer`, or into a larger one it returns. */
+function unitAlongK(rows: number, cols: number, m: Mat, buffer: Float32Array): Float32Array {
+  const into = buffer.length < rows * cols ? new Float32Array(rows * cols) : buffer;
+  const data = m.data;
+  for (let i = 0; i < rows; i++) {
+    const src = m.off + i * m.rs;
+    const dst = i * cols;
+    for (let j = 0; j < cols; j++) into[dst + j] = data[src + j * m.cs];
+  }
+  return into;
+}
+
+/** C (M x N) from rows of A at `a[aOff + i * ars + k]` and columns of B at `b[bOff + j * bcs + k]`; four rows share each load of a column. */
+function dots32(
+  M: number,
+  N: number,
+  K: number,
+  a: Float32Array,
+  aOff: number,
+  ars: number,
+  b: Float32Array,
+  bOff: number,
+  bcs: number,
+  out: TypedArray,
+  oOff: number,
+  ors: number,
+  ocs: number,
+): void {
+  let i = 0;
+  for (; i + 4 <= M; i += 4) {
+    const p0 = aOff + i * ars,
+      p1 = p0 + ars,
+      p2 = p1 + ars,
+      p3 = p2 + ars;
+    for (let j = 0; j < N; j++) {
+      const pb = bOff + j * bcs;
+      let s0 = 0,
+        s1 = 0,
+        s2 = 0,
+        s3 = 0;
+      for (let k = 0; k < K; k++) {
+        const y = b[pb + k];
+        s0 = Math.fround(s0 + Math.fround(a[p0 + k] * y));
+        s1 = Math.fround(s1 + Math.fround(a[p1 + k] * y));
+        s2 = Math.fround(s2 + Math.fround(a[p2 + k] * y));
+        s3 = Math.fround(s3 + Math.fround(a[p3 + k] * y));
+      }
+      const dst = oOff + i * ors + j * ocs;
+      out[dst] = s0;
+      out[dst + ors] = s1;
+      out[dst + 2 * ors] = s2;
+      out[dst + 3 * ors] = s3;
     }
-    const dst = oOff + i * ors;
-    for (let j = 0; j < N; j++) out[dst + j * ocs] = row[j];
+  }
+  for (; i < M; i++) {
+    for (let j = 0; j < N; j++) {
+      let s = 0;
+      for (let k = 0, pa = aOff + i * ars, pb = bOff + j * bcs; k < K; k++) s = Math.fround(s + Math.fround(a[pa + k] * b[pb + k]));
+      out[oOff + i * ors + j * ocs] = s;
+    }
   }
 }
 
-/** B itself when its rows are contiguous, else a row-major copy of it (K x N). */
-function withContiguousRows(K: number, N: number, B: Mat): Mat {
-  if (B.cs === 1) return B;
-  if (rowsOfB.length < K * N) rowsOfB = new Float32Array(K * N);
-  for (let k = 0; k < K; k++) for (let j = 0; j < N; j++) rowsOfB[k * N + j] = B.data[B.off + k * B.rs + j * B.cs];
-  return { data: rowsOfB, off: 0, rs: N, cs: 1 };
+/**
+ * One row of A (K) times B (K x N) with contiguous rows: C's row summed in a Float32Array, one
+ * row of B after the other, so B is read in its order (each element still sums over k in order).
+ */
+function vectorTimesRows32(N: number, K: number, A: Mat, B: Mat, out: TypedArray, oOff: number, ocs: number): void {
+  if (rowOfC.length < N) rowOfC = new Float32Array(N);
+  const row = rowOfC;
+  row.fill(0, 0, N);
+  const b = B.data;
+  for (let k = 0; k < K; k++) {
+    const x = A.data[A.off + k * A.cs];
+    const pb = B.off + k * B.rs;
+    for (let j = 0; j < N; j++) row[j] += Math.fround(x * b[pb + j]);
+  }
+  for (let j = 0; j < N; j++) out[oOff + j * ocs] = row[j];
 }
 
 // ---- TypeScript, float64 ---------------------------------------------------------------------
