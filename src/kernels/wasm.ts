@@ -219,7 +219,7 @@ export function setWasmEnabled(flag: boolean): boolean {
 /**
  * Products of fewer multiply-adds than this stay on the TypeScript kernel. Measured on the 2-core
  * machine, wasm already wins at 16^3 (3.1 against 0.33 GFLOPS) and roughly breaks even at 8^3;
- * below 4096 the TypeScript kernel's plain triple loop (gemmSmall) is as good and copies nothing.
+ * below 4096 the TypeScript kernel's plain loops are as good and copy nothing.
  */
 let productThreshold = 4096;
 

@@ -190,24 +190,25 @@ function packA<T>(a: usize, ars: i32, acs: i32, ic: i32, pc: i32, mc: i32, kc: i
   }
 }
 
-/** The 5 x NR tile at c (row stride ldc bytes) = (first block) or += A strip (5 x kc) @ B panel (kc x NR). */
 // @ts-ignore: decorator
 @inline
-function tileKernel<T>(ap: usize, bp: usize, kc: i32, c: usize, ldc: usize, first: bool): void {
-  if (sizeof<T>() == 4) kernel5x8s(ap, bp, kc, c, ldc, first);
-  else kernel5x4d(ap, bp, kc, c, ldc, first);
+function madd<T>(acc: v128, x: v128, y: v128): v128 {
+  return sizeof<T>() == 4 ? f32x4.add(acc, f32x4.mul(x, y)) : f64x2.add(acc, f64x2.mul(x, y));
 }
 
 /**
- * Ten f32x4 accumulators (a 5 x 8 tile of floats), started at zero for the first block of k and from C after it (so
- * each element's sum runs over k in order whatever the blocks), written back to C at the end.
+ * The 5 x NR tile at c (row stride ldc bytes) = (first block) or += A strip (5 x kc) @ B panel
+ * (kc x NR), in ten accumulators (f32x4 or f64x2, two per row). They start at zero for the first
+ * block of k and from C after it, so each element's sum runs over k in order whatever the blocks,
+ * and are written back to C at the end. (Generic, so compiled once per type; the broadcasts take
+ * immediate offsets, which ran 5-15% faster than computed addresses.)
  */
-function kernel5x8s(ap: usize, bp: usize, kc: i32, c: usize, ldc: usize, first: bool): void {
-  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
-  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
-  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
-  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
-  let c40 = f32x4.splat(0), c41 = f32x4.splat(0);
+function tileKernel<T>(ap: usize, bp: usize, kc: i32, c: usize, ldc: usize, first: bool): void {
+  let c00 = i32x4.splat(0), c01 = i32x4.splat(0);
+  let c10 = i32x4.splat(0), c11 = i32x4.splat(0);
+  let c20 = i32x4.splat(0), c21 = i32x4.splat(0);
+  let c30 = i32x4.splat(0), c31 = i32x4.splat(0);
+  let c40 = i32x4.splat(0), c41 = i32x4.splat(0);
   if (!first) {
     let p = c;
     c00 = v128.load(p); c01 = v128.load(p, 16); p += ldc;
@@ -219,67 +220,23 @@ function kernel5x8s(ap: usize, bp: usize, kc: i32, c: usize, ldc: usize, first: 
   for (let k = 0; k < kc; k++) {
     const b0 = v128.load(bp);
     const b1 = v128.load(bp, 16);
-    let x = v128.load32_splat(ap);
-    c00 = f32x4.add(c00, f32x4.mul(x, b0));
-    c01 = f32x4.add(c01, f32x4.mul(x, b1));
-    x = v128.load32_splat(ap, 4);
-    c10 = f32x4.add(c10, f32x4.mul(x, b0));
-    c11 = f32x4.add(c11, f32x4.mul(x, b1));
-    x = v128.load32_splat(ap, 8);
-    c20 = f32x4.add(c20, f32x4.mul(x, b0));
-    c21 = f32x4.add(c21, f32x4.mul(x, b1));
-    x = v128.load32_splat(ap, 12);
-    c30 = f32x4.add(c30, f32x4.mul(x, b0));
-    c31 = f32x4.add(c31, f32x4.mul(x, b1));
-    x = v128.load32_splat(ap, 16);
-    c40 = f32x4.add(c40, f32x4.mul(x, b0));
-    c41 = f32x4.add(c41, f32x4.mul(x, b1));
-    ap += 20;
-    bp += 32;
-  }
-  let p = c;
-  v128.store(p, c00); v128.store(p, c01, 16); p += ldc;
-  v128.store(p, c10); v128.store(p, c11, 16); p += ldc;
-  v128.store(p, c20); v128.store(p, c21, 16); p += ldc;
-  v128.store(p, c30); v128.store(p, c31, 16); p += ldc;
-  v128.store(p, c40); v128.store(p, c41, 16);
-}
-
-/** The same with ten f64x2 accumulators (a 5 x 4 tile of doubles). */
-function kernel5x4d(ap: usize, bp: usize, kc: i32, c: usize, ldc: usize, first: bool): void {
-  let c00 = f64x2.splat(0), c01 = f64x2.splat(0);
-  let c10 = f64x2.splat(0), c11 = f64x2.splat(0);
-  let c20 = f64x2.splat(0), c21 = f64x2.splat(0);
-  let c30 = f64x2.splat(0), c31 = f64x2.splat(0);
-  let c40 = f64x2.splat(0), c41 = f64x2.splat(0);
-  if (!first) {
-    let p = c;
-    c00 = v128.load(p); c01 = v128.load(p, 16); p += ldc;
-    c10 = v128.load(p); c11 = v128.load(p, 16); p += ldc;
-    c20 = v128.load(p); c21 = v128.load(p, 16); p += ldc;
-    c30 = v128.load(p); c31 = v128.load(p, 16); p += ldc;
-    c40 = v128.load(p); c41 = v128.load(p, 16);
-  }
-  for (let k = 0; k < kc; k++) {
-    const b0 = v128.load(bp);
-    const b1 = v128.load(bp, 16);
-    let x = v128.load64_splat(ap);
-    c00 = f64x2.add(c00, f64x2.mul(x, b0));
-    c01 = f64x2.add(c01, f64x2.mul(x, b1));
-    x = v128.load64_splat(ap, 8);
-    c10 = f64x2.add(c10, f64x2.mul(x, b0));
-    c11 = f64x2.add(c11, f64x2.mul(x, b1));
-    x = v128.load64_splat(ap, 16);
-    c20 = f64x2.add(c20, f64x2.mul(x, b0));
-    c21 = f64x2.add(c21, f64x2.mul(x, b1));
-    x = v128.load64_splat(ap, 24);
-    c30 = f64x2.add(c30, f64x2.mul(x, b0));
-    c31 = f64x2.add(c31, f64x2.mul(x, b1));
-    x = v128.load64_splat(ap, 32);
-    c40 = f64x2.add(c40, f64x2.mul(x, b0));
-    c41 = f64x2.add(c41, f64x2.mul(x, b1));
-    ap += 40;
-    bp += 32;
+    let x = sizeof<T>() == 4 ? v128.load32_splat(ap, 0) : v128.load64_splat(ap, 0);
+    c00 = madd<T>(c00, x, b0);
+    c01 = madd<T>(c01, x, b1);
+    x = sizeof<T>() == 4 ? v128.load32_splat(ap, 4) : v128.load64_splat(ap, 8);
+    c10 = madd<T>(c10, x, b0);
+    c11 = madd<T>(c11, x, b1);
+    x = sizeof<T>() == 4 ? v128.load32_splat(ap, 8) : v128.load64_splat(ap, 16);
+    c20 = madd<T>(c20, x, b0);
+    c21 = madd<T>(c21, x, b1);
+    x = sizeof<T>() == 4 ? v128.load32_splat(ap, 12) : v128.load64_splat(ap, 24);
+    c30 = madd<T>(c30, x, b0);
+    c31 = madd<T>(c31, x, b1);
+    x = sizeof<T>() == 4 ? v128.load32_splat(ap, 16) : v128.load64_splat(ap, 32);
+    c40 = madd<T>(c40, x, b0);
+    c41 = madd<T>(c41, x, b1);
+    ap += MR * sizeof<T>();
+    bp += PANEL_ROW;
   }
   let p = c;
   v128.store(p, c00); v128.store(p, c01, 16); p += ldc;
