@@ -310,8 +310,10 @@ describe("ranges of rows or columns give the full product's bits", () => {
     [37, 29, 600],
     [12, 40, 70],
     [30, 9, 300],
+    [20, 8, 40],
   ];
-  // Large ranges run on wasm (when on), small ones and single rows on the TypeScript loops.
+  // Large ranges run on wasm (when on); single rows or columns, and ranges of fewer than 4096
+  // multiply-adds (all pieces of 20 x 8 x 40), on the TypeScript loops.
   test.each([
     ["float32", true],
     ["float32", false],
