@@ -23,7 +23,7 @@
  * before it is added, so a 6-row tile (twelve accumulators, two B vectors, one broadcast, one
  * product) needs sixteen, and V8 keeps one of x64's sixteen for itself: it spilled an accumulator
  * to the stack every step. Measured on the 2-core AMD machine at 1024^3 float32, in alternation:
- * 6 x 8 ran 31-33 GFLOPS, 4 x 8 about 50, 5 x 8 about 58; block sizes (KC 256-1024, MC 40-320)
+ * 6 x 8 ran 30-33 GFLOPS, 4 x 8 about 50, 5 x 8 about 58; block sizes (KC 256-1024, MC 40-320)
  * moved it by less than the noise.
  */
 
