@@ -1,13 +1,16 @@
 /**
- * The WebAssembly SIMD matrix product (src/kernels/matmul.ts's `gemmOnWasm`) against the
- * TypeScript kernel and a plain float64 triple loop, on shapes that are and are not multiples of
- * its 6 x 4 tile and of its cache blocks, transposed and strided operands and batches; then the
- * golden PyTorch cases with every float32 product sent to wasm (the suites' own runs use the
- * TypeScript kernel for their small products), and the matmul golden cases with wasm turned off.
+ * The matrix product's kernels (src/kernels/matmul.ts): the WebAssembly SIMD kernel (`gemmOnWasm`)
+ * against a float32 emulation of its sums (bit for bit) and a float64 triple loop (the accuracy
+ * bound of float32 sums), on shapes that are and are not multiples of its 5 x 8 tile and of its
+ * cache blocks, transposed and strided operands and batches; the TypeScript kernel against the wasm
+ * kernel (the same bits); ranges of rows and columns against the full product (the same bits, as
+ * worker threads splitting a product need); then the golden PyTorch cases with every float32
+ * product sent to wasm (the suites' own runs use the TypeScript kernel for their small products),
+ * and the matmul golden cases with wasm turned off.
  */
 import * as torch from "torchlet";
 import { setWasmEnabled, setWasmThreshold, wasmAvailable } from "../src/kernels/wasm";
-import { gemmOnWasm, gemmRowMajor } from "../src/kernels/matmul";
+import { type Mat, gemm, gemmOnWasm, gemmRowMajor } from "../src/kernels/matmul";
 import { linear } from "../src/ops/linear";
 import { expectClose, loadCases, toTensor } from "./helpers/golden";
 import { Rng } from "./helpers/random-cases";
@@ -20,60 +23,59 @@ function randomArray(n: number): Float32Array {
   return out;
 }
 
-/** C = A @ B in float64 over strided operands, and the sum of |A(i,k) B(k,j)| for the bound. */
-function reference(
-  M: number,
-  N: number,
-  K: number,
-  a: Float32Array,
-  aOff: number,
-  ars: number,
-  acs: number,
-  b: Float32Array,
-  bOff: number,
-  brs: number,
-  bcs: number,
-) {
+/** A strided operand over `data` as the kernels read it. */
+const at = (data: Float32Array, off: number, rs: number, cs: number): Mat => ({ data, off, rs, cs });
+
+/**
+ * What `gemm` promises for float32: each element summed over k in order, every product and every
+ * sum rounded to float32 (as f32x4 lanes without fused multiply-adds compute). Also the float64
+ * sums and the sums of |A(i,k) B(k,j)|, for the accuracy bound.
+ */
+function reference(M: number, N: number, K: number, A: Mat, B: Mat) {
+  const c32 = new Float32Array(M * N);
   const c = new Float64Array(M * N);
   const mag = new Float64Array(M * N);
   for (let i = 0; i < M; i++) {
     for (let j = 0; j < N; j++) {
+      let s32 = 0;
       let s = 0;
       let m = 0;
       for (let k = 0; k < K; k++) {
-        const p = a[aOff + i * ars + k * acs] * b[bOff + k * brs + j * bcs];
+        const p = A.data[A.off + i * A.rs + k * A.cs] * B.data[B.off + k * B.rs + j * B.cs];
+        s32 = Math.fround(s32 + Math.fround(p));
         s += p;
         m += Math.abs(p);
       }
+      c32[i * N + j] = s32;
       c[i * N + j] = s;
       mag[i * N + j] = m;
     }
   }
-  return { c, mag };
+  return { c32, c, mag };
 }
 
 /**
- * Summed in doubles and rounded once to float32: within half an ulp of float32 (2^-24 relative)
- * of the exact sum, plus the double summation's own K * 2^-53 * sum |terms|.
+ * `got` (read at `off + i * rs + j * cs`) holds exactly the float32 sums, and those are within the
+ * bound of float32 summation from the exact product: (K + 1) * 2^-24 * sum |terms| (each product and
+ * each of the K sums rounded once, relative error 2^-24 each) and the final value's half ulp.
  */
-function expectNear(
+function expectFloat32Sums(
   got: ArrayLike<number>,
-  want: { c: Float64Array; mag: Float64Array },
+  want: ReturnType<typeof reference>,
+  M: number,
+  N: number,
   K: number,
-  at = 0,
-  rs = 0,
+  off = 0,
+  rs = N,
   cs = 1,
-  M = 0,
-  N = want.c.length,
 ) {
-  const rows = M || 1;
-  const cols = M ? N : want.c.length;
-  for (let i = 0; i < rows; i++) {
-    for (let j = 0; j < cols; j++) {
-      const idx = i * cols + j;
-      const g = got[at + i * rs + j * cs];
-      const bound = 2 ** -24 * Math.abs(want.c[idx]) + (K + 2) * 2 ** -53 * want.mag[idx] + 1e-38;
-      if (!(Math.abs(g - want.c[idx]) <= bound)) throw new Error(`element (${i}, ${j}): got ${g}, want ${want.c[idx]} (bound ${bound})`);
+  for (let i = 0; i < M; i++) {
+    for (let j = 0; j < N; j++) {
+      const idx = i * N + j;
+      const g = got[off + i * rs + j * cs];
+      if (!Object.is(g, want.c32[idx])) throw new Error(`element (${i}, ${j}): got ${g}, float32 sums give ${want.c32[idx]}`);
+      const bound = (K + 1) * 2 ** -24 * want.mag[idx] + 2 ** -24 * Math.abs(want.c[idx]) + 1e-38;
+      if (!(Math.abs(g - want.c[idx]) <= bound)) throw new Error(`element (${i}, ${j}): ${g} is further than ${bound} from ${want.c[idx]}`);
     }
   }
 }
@@ -107,30 +109,27 @@ describeWasm("the wasm kernel", () => {
     expect(wasmAvailable()).toBe(true);
   });
 
-  test.each(SHAPES)("%i x %i x %i, row-major operands, against a float64 triple loop", (M, N, K) => {
-    const a = randomArray(M * K);
-    const b = randomArray(K * N);
-    const want = reference(M, N, K, a, 0, K, 1, b, 0, N, 1);
+  test.each(SHAPES)("%i x %i x %i, row-major operands, against float32 sums in order", (M, N, K) => {
+    const A = at(randomArray(M * K), 0, K, 1);
+    const B = at(randomArray(K * N), 0, N, 1);
     const out = new Float32Array(M * N);
-    expect(gemmOnWasm(M, N, K, { data: a, off: 0, rs: K, cs: 1 }, { data: b, off: 0, rs: N, cs: 1 }, out, 0, N, 1)).toBe(true);
-    expectNear(out, want, K, 0, N, 1, M, N);
+    expect(gemmOnWasm(M, N, K, A, B, out, 0, N, 1)).toBe(true);
+    expectFloat32Sums(out, reference(M, N, K, A, B), M, N, K);
   });
 
   test.each(SHAPES)("%i x %i x %i, transposed, offset and strided operands and output", (M, N, K) => {
     // A stored transposed (column-major) after an offset; B with padded rows; out transposed.
-    const a = randomArray(3 + M * K);
-    const b = randomArray(5 + K * (N + 3));
-    const want = reference(M, N, K, a, 3, 1, M, b, 5, N + 3, 1);
+    const A = at(randomArray(3 + M * K), 3, 1, M);
+    const B = at(randomArray(5 + K * (N + 3)), 5, N + 3, 1);
     const out = new Float32Array(2 + M * N).fill(NaN);
-    expect(gemmOnWasm(M, N, K, { data: a, off: 3, rs: 1, cs: M }, { data: b, off: 5, rs: N + 3, cs: 1 }, out, 2, 1, M)).toBe(true);
-    expectNear(out, want, K, 2, 1, M, M, N);
+    expect(gemmOnWasm(M, N, K, A, B, out, 2, 1, M)).toBe(true);
+    expectFloat32Sums(out, reference(M, N, K, A, B), M, N, K, 2, 1, M);
     // A gathered from a stride-2 view, B transposed.
-    const a2 = randomArray(2 * M * K);
-    const b2 = randomArray(K * N);
-    const want2 = reference(M, N, K, a2, 0, 2 * K, 2, b2, 0, 1, K);
+    const A2 = at(randomArray(2 * M * K), 0, 2 * K, 2);
+    const B2 = at(randomArray(K * N), 0, 1, K);
     const out2 = new Float32Array(M * N);
-    expect(gemmOnWasm(M, N, K, { data: a2, off: 0, rs: 2 * K, cs: 2 }, { data: b2, off: 0, rs: 1, cs: K }, out2, 0, N, 1)).toBe(true);
-    expectNear(out2, want2, K, 0, N, 1, M, N);
+    expect(gemmOnWasm(M, N, K, A2, B2, out2, 0, N, 1)).toBe(true);
+    expectFloat32Sums(out2, reference(M, N, K, A2, B2), M, N, K);
   });
 
   test("the TypeScript kernel and the wasm kernel agree through torch.matmul, forward and backward", () => {
@@ -175,17 +174,15 @@ describeWasm("the wasm kernel", () => {
         }
         // Also a transposed operand on wasm: same sums in the same order, so the same bits.
         expect(A.transpose(-1, -2).contiguous().transpose(-1, -2).matmul(B).toArray()).toEqual(A.matmul(B).toArray());
-        // Both sum in doubles and round once: at most one float32 ulp apart.
-        wasm.forEach((w, t) => {
-          for (let i = 0; i < w.length; i++) expect(Math.abs(w[i] - ts[t][i])).toBeLessThanOrEqual(2 ** -23 * Math.abs(ts[t][i]) + 1e-38);
-        });
+        // Both sum in float32 over k in order: the same bits, forward and backward.
+        expect(wasm).toEqual(ts);
       }
     } finally {
       setWasmThreshold(previous);
     }
   });
 
-  test("Linear forward and backward agree on both kernels (dense and bag-of-words inputs)", () => {
+  test("Linear forward and backward on both kernels, within float32 summation's bound of float64", () => {
     const n = 40,
       inF = 70,
       outF = 30;
@@ -194,30 +191,41 @@ describeWasm("the wasm kernel", () => {
     const W = torch.tensor(Array.from(randomArray(outF * inF))).reshape([outF, inF]);
     const bias = torch.tensor(Array.from(randomArray(outF)));
     const G = torch.tensor(Array.from(randomArray(n * outF))).reshape([n, outF]);
+    /** y, x.grad, w.grad, bias.grad. */
+    const runOnce = (input: torch.Tensor, weight: torch.Tensor, b: torch.Tensor, g: torch.Tensor) => {
+      const x = input.detach().requiresGrad_(true);
+      const w = weight.detach().requiresGrad_(true);
+      const bb = b.detach().requiresGrad_(true);
+      const y = linear(x, w, bb);
+      expect(y.gradFn?.name).toBe("AddmmBackward0");
+      y.backward(g);
+      return [y, x.grad!, w.grad!, bb.grad!].map((t) => Array.from(t.toArray()));
+    };
+    // Terms summed per result: inF products and the bias, outF, n and n.
+    const terms = [inF + 1, outF, n, n];
     for (const input of [X, counts]) {
-      const runOnce = () => {
-        const x = input.detach().requiresGrad_(true);
-        const w = W.detach().requiresGrad_(true);
-        const b = bias.detach().requiresGrad_(true);
-        const y = linear(x, w, b);
-        expect(y.gradFn?.name).toBe("AddmmBackward0");
-        y.backward(G);
-        return [y, x.grad!, w.grad!, b.grad!].map((t) => Array.from(t.toArray()));
-      };
+      const exact = runOnce(input.double(), W.double(), bias.double(), G.double());
+      // The same sums over |x|, |w|, |b| and |g|: each result's sum of |terms|.
+      const magnitude = runOnce(input.abs().double(), W.abs().double(), bias.abs().double(), G.abs().double());
       const previous = setWasmThreshold(0);
       let wasm: number[][];
       let ts: number[][];
       try {
-        wasm = runOnce();
+        wasm = runOnce(input, W, bias, G);
         setWasmEnabled(false);
-        ts = runOnce();
+        ts = runOnce(input, W, bias, G);
       } finally {
         setWasmEnabled(true);
         setWasmThreshold(previous);
       }
-      wasm.forEach((w, t) => {
-        for (let i = 0; i < w.length; i++) expect(Math.abs(w[i] - ts[t][i])).toBeLessThanOrEqual(2 ** -23 * Math.abs(ts[t][i]) + 1e-38);
-      });
+      for (const got of [wasm, ts]) {
+        got.forEach((values, t) => {
+          values.forEach((v, i) => {
+            const bound = (terms[t] + 1) * 2 ** -24 * magnitude[t][i] + 2 ** -24 * Math.abs(exact[t][i]) + 1e-38;
+            expect(Math.abs(v - exact[t][i])).toBeLessThanOrEqual(bound);
+          });
+        });
+      }
     }
   });
 
@@ -282,6 +290,64 @@ describeWasm("the wasm kernel", () => {
     for (let i = 0; i < M * N; i++) {
       if (Number.isFinite(viaTs[i])) expect(Math.abs(viaWasm[i] - viaTs[i])).toBeLessThanOrEqual(1e-5);
       else expect(viaWasm[i]).toBe(viaTs[i]);
+    }
+  });
+});
+
+describe("ranges of rows or columns give the full product's bits", () => {
+  /** Cuts [0, n) into pieces of 1, 2, 3, 6, 11, 1, 2, ... elements (the last one what is left). */
+  function pieces(n: number): Array<[number, number]> {
+    const sizes = [1, 2, 3, 6, 11];
+    const out: Array<[number, number]> = [];
+    for (let start = 0, p = 0; start < n; p++) {
+      const end = Math.min(n, start + sizes[p % sizes.length]);
+      out.push([start, end]);
+      start = end;
+    }
+    return out;
+  }
+  const shapes: Array<[number, number, number]> = [
+    [37, 29, 600],
+    [12, 40, 70],
+    [30, 9, 300],
+    [20, 8, 40],
+  ];
+  // Large ranges run on wasm (when on); single rows or columns, and ranges of fewer than 4096
+  // multiply-adds (all pieces of 20 x 8 x 40), on the TypeScript loops.
+  test.each([
+    ["float32", true],
+    ["float32", false],
+    ["float64", true],
+    ["float64", false],
+  ] as const)("%s, wasm %s", (dtype, useWasm) => {
+    const previous = setWasmEnabled(useWasm);
+    try {
+      for (const [M, N, K] of shapes) {
+        const make = (n: number) => (dtype === "float32" ? randomArray(n) : Float64Array.from(randomArray(n), (v) => v * Math.PI));
+        const alloc = (n: number) => (dtype === "float32" ? new Float32Array(n) : new Float64Array(n));
+        // A read transposed and B row-major, as in the backward's A^T @ g; then both row-major.
+        for (const [A, B] of [
+          [
+            { data: make(M * K), off: 0, rs: 1, cs: M },
+            { data: make(K * N), off: 0, rs: N, cs: 1 },
+          ],
+          [
+            { data: make(M * K), off: 0, rs: K, cs: 1 },
+            { data: make(K * N), off: 0, rs: 1, cs: K },
+          ],
+        ] as Array<[Mat, Mat]>) {
+          const full = alloc(M * N);
+          gemm(M, N, K, A, B, full, 0, N, 1);
+          const byRows = alloc(M * N);
+          for (const [r0, r1] of pieces(M)) gemm(r1 - r0, N, K, { ...A, off: A.off + r0 * A.rs }, B, byRows, r0 * N, N, 1);
+          expect(byRows).toEqual(full);
+          const byColumns = alloc(M * N);
+          for (const [c0, c1] of pieces(N)) gemm(M, c1 - c0, K, A, { ...B, off: B.off + c0 * B.cs }, byColumns, c0, N, 1);
+          expect(byColumns).toEqual(full);
+        }
+      }
+    } finally {
+      setWasmEnabled(previous);
     }
   });
 });

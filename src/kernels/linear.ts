@@ -5,10 +5,9 @@
  * non-zeros of a mostly-zero x (bag-of-words counts).
  *
  * Dense float32 work of at least `wasmThreshold()` multiply-adds runs on the WebAssembly product
- * (`gemmOnWasm`, summed in float64 in blocks of 256 along k); otherwise these TypeScript loops,
- * which sum in float64 straight along k. They are not `gemm`: the bias is added to the float64 sum
- * before its one rounding, zeros of x are skipped, and their sums are not blocked, so sending them
- * through `gemm` would change results with more than 256 input features.
+ * (`gemmOnWasm`, summed in float32 along k, as `gemm` sums); otherwise these TypeScript loops,
+ * which sum in float64 along k. They are not `gemm`: the bias is added to the sum before its one
+ * rounding and zeros of x are skipped.
  */
 import type { TypedArray } from "../dtype";
 import { gemmOnWasm, type Mat } from "./matmul";

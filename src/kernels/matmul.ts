@@ -4,20 +4,25 @@
  * operand is the same storage with its two strides swapped, and `g @ B^T` or `A^T @ g` never
  * build a transposed copy by hand.
  *
- * Two implementations, chosen inside `gemm`:
- * - WebAssembly SIMD (assembly/matmul.as.ts) for float32 or float64 products of at least
- *   `wasmThreshold()` multiply-adds, when the module loads: the operands are copied into its
- *   memory and the result out (`gemmOnWasm`).
- * - TypeScript: it packs each block of A and B once into contiguous Float64 panels (that is where
- *   a strided operand is materialised, once per block), then runs a 4x4 register-blocked
- *   micro-kernel over the panels: sixteen accumulators held in locals, four loads of B and four of
- *   A per step of k. Blocks are sized for the caches (KC x NC of B, MC x KC of A). Thin products
- *   (one row or one column) take a matrix-vector path, small ones a plain triple loop.
+ * How it sums: each element of C is the sum over k, in order, in the result's type. A float32
+ * product sums in float32, as PyTorch's CPU sgemm does (BLAS accumulates float32 products in
+ * float32 registers): every product and every partial sum is rounded to float32 (no fused
+ * multiply-add). A float64 product sums in float64. No implementation splits k into partial
+ * sums, so the order depends on nothing but k: every path below gives the same bits, and a
+ * range of rows (or columns) computes exactly what the full product computes there.
  *
- * Both sum over k in order, in doubles (a product of two floats is exact there), in blocks of KC:
- * the partial sum of each block is added to the element in turn. A float32 result is rounded once.
- * So the two give the same bits, and a row's result does not depend on how many other rows are
- * computed with it.
+ * The implementations, chosen inside `gemm`:
+ * - WebAssembly SIMD (assembly/matmul.as.ts: `sgemm` in f32x4 lanes, `dgemm` in f64x2) for
+ *   products of at least `wasmThreshold()` multiply-adds with more than one row and column, when
+ *   the module loads: the operands are copied into its memory and the result out (`gemmOnWasm`).
+ * - TypeScript for float32 (`gemmFloat32`): plain loops with Math.fround after each multiply and
+ *   add, which reproduce the float32 lanes exactly.
+ * - TypeScript for float64: it packs each block of A and B once into contiguous Float64 panels
+ *   (that is where a strided operand is materialised, once per block), then runs a 4x4
+ *   register-blocked micro-kernel over the panels: sixteen accumulators held in locals, started
+ *   from C's running sums, four loads of B and four of A per step of k. Blocks are sized for the
+ *   caches (KC x NC of B, MC x KC of A). Thin products (one row or one column) take a
+ *   matrix-vector path, small ones a plain triple loop.
  */
 import type { TypedArray } from "../dtype";
 import { kernelModule, reserve, wasmAvailable, wasmForProduct } from "./wasm";
@@ -36,13 +41,21 @@ export function transposed(m: Mat): Mat {
 }
 
 /**
- * C = A (M x K) @ B (K x N), written to `out[oOff + i * ors + j * ocs]` in `out`'s type. Sums run
- * over k in order (within a block, then block after block), whichever implementation runs.
+ * C = A (M x K) @ B (K x N), written to `out[oOff + i * ors + j * ocs]` in `out`'s type. Each
+ * element is summed over k in order in `out`'s type (float32 sums for a Float32Array), whichever
+ * implementation runs, so rows computed apart equal the same rows computed together.
  */
 export function gemm(M: number, N: number, K: number, A: Mat, B: Mat, out: TypedArray, oOff: number, ors: number, ocs: number): void {
   if (M === 0 || N === 0) return;
   if (K === 0) {
     for (let i = 0; i < M; i++) for (let j = 0; j < N; j++) out[oOff + i * ors + j * ocs] = 0;
+    return;
+  }
+  // Products of some size with more than one row and column run on the WebAssembly SIMD kernel.
+  const onWasm = M > 1 && N > 1 && wasmForProduct(M * N * K);
+  if (out instanceof Float32Array) {
+    if (!(onWasm && A.data instanceof Float32Array && gemmOnWasm(M, N, K, A, B, out, oOff, ors, ocs)))
+      gemmFloat32(M, N, K, A, B, out, oOff, ors, ocs);
     return;
   }
   if (N === 1) {
@@ -53,8 +66,7 @@ export function gemm(M: number, N: number, K: number, A: Mat, B: Mat, out: Typed
     gemv(N, K, transposed(B), A.data, A.off, A.cs, out, oOff, ocs);
     return;
   }
-  // Products of some size run on the WebAssembly SIMD kernel (the same double sums, in order).
-  if (wasmForProduct(M * N * K) && sameFloatType(A.data, B.data, out) && gemmOnWasm(M, N, K, A, B, out, oOff, ors, ocs)) return;
+  if (onWasm && A.data instanceof Float64Array && out instanceof Float64Array && gemmOnWasm(M, N, K, A, B, out, oOff, ors, ocs)) return;
   if (M * N * K <= SMALL) {
     gemmSmall(M, N, K, A, B, out, oOff, ors, ocs);
     return;
@@ -65,12 +77,6 @@ export function gemm(M: number, N: number, K: number, A: Mat, B: Mat, out: Typed
     return;
   }
   gemmBlocked(M, N, K, A, B, out, oOff, ors, ocs);
-}
-
-/** Whether all three are Float32Arrays or all three Float64Arrays (what the wasm product reads). */
-function sameFloatType(a: TypedArray, b: TypedArray, c: TypedArray): boolean {
-  if (a instanceof Float32Array) return b instanceof Float32Array && c instanceof Float32Array;
-  return a instanceof Float64Array && b instanceof Float64Array && c instanceof Float64Array;
 }
 
 /** @internal For benchmarks and tests: C (M x N) = A @ B over row-major arrays. */
@@ -85,7 +91,111 @@ export function dotProduct(n: number, x: TypedArray, xOff: number, xs: number, y
   return s;
 }
 
-// ---- TypeScript -----------------------------------------------------------------------------
+// ---- TypeScript, float32 ---------------------------------------------------------------------
+
+/** Rows of A and columns of B copied with unit steps along k, and one row of C, for the float32 loops. */
+let copyOfA: Float32Array = new Float32Array(0);
+let copyOfB: Float32Array = new Float32Array(0);
+let rowOfC: Float32Array = new Float32Array(0);
+
+/**
+ * A float32 product summed as the wasm kernel's f32x4 lanes sum: each element over k in order,
+ * each product and each sum rounded to float32 (Math.fround, or a store into a Float32Array). A
+ * product of two floats is exact in a double, and a sum of two floats rounded to a double and then
+ * to a float is the float sum rounded once, so these are the lanes' bits exactly.
+ */
+function gemmFloat32(M: number, N: number, K: number, A: Mat, B: Mat, out: TypedArray, oOff: number, ors: number, ocs: number): void {
+  if (M === 1 && B.cs === 1) {
+    vectorTimesRows32(N, K, A, B, out, oOff, ocs);
+    return;
+  }
+  // Each element is the dot product of a row of A and a column of B, read with unit steps along k.
+  if (A.cs !== 1) A = { data: (copyOfA = unitAlongK(M, K, A, copyOfA)), off: 0, rs: K, cs: 1 };
+  const Bt = B.rs === 1 ? transposed(B) : { data: (copyOfB = unitAlongK(N, K, transposed(B), copyOfB)), off: 0, rs: K, cs: 1 };
+  dots32(M, N, K, A.data as Float32Array, A.off, A.rs, Bt.data as Float32Array, Bt.off, Bt.rs, out, oOff, ors, ocs);
+}
+
+/** The (rows x cols) matrix `m` copied row-major into `buffer`, or into a larger one it returns. */
+function unitAlongK(rows: number, cols: number, m: Mat, buffer: Float32Array): Float32Array {
+  const into = buffer.length < rows * cols ? new Float32Array(rows * cols) : buffer;
+  const data = m.data;
+  for (let i = 0; i < rows; i++) {
+    const src = m.off + i * m.rs;
+    const dst = i * cols;
+    for (let j = 0; j < cols; j++) into[dst + j] = data[src + j * m.cs];
+  }
+  return into;
+}
+
+/** C (M x N) from rows of A at `a[aOff + i * ars + k]` and columns of B at `b[bOff + j * bcs + k]`; four rows share each load of a column. */
+function dots32(
+  M: number,
+  N: number,
+  K: number,
+  a: Float32Array,
+  aOff: number,
+  ars: number,
+  b: Float32Array,
+  bOff: number,
+  bcs: number,
+  out: TypedArray,
+  oOff: number,
+  ors: number,
+  ocs: number,
+): void {
+  let i = 0;
+  for (; i + 4 <= M; i += 4) {
+    const p0 = aOff + i * ars,
+      p1 = p0 + ars,
+      p2 = p1 + ars,
+      p3 = p2 + ars;
+    for (let j = 0; j < N; j++) {
+      const pb = bOff + j * bcs;
+      let s0 = 0,
+        s1 = 0,
+        s2 = 0,
+        s3 = 0;
+      for (let k = 0; k < K; k++) {
+        const y = b[pb + k];
+        s0 = Math.fround(s0 + Math.fround(a[p0 + k] * y));
+        s1 = Math.fround(s1 + Math.fround(a[p1 + k] * y));
+        s2 = Math.fround(s2 + Math.fround(a[p2 + k] * y));
+        s3 = Math.fround(s3 + Math.fround(a[p3 + k] * y));
+      }
+      const dst = oOff + i * ors + j * ocs;
+      out[dst] = s0;
+      out[dst + ors] = s1;
+      out[dst + 2 * ors] = s2;
+      out[dst + 3 * ors] = s3;
+    }
+  }
+  for (; i < M; i++) {
+    for (let j = 0; j < N; j++) {
+      let s = 0;
+      for (let k = 0, pa = aOff + i * ars, pb = bOff + j * bcs; k < K; k++) s = Math.fround(s + Math.fround(a[pa + k] * b[pb + k]));
+      out[oOff + i * ors + j * ocs] = s;
+    }
+  }
+}
+
+/**
+ * One row of A (K) times B (K x N) with contiguous rows: C's row summed in a Float32Array, one
+ * row of B after the other, so B is read in its order (each element still sums over k in order).
+ */
+function vectorTimesRows32(N: number, K: number, A: Mat, B: Mat, out: TypedArray, oOff: number, ocs: number): void {
+  if (rowOfC.length < N) rowOfC = new Float32Array(N);
+  const row = rowOfC;
+  row.fill(0, 0, N);
+  const b = B.data;
+  for (let k = 0; k < K; k++) {
+    const x = A.data[A.off + k * A.cs];
+    const pb = B.off + k * B.rs;
+    for (let j = 0; j < N; j++) row[j] += Math.fround(x * b[pb + j]);
+  }
+  for (let j = 0; j < N; j++) out[oOff + j * ocs] = row[j];
+}
+
+// ---- TypeScript, float64 ---------------------------------------------------------------------
 
 /** Rows of A per packed block, depth of a block, columns of B per packed block. */
 const MC = 128;
@@ -196,7 +306,10 @@ function gemmBlocked(M: number, N: number, K: number, A: Mat, B: Mat, out: Typed
   }
 }
 
-/** acc[4 x 4 tile at ci] += Ap strip (4 x kc) @ Bp panel (kc x 4), sixteen sums in registers. */
+/**
+ * acc[4 x 4 tile at ci] += Ap strip (4 x kc) @ Bp panel (kc x 4): sixteen running sums loaded into
+ * locals, summed on over this block of k, and stored back (so each sums over k in order).
+ */
 function micro4x4(
   Ap: Float64Array,
   pa: number,
@@ -207,22 +320,25 @@ function micro4x4(
   ci: number,
   ldc: number,
 ): void {
-  let c00 = 0,
-    c01 = 0,
-    c02 = 0,
-    c03 = 0;
-  let c10 = 0,
-    c11 = 0,
-    c12 = 0,
-    c13 = 0;
-  let c20 = 0,
-    c21 = 0,
-    c22 = 0,
-    c23 = 0;
-  let c30 = 0,
-    c31 = 0,
-    c32 = 0,
-    c33 = 0;
+  const r1 = ci + ldc,
+    r2 = r1 + ldc,
+    r3 = r2 + ldc;
+  let c00 = acc[ci],
+    c01 = acc[ci + 1],
+    c02 = acc[ci + 2],
+    c03 = acc[ci + 3];
+  let c10 = acc[r1],
+    c11 = acc[r1 + 1],
+    c12 = acc[r1 + 2],
+    c13 = acc[r1 + 3];
+  let c20 = acc[r2],
+    c21 = acc[r2 + 1],
+    c22 = acc[r2 + 2],
+    c23 = acc[r2 + 3];
+  let c30 = acc[r3],
+    c31 = acc[r3 + 1],
+    c32 = acc[r3 + 2],
+    c33 = acc[r3 + 3];
   for (let k = 0; k < kc; k++) {
     const b0 = Bp[pb],
       b1 = Bp[pb + 1],
@@ -251,28 +367,25 @@ function micro4x4(
     pa += 4;
     pb += 4;
   }
-  acc[ci] += c00;
-  acc[ci + 1] += c01;
-  acc[ci + 2] += c02;
-  acc[ci + 3] += c03;
-  ci += ldc;
-  acc[ci] += c10;
-  acc[ci + 1] += c11;
-  acc[ci + 2] += c12;
-  acc[ci + 3] += c13;
-  ci += ldc;
-  acc[ci] += c20;
-  acc[ci + 1] += c21;
-  acc[ci + 2] += c22;
-  acc[ci + 3] += c23;
-  ci += ldc;
-  acc[ci] += c30;
-  acc[ci + 1] += c31;
-  acc[ci + 2] += c32;
-  acc[ci + 3] += c33;
+  acc[ci] = c00;
+  acc[ci + 1] = c01;
+  acc[ci + 2] = c02;
+  acc[ci + 3] = c03;
+  acc[r1] = c10;
+  acc[r1 + 1] = c11;
+  acc[r1 + 2] = c12;
+  acc[r1 + 3] = c13;
+  acc[r2] = c20;
+  acc[r2 + 1] = c21;
+  acc[r2 + 2] = c22;
+  acc[r2 + 3] = c23;
+  acc[r3] = c30;
+  acc[r3 + 1] = c31;
+  acc[r3 + 2] = c32;
+  acc[r3 + 3] = c33;
 }
 
-/** acc[4 x 1 column at ci] += Ap strip (4 x kc) @ one packed column of B. */
+/** acc[4 x 1 column at ci] += Ap strip (4 x kc) @ one packed column of B, summed on from acc as micro4x4 does. */
 function micro4x1(
   Ap: Float64Array,
   pa: number,
@@ -283,10 +396,10 @@ function micro4x1(
   ci: number,
   ldc: number,
 ): void {
-  let c0 = 0,
-    c1 = 0,
-    c2 = 0,
-    c3 = 0;
+  let c0 = acc[ci],
+    c1 = acc[ci + ldc],
+    c2 = acc[ci + 2 * ldc],
+    c3 = acc[ci + 3 * ldc];
   for (let k = 0; k < kc; k++) {
     const y = Bp[pb + k];
     c0 += Ap[pa] * y;
@@ -295,10 +408,10 @@ function micro4x1(
     c3 += Ap[pa + 3] * y;
     pa += 4;
   }
-  acc[ci] += c0;
-  acc[ci + ldc] += c1;
-  acc[ci + 2 * ldc] += c2;
-  acc[ci + 3 * ldc] += c3;
+  acc[ci] = c0;
+  acc[ci + ldc] = c1;
+  acc[ci + 2 * ldc] = c2;
+  acc[ci + 3 * ldc] = c3;
 }
 
 /** y (M) = A (M x K) @ x (K, at `x[xOff + k * xs]`), written to `out[oOff + i * os]`. */
@@ -362,11 +475,12 @@ function gemv(M: number, K: number, A: Mat, x: TypedArray, xOff: number, xs: num
 // ---- WebAssembly ----------------------------------------------------------------------------
 
 /**
- * The product on the WebAssembly kernel: A and B both float32 or both float64 (their type picks
- * `dgemm32` or `dgemm64`), summed in float64 with the TypeScript kernel's blocks; a float32 `out`
- * gets each sum rounded once, a float64 one gets them as they are. Returns false, computing
- * nothing, when the module is not available, the operands are of other types, or they do not fit
- * in its memory. `gemm` calls it for products of some size; kernels/linear.ts for its dense paths.
+ * The product on the WebAssembly kernel: A and B both float32 (`sgemm`, float32 sums) or both
+ * float64 (`dgemm`, float64 sums), each element summed over k in order as `gemm` promises; the
+ * sums are copied into `out` as they are (a Float64Array `out` for float32 operands holds the
+ * float32 sums exactly). Returns false, computing nothing, when the module is not available, the
+ * operands are of other types, or they do not fit in its memory. `gemm` calls it for products of
+ * some size; kernels/linear.ts for its dense paths.
  */
 export function gemmOnWasm(
   M: number,
@@ -387,26 +501,25 @@ export function gemmOnWasm(
   const aLen = (footprint(M, K, A.rs, A.cs) + 3) & ~3;
   const bLen = (footprint(K, N, B.rs, B.cs) + 3) & ~3;
   const unit = wide ? 2 : 1; // floats per element
-  const heap = reserve((aLen + bLen) * unit + 2 * M * N);
+  const heap = reserve((aLen + bLen + M * N) * unit);
   if (heap === null) return false;
   const view = wide ? heap.heap64 : heap.heap32;
   const aAt = dataAt / unit; // dataAt is a multiple of 16 floats
   const bAt = aAt + aLen;
-  const c = ((bAt + bLen) * unit) >> 1; // C, in doubles
+  const cAt = bAt + bLen;
   const [ars, acs] = copyIn(view, aAt, A.data, A.off, M, K, A.rs, A.cs);
   const [brs, bcs] = copyIn(view, bAt, B.data, B.off, K, N, B.rs, B.cs);
   const bytes = 4 * unit;
-  (wide ? exports.dgemm64 : exports.dgemm32)(M, N, K, aAt * bytes, ars, acs, bAt * bytes, brs, bcs, c * 8, workspaceAt);
-  const heap64 = heap.heap64;
+  (wide ? exports.dgemm : exports.sgemm)(M, N, K, aAt * bytes, ars, acs, bAt * bytes, brs, bcs, cAt * bytes, workspaceAt);
+  const c = view.subarray(cAt, cAt + M * N);
   if (ocs === 1 && ors === N && (out instanceof Float32Array || out instanceof Float64Array)) {
-    // Into float32 storage this rounds each double once; a Float64Array gets the sums unrounded.
-    out.set(heap64.subarray(c, c + M * N), oOff);
+    out.set(c, oOff);
     return true;
   }
   for (let i = 0; i < M; i++) {
-    const src = c + i * N;
+    const src = i * N;
     const dst = oOff + i * ors;
-    for (let j = 0; j < N; j++) out[dst + j * ocs] = heap64[src + j];
+    for (let j = 0; j < N; j++) out[dst + j * ocs] = c[src + j];
   }
   return true;
 }

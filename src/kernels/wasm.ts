@@ -54,9 +54,9 @@ type Gemm = (
 export interface KernelExports {
   memory: WasmMemory;
   heapBase(): number;
-  workspaceBytes64(): number;
-  dgemm32: Gemm;
-  dgemm64: Gemm;
+  workspaceBytes(): number;
+  sgemm: Gemm;
+  dgemm: Gemm;
   logSoftmaxRows32(src: number, dst: number, rows: number, cols: number): void;
   logSoftmaxBackwardRows32(g: number, y: number, dst: number, rows: number, cols: number): void;
   logSoftmaxOneHotBackward32(y: number, cols: number, values: number, dst: number, rows: number, colsPerRow: number): void;
@@ -135,7 +135,7 @@ function turnedOffByEnvironment(): boolean {
 function layout(instance: WasmInstance): KernelModule {
   const exports = instance.exports as unknown as KernelExports;
   const base = (exports.heapBase() + 63) & ~63;
-  const dataAt = ((base >> 2) + (exports.workspaceBytes64() >> 2) + 15) & ~15;
+  const dataAt = ((base >> 2) + (exports.workspaceBytes() >> 2) + 15) & ~15;
   return { exports, workspaceAt: base, dataAt };
 }
 
@@ -219,7 +219,7 @@ export function setWasmEnabled(flag: boolean): boolean {
 /**
  * Products of fewer multiply-adds than this stay on the TypeScript kernel. Measured on the 2-core
  * machine, wasm already wins at 16^3 (3.1 against 0.33 GFLOPS) and roughly breaks even at 8^3;
- * below 4096 the TypeScript kernel's plain triple loop (gemmSmall) is as good and copies nothing.
+ * below 4096 the TypeScript kernel's plain loops are as good and copy nothing.
  */
 let productThreshold = 4096;
 

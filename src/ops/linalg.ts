@@ -5,8 +5,9 @@
  * Every product, forward and backward, runs through one kernel, `gemm` (kernels/matmul.ts), that
  * reads its operands through strides: a transposed operand is just the same storage with its two
  * strides swapped, so the backward `g @ B^T` and `A^T @ g` never build a transposed copy by hand.
- * The kernel decides between its WebAssembly and TypeScript implementations; both sum in doubles,
- * in the same order, and round a float32 result once. This file plans which strided matrices a
+ * The kernel decides between its WebAssembly and TypeScript implementations; both sum each element
+ * over k in order in the result's type (float32 sums for float32, as PyTorch's sgemm), so they give
+ * the same bits. This file plans which strided matrices a
  * product reads (batch dims broadcast, folded into rows where the strides allow) and records the
  * node.
  *

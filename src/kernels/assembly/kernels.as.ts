@@ -3,8 +3,8 @@
  * file, and the files it exports from, into src/kernels/kernels.wasm, which src/kernels/wasm.ts
  * loads. Its exports:
  *
- * - matmul.as.ts: `dgemm32`, `dgemm64` (float32 / float64 operands, float64 sums) and the size of
- *   their workspace;
+ * - matmul.as.ts: `sgemm`, `dgemm` (float32 / float64 operands, summed in their own type) and
+ *   the size of their workspace;
  * - log-softmax.as.ts: the row-wise float32 log-softmax, its backward, and its backward after
  *   NLL's one-hot gradient;
  * - bce-with-logits.as.ts: BCEWithLogits without weights over float32 data;
@@ -13,7 +13,7 @@
  * The module allocates nothing: the host (src/kernels/wasm.ts) owns the memory after `heapBase`,
  * copies operands in and results out.
  */
-export { workspaceBytes64, dgemm32, dgemm64 } from "./matmul.as";
+export { workspaceBytes, sgemm, dgemm } from "./matmul.as";
 export { logSoftmaxRows32, logSoftmaxBackwardRows32, logSoftmaxOneHotBackward32 } from "./log-softmax.as";
 export { bceWithLogits32 } from "./bce-with-logits.as";
 
