@@ -93,7 +93,8 @@ interface Formatter {
 /** PyTorch's _Formatter: picks one style for the whole tensor and a shared width. */
 function makeFormatter(vals: number[], dtype: PrintDtype): Formatter {
   if (dtype === "int64" || dtype === "bool") {
-    const str = (v: number): string => (dtype === "bool" ? (v !== 0 ? "True" : "False") : String(v));
+    // Through BigInt: every digit of an integer past 1e21 too (String would switch to 1e+21).
+    const str = (v: number): string => (dtype === "bool" ? (v !== 0 ? "True" : "False") : BigInt(v).toString());
     const width = Math.max(1, ...vals.map((v) => str(v).length));
     return { width, format: (v) => str(v).padStart(width) };
   }

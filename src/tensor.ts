@@ -203,8 +203,8 @@ export class TensorMethods {
   mul(this: Tensor, other: Operand): Tensor {
     return elementwise.mul(this, other);
   }
-  div(this: Tensor, other: Operand): Tensor {
-    return elementwise.div(this, other);
+  div(this: Tensor, other: Operand, options?: elementwise.DivOptions): Tensor {
+    return elementwise.div(this, other, options);
   }
   pow(this: Tensor, exponent: Operand): Tensor {
     return elementwise.pow(this, exponent);

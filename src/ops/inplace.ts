@@ -184,7 +184,7 @@ export function clamp_(x: Tensor, min?: number | null, max?: number | null): Ten
 /** Fills with `value`; the old values get a zero gradient (FillBackward2, ZeroBackward0 for zero_). */
 export function fill_(x: Tensor, value: number | boolean, name = "FillBackward2"): Tensor {
   return inPlace(x, [], false, (self) => {
-    const out = Tensor.fromArray(allocate(x.dtype, x.numel()).fill(Number(value)), x.shape, x.dtype);
+    const out = Tensor.fromArray(allocate(x.dtype, x.numel()).fill(castScalar(value, x.dtype)), x.shape, x.dtype);
     return record(name, out, [self], (g) => [zerosOf(g)], { savesTensors: false });
   });
 }
