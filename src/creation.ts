@@ -219,7 +219,7 @@ export function randint(low: number, high: number, shape: Shape, options: Tensor
   const dims = shapeOf(shape);
   const dtype = resolveDtype(options, "int64");
   const out = allocate(dtype, numelOf(dims));
-  for (let i = 0; i < out.length; i++) out[i] = defaultGenerator.randint(low, high);
+  for (let i = 0; i < out.length; i++) store(out, i, defaultGenerator.randint(low, high), dtype);
   return finish(Tensor.fromArray(out, dims, dtype), options);
 }
 

@@ -162,6 +162,14 @@ describe("creation", () => {
     expect(() => long([NaN])).toThrow("value cannot be converted to type int64 without overflow: NaN");
   });
 
+  test("randint draws past 2^31 and refuses a range past 2^53 - 1", () => {
+    torch.manualSeed(0);
+    const draws = torch.randint(2 ** 40, 2 ** 40 + 2 ** 35, [50]).tolist() as number[];
+    expect(draws.every((v) => Number.isInteger(v) && v >= 2 ** 40 && v < 2 ** 40 + 2 ** 35)).toBe(true);
+    expect(new Set(draws).size).toBe(50);
+    expect(() => torch.randint(TWO_53 - 1, TWO_53 + 2 ** 20, [50])).toThrow("cannot be stored exactly");
+  });
+
   test("Tensor.fromArray copies an Int32Array of indices into int64 storage", () => {
     const ids = new Int32Array([2147483647, 3]);
     const t = torch.Tensor.fromArray(ids, [2], "int64");
