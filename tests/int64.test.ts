@@ -142,6 +142,13 @@ describe("integers up to 2^53 are exact", () => {
         .add(3)
         .item(),
     ).toBe(TWO_53 + 2); // representable, so exact
+    // Printed in full digits (PyTorch would have wrapped 2^80 to 0), and an overflow prints too.
+    expect(
+      long([2 ** 40])
+        .mul(long([2 ** 40]))
+        .toString(),
+    ).toBe("tensor([1208925819614629174706176])");
+    expect(long([10]).pow(400).toString()).toBe("tensor([Infinity])");
   });
 });
 
