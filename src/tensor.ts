@@ -161,8 +161,8 @@ export class TensorMethods {
   mul_(this: Tensor, other: Operand): Tensor {
     return inplace.mul_(this, other);
   }
-  div_(this: Tensor, other: Operand): Tensor {
-    return inplace.div_(this, other);
+  div_(this: Tensor, other: Operand, options?: elementwise.DivOptions): Tensor {
+    return inplace.div_(this, other, options);
   }
   pow_(this: Tensor, exponent: Operand): Tensor {
     return inplace.pow_(this, exponent);

@@ -216,6 +216,13 @@ describe("division", () => {
         .item(),
     ).toBe(4503599627370495);
     expect(hasNegativeZero(long([-1, 0]).div(3, { roundingMode: "trunc" }))).toBe(false);
+    const inPlace = long([7, -7]);
+    expect(inPlace.div_(2, { roundingMode: "floor" }).tolist()).toEqual([3, -4]);
+    expect([inPlace.dtype, inPlace.version]).toEqual(["int64", 1]);
+    expect(() => long([7]).div_(2)).toThrow("result type Float can't be cast to the desired output type Long");
+    const y = torch.tensor([1.5, -7], { requiresGrad: true }).mul(1);
+    y.div_(2, { roundingMode: "trunc" });
+    expect([y.gradFn?.name, y.tolist()]).toEqual(["DivBackward2", [0, -3]]);
   });
 
   test("float floor division is Python's (from fmod), each step in the dtype", () => {

@@ -20,7 +20,7 @@ import { isGradEnabled } from "../autograd/grad-mode";
 import { type Grad, Node, gradEdge, record } from "../autograd/node";
 import { Tensor } from "../tensor-core";
 import { defaultGenerator } from "../random";
-import { add, clamp, div, exp, mul, neg, pow, scalarTensor, sub, toDtype } from "./elementwise";
+import { type DivOptions, add, clamp, div, exp, mul, neg, pow, scalarTensor, sub, toDtype } from "./elementwise";
 import { copyOf, expand, reshape, unsqueeze } from "./shape";
 import { sumTo } from "./elementwise";
 import { type Strided, asStrided, asStridedScatter, zerosWith } from "./index-strided";
@@ -161,8 +161,8 @@ export function mul_(x: Tensor, other: Operand): Tensor {
   return inPlace(x, tensorsOf(other), other instanceof Tensor && other.requiresGrad, (self) => mul(self, other));
 }
 
-export function div_(x: Tensor, other: Operand): Tensor {
-  return inPlace(x, tensorsOf(other), other instanceof Tensor && other.requiresGrad, (self) => div(self, other));
+export function div_(x: Tensor, other: Operand, options?: DivOptions): Tensor {
+  return inPlace(x, tensorsOf(other), other instanceof Tensor && other.requiresGrad, (self) => div(self, other, options));
 }
 
 export function pow_(x: Tensor, exponent: Operand): Tensor {
