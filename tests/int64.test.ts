@@ -247,6 +247,15 @@ describe("division", () => {
     expect(Object.is(torch.tensor([-0]).div(3, { roundingMode: "floor" }).item(), -0)).toBe(true);
   });
 
+  test("gradcheck: the rounded quotient's derivative is zero away from the steps", () => {
+    const x = torch.tensor([1.3, -2.7, 0.45], { dtype: "float64", requiresGrad: true });
+    const w = torch.tensor([0.7, 1.9, -0.2], { dtype: "float64", requiresGrad: true });
+    for (const roundingMode of ["trunc", "floor"] as const) {
+      expect(torch.autograd.gradcheck((a, b) => a.div(b, { roundingMode }), [x, w])).toBe(true);
+      expect(torch.autograd.gradcheck((a) => a.div(0.35, { roundingMode }), [x])).toBe(true);
+    }
+  });
+
   test("PyTorch's errors, and a zero gradient (DivBackward2)", () => {
     expect(() => long([7]).div(0, { roundingMode: "trunc" })).toThrow("ZeroDivisionError");
     expect(() => long([7]).div(long([0]), { roundingMode: "floor" })).toThrow("ZeroDivisionError");
