@@ -613,9 +613,9 @@ function checkEmbeddingBag(
   const stops = bagStops(starts, ids.length, options.includeLastOffset ?? false);
   const used = stops.length === 0 ? 0 : stops[stops.length - 1];
   const numEmbeddings = weight.shape[0];
-  checkRowIds(ids, used, numEmbeddings);
+  const idx = checkedRowIds(ids, used, numEmbeddings);
   const pad = paddingRow(options.paddingIdx ?? null, numEmbeddings);
-  const [idx, off] = [int32Indices(ids), int32Indices(starts)];
+  const off = int32Indices(starts);
   const bags: Bags = { idx, offsets: off, stops, used, pad, mode, weights: psw ? psw.toArray() : null };
   return { bags, perSampleWeights: psw };
 }
@@ -704,13 +704,20 @@ function bagStops(off: TypedArray, length: number, includeLast: boolean): Int32A
   return stops;
 }
 
-/** Every index a bag uses names a row of the table. */
-function checkRowIds(idx: TypedArray, used: number, numEmbeddings: number): void {
-  for (let i = 0; i < used; i++) {
-    if (idx[i] < 0 || idx[i] >= numEmbeddings) {
-      throw new Error(`embedding_bag: Expected idx >= 0 && idx < num_embeddings but found idx to be ${idx[i]}`);
+/**
+ * The row ids narrowed to the Int32Array the kernels index with, in the same pass that checks
+ * every index a bag uses names a row of the table (one read of the int64 values, not two).
+ */
+function checkedRowIds(ids: TypedArray, used: number, numEmbeddings: number): Int32Array {
+  const idx = new Int32Array(ids.length);
+  for (let i = 0; i < ids.length; i++) {
+    const id = ids[i];
+    if (i < used && !(id >= 0 && id < numEmbeddings)) {
+      throw new Error(`embedding_bag: Expected idx >= 0 && idx < num_embeddings but found idx to be ${id}`);
     }
+    idx[i] = id;
   }
+  return idx;
 }
 
 /** The padding row's id (a negative `paddingIdx` counts from the end), or -1 for none. */
