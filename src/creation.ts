@@ -1,5 +1,5 @@
 /** Factories: tensors from data, filled tensors, ranges, and random tensors from the one seeded generator. */
-import { type DType, type TypedArray, allocate, checkDtype, isFloating, rounderFor } from "./dtype";
+import { type DType, type IndexArray, type TypedArray, INT64_EXACT, allocate, checkDtype, isFloating, rounderFor } from "./dtype";
 import { numelOf, sizesArg } from "./shape";
 import { defaultGenerator, manualSeed as reseed } from "./random";
 import { Tensor, type NestedArray } from "./tensor";
@@ -63,7 +63,16 @@ function store(out: TypedArray, i: number, value: number | boolean, dtype: DType
   const v = Number(value);
   if (dtype === "int64") {
     if (!Number.isFinite(v)) throw new Error(`value cannot be converted to type int64 without overflow: ${v}`);
-    if (Math.abs(v) > 2147483647) throw new Error(`int64 value ${v} is outside the range torchlet stores (32-bit)`);
+    // A fraction truncates, as PyTorch's does; past 2^53 - 1 a number no longer tells one integer
+    // from its neighbours (2^53 + 1 reads as 2^53), so it is refused rather than stored rounded.
+    const whole = Math.trunc(v) + 0;
+    if (!Number.isSafeInteger(whole)) {
+      throw new Error(
+        `int64 value ${BigInt(whole)} cannot be stored exactly: torchlet holds int64 integers exactly up to 2^53 - 1 = ${INT64_EXACT} in magnitude`,
+      );
+    }
+    out[i] = whole;
+    return;
   } else if (dtype === "bool") {
     out[i] = v !== 0 ? 1 : 0;
     return;
@@ -102,13 +111,13 @@ function flatten(data: NestedArray, out: Array<number | boolean>): void {
 }
 
 /** A tensor from a number, a boolean, nested arrays, a typed array (1-D) or another tensor (copied). */
-export function tensor(data: NestedArray | TypedArray | Tensor, options: TensorOptions = {}): Tensor {
+export function tensor(data: NestedArray | IndexArray | Tensor, options: TensorOptions = {}): Tensor {
   factoryOptions("tensor", options);
   if (data instanceof Tensor) {
     const copy = data.detach().to(resolveDtype(options, data.dtype)).clone().detach();
     return finish(copy, options);
   }
-  if (ArrayBuffer.isView(data)) data = Array.from(data as TypedArray);
+  if (ArrayBuffer.isView(data)) data = Array.from(data as IndexArray);
   const shape = inferShape(data);
   const flat: Array<number | boolean> = [];
   flatten(data, flat);
@@ -275,7 +284,7 @@ export function randint(...args: unknown[]): Tensor {
   const dims = shapeOf(shape);
   const dtype = resolveDtype(options, "int64");
   const out = allocate(dtype, numelOf(dims));
-  for (let i = 0; i < out.length; i++) out[i] = defaultGenerator.randint(low, high);
+  for (let i = 0; i < out.length; i++) store(out, i, defaultGenerator.randint(low, high), dtype);
   return finish(Tensor.fromArray(out, dims, dtype), options);
 }
 

@@ -1,12 +1,13 @@
 /** The four dtypes torchlet knows and the typed arrays that hold them. */
 export type DType = "float32" | "float64" | "int64" | "bool";
-export type TypedArray = Float32Array | Float64Array | Int32Array | Uint8Array;
+export type TypedArray = Float32Array | Float64Array | Uint8Array;
 
 export const DTYPES: readonly DType[] = ["float32", "float64", "int64", "bool"];
 
 /**
- * int64 lives in an Int32Array: class indices and counts fit, and integer typed
- * arrays keep index arithmetic exact and fast. Values beyond int32 are rejected.
+ * int64 lives in a Float64Array that only ever holds integers: every integer up to 2^53 in
+ * magnitude is exact, which covers any index, count or id a tensor here can hold. PyTorch wraps
+ * at 2^63; results beyond 2^53 round as float64 arithmetic does instead (see README).
  */
 export function allocate(dtype: DType, length: number): TypedArray {
   switch (dtype) {
@@ -15,10 +16,45 @@ export function allocate(dtype: DType, length: number): TypedArray {
     case "float64":
       return new Float64Array(length);
     case "int64":
-      return new Int32Array(length);
+      return new Float64Array(length);
     case "bool":
       return new Uint8Array(length);
   }
+}
+
+/**
+ * What `Tensor.fromArray` takes besides the storage types: an Int32Array of indices for an int64
+ * tensor, which it copies into int64's storage.
+ */
+export type IndexArray = TypedArray | Int32Array;
+
+/** The largest integer int64 storage holds exactly, 2^53 - 1; creation refuses anything larger. */
+export const INT64_EXACT = Number.MAX_SAFE_INTEGER;
+
+/** What PyTorch's x86 build gives for a float that no int64 holds (NaN, infinities, |v| >= 2^63): INT64_MIN. */
+const INT64_MIN = -9223372036854775808;
+
+/**
+ * A float converted to int64 as PyTorch does it: truncated toward zero, NaN, infinities and
+ * anything beyond 2^63 giving INT64_MIN (the x86 conversion's answer), never -0.
+ */
+export function toInt64(v: number): number {
+  return Math.abs(v) < 9223372036854775808 ? Math.trunc(v) + 0 : INT64_MIN;
+}
+
+/** A number as a tensor of `dtype` stores it (bool: any nonzero is true; int64: truncated toward zero). */
+export function castScalar(value: number | boolean, dtype: DType): number {
+  if (dtype === "bool") return Number(Number(value) !== 0);
+  return dtype === "int64" ? toInt64(Number(value)) : Number(value);
+}
+
+/**
+ * Rewrites -0 as 0 in int64 storage, in place: a Float64Array keeps the sign of a zero that
+ * JavaScript arithmetic produces (0 * -1, -0 % 3), which int64 has not, and which would print,
+ * compare with Object.is, and divide (1 / -0 is -inf) unlike PyTorch's 0.
+ */
+export function clearNegativeZeros(values: TypedArray): void {
+  for (let i = 0; i < values.length; i++) values[i] += 0;
 }
 
 export function checkDtype(dtype: unknown): DType {

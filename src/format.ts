@@ -90,10 +90,18 @@ interface Formatter {
   format(v: number): string;
 }
 
+/**
+ * An int64 value in full, through BigInt: String would write 1e+21 past 1e21. Only arithmetic
+ * that overflows (10 ** 400) makes a non-finite one, which String spells.
+ */
+function integerDigits(v: number): string {
+  return Number.isFinite(v) ? BigInt(v).toString() : String(v);
+}
+
 /** PyTorch's _Formatter: picks one style for the whole tensor and a shared width. */
 function makeFormatter(vals: number[], dtype: PrintDtype): Formatter {
   if (dtype === "int64" || dtype === "bool") {
-    const str = (v: number): string => (dtype === "bool" ? (v !== 0 ? "True" : "False") : String(v));
+    const str = (v: number): string => (dtype === "bool" ? (v !== 0 ? "True" : "False") : integerDigits(v));
     const width = Math.max(1, ...vals.map((v) => str(v).length));
     return { width, format: (v) => str(v).padStart(width) };
   }

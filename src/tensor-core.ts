@@ -6,7 +6,7 @@
  */
 import ndarray, { type NdArray } from "ndarray";
 import ops from "ndarray-ops";
-import { type DType, type TypedArray, allocate, isFloating } from "./dtype";
+import { type DType, type IndexArray, type TypedArray, allocate, isFloating } from "./dtype";
 import { contiguousStrides, numelOf } from "./shape";
 import { formatTensor } from "./format";
 import type { AccumulateGrad, Node } from "./autograd/node";
@@ -41,12 +41,17 @@ export class Tensor {
     readonly dtype: DType,
   ) {}
 
-  /** A tensor over `data` (row-major, not copied) with the given shape. */
-  static fromArray(data: TypedArray, shape: readonly number[], dtype: DType): Tensor {
+  /**
+   * A tensor over `data` (row-major, not copied) with the given shape. int64 storage is a
+   * Float64Array of integers: other arrays given for int64 (an Int32Array of indices) are copied
+   * into one.
+   */
+  static fromArray(data: IndexArray, shape: readonly number[], dtype: DType): Tensor {
     if (data.length !== numelOf(shape)) {
       throw new Error(`internal: ${data.length} values for shape [${shape.join(", ")}]`);
     }
-    return new Tensor(ndarray(data, [...shape], contiguousStrides(shape), 0), dtype);
+    const storage = dtype === "int64" && !(data instanceof Float64Array) ? Float64Array.from(data) : (data as TypedArray);
+    return new Tensor(ndarray(storage, [...shape], contiguousStrides(shape), 0), dtype);
   }
 
   // ---- shape and storage -------------------------------------------------------------

@@ -180,8 +180,8 @@ export class TensorMethods {
   mul_(this: Tensor, other: Operand): Tensor {
     return inplace.mul_(this, methodOperand(other, "mul_"));
   }
-  div_(this: Tensor, other: Operand): Tensor {
-    return inplace.div_(this, methodOperand(other, "div_"));
+  div_(this: Tensor, other: Operand, options?: elementwise.DivOptions): Tensor {
+    return inplace.div_(this, methodOperand(other, "div_"), options);
   }
   pow_(this: Tensor, exponent: Operand): Tensor {
     return inplace.pow_(this, methodOperand(exponent, "pow_", "exponent"));
@@ -222,8 +222,8 @@ export class TensorMethods {
   mul(this: Tensor, other: Operand): Tensor {
     return elementwise.mul(this, methodOperand(other, "mul"));
   }
-  div(this: Tensor, other: Operand): Tensor {
-    return elementwise.div(this, methodOperand(other, "div"));
+  div(this: Tensor, other: Operand, options?: elementwise.DivOptions): Tensor {
+    return elementwise.div(this, methodOperand(other, "div"), options);
   }
   pow(this: Tensor, exponent: Operand): Tensor {
     return elementwise.pow(this, methodOperand(exponent, "pow", "exponent"));

@@ -724,7 +724,7 @@ describe("a model too large to build or save is refused before anything is alloc
   test("a save and a load in tiny chunks give the same file and tensors as the whole buffer", () => {
     const tensors: Record<string, RawTensor> = {
       w: { dtype: "F32", shape: [3, 5], data: Float32Array.from({ length: 15 }, (_, i) => i / 7 - 1) },
-      steps: { dtype: "I64", shape: [3], data: new Int32Array([5, -6, 2147483647]) },
+      steps: { dtype: "I64", shape: [3], data: new Float64Array([5, -6, 2147483648]) },
       mask: { dtype: "BOOL", shape: [4], data: new Uint8Array([1, 0, 0, 1]) },
       x: { dtype: "F64", shape: [2], data: new Float64Array([Math.PI, -0]) },
     };

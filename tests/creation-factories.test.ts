@@ -75,10 +75,11 @@ describe("logspace", () => {
     expect(torch.logspace(0, 1, 3, { dtype: "int64" }).tolist()).toEqual([1, 3, 10]);
   });
 
-  test("one step; int64 beyond what torchlet stores is refused; PyTorch's messages", () => {
+  test("one step; int64 past 2^31 exact, past 2^53 - 1 refused; PyTorch's messages", () => {
     expect(torch.logspace(1, 2, 1).tolist()).toEqual([10]);
-    expect(() => torch.logspace(0, 10, 3, { dtype: "int64" })).toThrow(
-      "int64 value 10000000000 is outside the range torchlet stores (32-bit)",
+    expect(torch.logspace(0, 10, 3, { dtype: "int64" }).tolist()).toEqual([1, 100000, 10000000000]);
+    expect(() => torch.logspace(0, 16, 3, { dtype: "int64" })).toThrow(
+      "int64 value 10000000000000000 cannot be stored exactly: torchlet holds int64 integers exactly up to 2^53 - 1 = 9007199254740991 in magnitude",
     );
     expect(() => torch.logspace(0, 1, -2)).toThrow("number of steps must be non-negative");
   });

@@ -78,7 +78,7 @@ describe("round trips", () => {
     ["F32", { dtype: "F32", shape: [2, 3], data: new Float32Array([0, -0, 1.5, -2.25, NaN, Infinity]) }],
     ["F64", { dtype: "F64", shape: [3], data: new Float64Array([Math.PI, -1e300, Number.MIN_VALUE]) }],
     ["I32", { dtype: "I32", shape: [2, 2], data: new Int32Array([0, -1, 2147483647, -2147483648]) }],
-    ["I64 (Int32Array)", { dtype: "I64", shape: [4], data: new Int32Array([0, 7, -2, -2147483648]) }],
+    ["I64", { dtype: "I64", shape: [5], data: new Float64Array([0, 7, -2, -(2 ** 53), 2 ** 53]) }],
     ["BOOL", { dtype: "BOOL", shape: [2, 2], data: new Uint8Array([1, 0, 0, 1]) }],
     ["U8", { dtype: "U8", shape: [3], data: new Uint8Array([0, 128, 255]) }],
   ];
@@ -100,9 +100,11 @@ describe("round trips", () => {
         ? new Float32Array(n).fill(3)
         : dtype === "F64"
           ? new Float64Array(n).fill(3)
-          : dtype === "I32" || dtype === "I64"
+          : dtype === "I32"
             ? new Int32Array(n).fill(3)
-            : new Uint8Array(n).fill(1);
+            : dtype === "I64"
+              ? new Float64Array(n).fill(3)
+              : new Uint8Array(n).fill(1);
     const input: Record<string, RawTensor> = {
       empty: { dtype, shape: [0], data: make(0) },
       empty2d: { dtype, shape: [2, 0, 3], data: make(0) },
@@ -127,11 +129,15 @@ describe("round trips", () => {
     expect(decodeSafetensors(encodeSafetensors({}, { a: "1" }))).toEqual({ tensors: {}, metadata: { a: "1" } });
   });
 
-  test("I64 given as BigInt64Array is written as is and read back as Int32Array", () => {
-    const file = encodeSafetensors({ i: { dtype: "I64", shape: [3], data: new BigInt64Array([5n, -6n, 2147483647n]) } });
+  test("I64 given as BigInt64Array is written as is, as Int32Array widened; both read back as Float64Array", () => {
+    const values = [5n, -6n, 2147483648n, -(2n ** 53n)];
+    const file = encodeSafetensors({ i: { dtype: "I64", shape: [4], data: new BigInt64Array(values) } });
     const back = decodeSafetensors(file).tensors.i;
-    expect(back.data).toBeInstanceOf(Int32Array);
-    expect(Array.from(back.data as Int32Array)).toEqual([5, -6, 2147483647]);
+    expect(back.data).toBeInstanceOf(Float64Array);
+    expect(Array.from(back.data as Float64Array)).toEqual([5, -6, 2147483648, -(2 ** 53)]);
+    expect(encodeSafetensors({ i: back })).toEqual(file);
+    const widened = decodeSafetensors(encodeSafetensors({ i: { dtype: "I64", shape: [2], data: new Int32Array([-2147483648, 7]) } }));
+    expect(widened.tensors.i.data).toEqual(new Float64Array([-2147483648, 7]));
   });
 
   test("typed arrays that are views into a larger buffer", () => {
@@ -192,11 +198,13 @@ describe("round trips", () => {
             ? Float32Array.from(values, (v) => v / 7)
             : dtype === "F64"
               ? Float64Array.from(values, (v) => v / 7)
-              : dtype === "I32" || dtype === "I64"
+              : dtype === "I32"
                 ? Int32Array.from(values)
-                : dtype === "BOOL"
-                  ? Uint8Array.from(values, (v) => v & 1)
-                  : Uint8Array.from(values, (v) => v & 255);
+                : dtype === "I64"
+                  ? Float64Array.from(values, (v) => v * 2 ** 40 + 0) // int64 has no -0
+                  : dtype === "BOOL"
+                    ? Uint8Array.from(values, (v) => v & 1)
+                    : Uint8Array.from(values, (v) => v & 255);
         return { dtype, shape, data };
       });
     fc.assert(
@@ -355,7 +363,7 @@ describe("known files", () => {
     const { tensors, metadata } = decodeSafetensors(bytes);
     expect(metadata).toEqual({ format: "pt" });
     expect(Object.keys(tensors)).toEqual(["b", "a"]); // file order
-    expect(tensors.b).toEqual({ dtype: "I64", shape: [2], data: new Int32Array([1, -2]) });
+    expect(tensors.b).toEqual({ dtype: "I64", shape: [2], data: new Float64Array([1, -2]) });
     expect(tensors.a).toEqual({ dtype: "F32", shape: [1, 1], data: new Float32Array([0.5]) });
     expect(encodeSafetensors(tensors, metadata)).toEqual(bytes);
   });
@@ -524,17 +532,25 @@ describe("validation on read", () => {
     );
   });
 
-  test("I64 values that do not fit in int32", () => {
+  test("I64 values beyond 2^53, which torchlet's int64 does not hold exactly", () => {
     const data = Buffer.alloc(16);
-    data.writeBigInt64LE(1n, 0);
-    data.writeBigInt64LE(3_000_000_000n, 8);
-    expect(decodeError(build({ ids: { dtype: "I64", shape: [2], data_offsets: [0, 16] } }, data))).toBe(
-      'model.safetensors: tensor "ids": I64 value 3000000000 at flat index 1 is out of range for int32 (torchlet keeps int64 tensors in Int32Array)',
+    const ids = (second: bigint): string => {
+      data.writeBigInt64LE(1n, 0);
+      data.writeBigInt64LE(second, 8);
+      return decodeError(build({ ids: { dtype: "I64", shape: [2], data_offsets: [0, 16] } }, data));
+    };
+    expect(ids(2n ** 53n + 1n)).toBe(
+      'model.safetensors: tensor "ids": I64 value 9007199254740993 at flat index 1 is beyond 2^53 in magnitude, which torchlet\'s int64 does not hold exactly',
     );
-    data.writeBigInt64LE(-2147483649n, 8);
-    expect(decodeError(build({ ids: { dtype: "I64", shape: [2], data_offsets: [0, 16] } }, data))).toMatch(
-      /value -2147483649 .* out of range/,
-    );
+    expect(ids(-(2n ** 53n) - 1n)).toMatch(/I64 value -9007199254740993 at flat index 1 is beyond 2\^53/);
+    expect(ids(2n ** 63n - 1n)).toMatch(/I64 value 9223372036854775807 at flat index 1/);
+    expect(ids(-(2n ** 63n))).toMatch(/I64 value -9223372036854775808 at flat index 1/);
+    // The bounds themselves, and a low word with its top bit set, are exact.
+    for (const v of [2n ** 53n, -(2n ** 53n), 2n ** 32n + 2n ** 31n, -(2n ** 32n) - 5n]) {
+      data.writeBigInt64LE(v, 8);
+      const back = decodeSafetensors(build({ ids: { dtype: "I64", shape: [2], data_offsets: [0, 16] } }, data)).tensors.ids;
+      expect(Array.from(back.data as Float64Array)).toEqual([1, Number(v)]);
+    }
   });
 
   test("BOOL bytes other than 0 and 1", () => {
@@ -560,8 +576,21 @@ describe("validation on write", () => {
     expect(bad({ dtype: "F32", shape: [2], data: new Float64Array(2) })).toBe(
       'tensor "w": F32 data must be Float32Array, got Float64Array',
     );
-    expect(bad({ dtype: "I64", shape: [2], data: [1, 2] })).toMatch(/I64 data must be Int32Array or BigInt64Array, got object/);
+    expect(bad({ dtype: "I64", shape: [2], data: [1, 2] })).toMatch(
+      /I64 data must be Float64Array or Int32Array or BigInt64Array, got object/,
+    );
     expect(bad({ dtype: "U8", shape: [2], data: new Int8Array(2) })).toMatch(/got Int8Array/);
+  });
+
+  test("I64 from a Float64Array: integers of at most 2^53, written as real 64-bit integers", () => {
+    expect(bad({ dtype: "I64", shape: [2], data: new Float64Array([1, 2 ** 53 + 2]) })).toBe(
+      'tensor "w": I64 value 9007199254740994 at flat index 1 is not an integer of at most 2^53 in magnitude, the largest torchlet\'s int64 holds exactly',
+    );
+    expect(bad({ dtype: "I64", shape: [1], data: new Float64Array([0.5]) })).toMatch(/I64 value 0.5 at flat index 0 is not an integer/);
+    expect(bad({ dtype: "I64", shape: [1], data: new Float64Array([NaN]) })).toMatch(/I64 value NaN at flat index 0/);
+    const file = encodeSafetensors({ w: { dtype: "I64", shape: [3], data: new Float64Array([2 ** 53, -(2 ** 53), -1]) } });
+    const { data } = parts(file);
+    expect([data.readBigInt64LE(0), data.readBigInt64LE(8), data.readBigInt64LE(16)]).toEqual([2n ** 53n, -(2n ** 53n), -1n]);
   });
 
   test("bad dtype, shape, BOOL values, reserved name, metadata", () => {
@@ -580,7 +609,7 @@ describe("validation on write", () => {
 describe("files", () => {
   const tensors = (): Record<string, RawTensor> => ({
     w: { dtype: "F32", shape: [2], data: new Float32Array([1, 2]) },
-    steps: { dtype: "I64", shape: [], data: new Int32Array([10]) },
+    steps: { dtype: "I64", shape: [], data: new Float64Array([10]) },
   });
 
   test("save then load, creating the parent directories", () => {

@@ -73,6 +73,8 @@ const CALLS: Array<[string, string, (options: object) => unknown]> = [
   ["clamp", "min", (o) => (x.clamp as AnyFn)(o)],
   ["clamp", "max", (o) => (x.clone().clamp_ as AnyFn)(o)], // clamp_ names the op it runs in place
   ["indexAdd", "alpha", (o) => T.indexAdd(ones, 0, index, ones, o)],
+  ["div", "roundingMode", (o) => x.div(2, o)],
+  ["div", "roundingMode", (o) => x.clone().div_(2, o)], // div_ names the op it runs in place
   // losses, layers and activations
   ["NLLLoss", "ignoreIndex", (o) => new nn.NLLLoss(o)],
   ["CrossEntropyLoss", "ignoreIndex", (o) => new nn.CrossEntropyLoss(o)],
@@ -177,8 +179,8 @@ describe("an options object with a key the call does not know", () => {
   });
 
   test("the table covers every kind of options-taking call", () => {
-    expect(CALLS.length).toBe(99);
-    expect(new Set(CALLS.map(([call]) => call)).size).toBe(93);
+    expect(CALLS.length).toBe(101);
+    expect(new Set(CALLS.map(([call]) => call)).size).toBe(94);
   });
 
   test("a non-object where options belong says what was expected", () => {

@@ -302,7 +302,7 @@ function stackRows(rows: readonly Tensor[], shape: number[]): Tensor {
   rows.forEach((r, j) => values.set(r.toArray(), j * width));
   const backward = (g: Tensor): Tensor[] => {
     const byRow = g.reshape([rows.length, width]);
-    return rows.map((r, j) => byRow.indexSelect(0, Tensor.fromArray(Int32Array.of(j), [1], "int64")).reshape(r.shape));
+    return rows.map((r, j) => byRow.indexSelect(0, Tensor.fromArray(Float64Array.of(j), [1], "int64")).reshape(r.shape));
   };
   return record("StackBackward0", Tensor.fromArray(values, shape, dtype), rows, backward, { savesTensors: false });
 }

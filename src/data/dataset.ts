@@ -36,7 +36,7 @@ export class TensorDataset {
    * (indexSelect), not one copy per row: a batch costs a few kernel calls whatever its size.
    */
   rows(indices: Int32Array): Tensor[] {
-    const index = Tensor.fromArray(Int32Array.from(indices), [indices.length], "int64");
+    const index = Tensor.fromArray(indices, [indices.length], "int64"); // copied into int64 storage
     return this.tensors.map((t) => t.indexSelect(0, index));
   }
 }

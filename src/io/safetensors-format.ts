@@ -21,8 +21,11 @@
  * they build on the planning, header checks and tensor decoding exported here for them only
  * (marked internal, so left out of the published types).
  *
- * torchlet keeps int64 tensors in Int32Array: I64 data given as Int32Array is widened to 8 bytes
- * on write, and I64 data is narrowed back to Int32Array on read (an error if a value does not fit).
+ * torchlet keeps int64 tensors as integers in a Float64Array, exact up to 2^53 in magnitude: I64
+ * data given as a Float64Array is written as real 64-bit integers (each value must be an integer
+ * of at most 2^53: beyond, a double may already have rounded it), and I64 data is read back into a
+ * Float64Array, a value beyond 2^53 refused with the tensor's name. Int32Array (widened) and
+ * BigInt64Array (as is) are accepted for I64 on write too.
  */
 
 export type SafeDtype = "F32" | "F64" | "I64" | "I32" | "BOOL" | "U8";
@@ -74,7 +77,7 @@ const DTYPES: Record<SafeDtype, DtypeInfo> = {
   I32: { size: 4, rank: 9, accepts: ["Int32Array"] },
   F32: { size: 4, rank: 11, accepts: ["Float32Array"] },
   F64: { size: 8, rank: 12, accepts: ["Float64Array"] },
-  I64: { size: 8, rank: 13, accepts: ["Int32Array", "BigInt64Array"] },
+  I64: { size: 8, rank: 13, accepts: ["Float64Array", "Int32Array", "BigInt64Array"] },
 };
 
 /** Dtypes the format defines that torchlet does not read (so the message can say which case it is). */
@@ -207,7 +210,23 @@ function checkTensorForWrite(name: string, tensor: unknown): Planned {
       if (bytes[i] > 1) throw new SafetensorsError(`${where}: BOOL data holds ${bytes[i]} at flat index ${i}; expected 0 or 1`);
     }
   }
+  if (dtype === "I64" && kind === "Float64Array") checkExactIntegers(typed as Float64Array, where);
   return { name, nameBytes: utf8.encode(name), tensor: { dtype, shape: shape.slice(), data: typed }, numel };
+}
+
+/** The largest magnitude an I64 value has in torchlet (int64 storage is exact up to it), 2^53. */
+const EXACT_LIMIT = 2 ** 53;
+
+/** I64 data from a Float64Array: integers no larger than 2^53, which the file then holds exactly. */
+function checkExactIntegers(values: Float64Array, where: string): void {
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (!Number.isInteger(v) || Math.abs(v) > EXACT_LIMIT) {
+      throw new SafetensorsError(
+        `${where}: I64 value ${v} at flat index ${i} is not an integer of at most 2^53 in magnitude, the largest torchlet's int64 holds exactly`,
+      );
+    }
+  }
 }
 
 function checkMetadataForWrite(metadata: unknown): Array<[string, string]> {
@@ -266,15 +285,18 @@ export function planSafetensors(tensors: Record<string, RawTensor>, metadata?: R
 }
 
 /**
- * One tensor's bytes as the file holds them (little-endian; I64 from an Int32Array widened), in
+ * One tensor's bytes as the file holds them (little-endian; I64 from an Int32Array widened, from a
+ * Float64Array converted through BigInt), in
  * pieces of at most about `chunkBytes`. Data already in the file's layout is handed out as
  * views, not copied, so a table of several GiB is never duplicated.
  */
 function* tensorBytes(t: RawTensor, chunkBytes: number): Generator<Uint8Array> {
   const { dtype, data } = t;
   const size = DTYPES[dtype].size;
-  const widen = dtype === "I64" && typedArrayName(data) === "Int32Array";
-  if (!widen && (HOST_LITTLE_ENDIAN || size === 1)) {
+  const source = typedArrayName(data);
+  const widen = dtype === "I64" && source === "Int32Array";
+  const fromDouble = dtype === "I64" && source === "Float64Array";
+  if (!widen && !fromDouble && (HOST_LITTLE_ENDIAN || size === 1)) {
     const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
     for (let at = 0; at < bytes.length; at += chunkBytes) yield bytes.subarray(at, Math.min(at + chunkBytes, bytes.length));
     return;
@@ -292,7 +314,8 @@ function* tensorBytes(t: RawTensor, chunkBytes: number): Generator<Uint8Array> {
         const v = (data as Int32Array)[k];
         view.setInt32(at, v, true);
         view.setInt32(at + 4, v < 0 ? -1 : 0, true);
-      } else if (dtype === "F32") view.setFloat32(at, (data as Float32Array)[k], true);
+      } else if (fromDouble) view.setBigInt64(at, BigInt((data as Float64Array)[k]), true);
+      else if (dtype === "F32") view.setFloat32(at, (data as Float32Array)[k], true);
       else if (dtype === "F64") view.setFloat64(at, (data as Float64Array)[k], true);
       else if (dtype === "I32") view.setInt32(at, (data as Int32Array)[k], true);
       else view.setBigInt64(at, (data as BigInt64Array)[k], true);
@@ -498,16 +521,18 @@ export function readTensor(src: Uint8Array, e: Entry, fail: (msg: string) => nev
       return { dtype: e.dtype, shape: e.shape, data };
     }
     case "I64": {
-      const data = new Int32Array(numel);
+      const data = new Float64Array(numel);
       for (let i = 0; i < numel; i++) {
-        const lo = view.getInt32(8 * i, true);
-        const hi = view.getInt32(8 * i + 4, true);
-        if (hi !== (lo < 0 ? -1 : 0)) {
+        const high = view.getInt32(8 * i + 4, true);
+        const low = view.getUint32(8 * i, true);
+        // |value| <= 2^53 exactly when the high word is in [-2^21, 2^21), or is 2^21 over a zero low word.
+        const exact = (high >= -(2 ** 21) && high < 2 ** 21) || (high === 2 ** 21 && low === 0);
+        if (!exact) {
           fail(
-            `${where}: I64 value ${view.getBigInt64(8 * i, true)} at flat index ${i} is out of range for int32 (torchlet keeps int64 tensors in Int32Array)`,
+            `${where}: I64 value ${view.getBigInt64(8 * i, true)} at flat index ${i} is beyond 2^53 in magnitude, which torchlet's int64 does not hold exactly`,
           );
         }
-        data[i] = lo;
+        data[i] = high * 2 ** 32 + low;
       }
       return { dtype: e.dtype, shape: e.shape, data };
     }
@@ -537,7 +562,7 @@ export function allocateNumeric(dtype: "F32" | "F64" | "I32", numel: number): Fl
 
 /**
  * Parses the bytes of a .safetensors file. `source` (a file name) starts every error message.
- * Tensors come back in file order; I64 tensors come back as Int32Array.
+ * Tensors come back in file order; I64 tensors come back as Float64Array (integers up to 2^53).
  */
 export function decodeSafetensors(bytes: Uint8Array, source = "<safetensors bytes>"): SafetensorsContents {
   const fail = failFor(source);

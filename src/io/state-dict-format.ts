@@ -38,11 +38,12 @@ export function rawToTensor(raw: RawTensor): Tensor {
     case "BOOL":
       return Tensor.fromArray(raw.data as Uint8Array, raw.shape, "bool");
     case "I64":
+      // The reader gives I64 as int64's own storage, a Float64Array (a value beyond 2^53 is refused there).
+      return Tensor.fromArray(raw.data as Float64Array, raw.shape, "int64");
     case "I32":
-      // The reader gives both as Int32Array (an I64 value beyond int32 is refused there).
-      return Tensor.fromArray(raw.data as Int32Array, raw.shape, "int64");
     case "U8":
-      return Tensor.fromArray(Int32Array.from(raw.data as Uint8Array), raw.shape, "int64");
+      // Copied into int64 storage by fromArray: every value fits exactly.
+      return Tensor.fromArray(raw.data as Int32Array | Uint8Array, raw.shape, "int64");
   }
 }
 

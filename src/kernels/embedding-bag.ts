@@ -23,6 +23,15 @@ export interface Bags {
   weights: TypedArray | null;
 }
 
+/**
+ * int64 row ids or offsets (integers in a Float64Array, checked in range by the caller) as the
+ * Int32Array these loops index with, so that `id * dim` stays small-integer arithmetic. A fresh
+ * array each time: the backward keeps it.
+ */
+export function int32Indices(values: ArrayLike<number>): Int32Array {
+  return new Int32Array(values);
+}
+
 /** What the forward leaves for the backward. */
 export interface Pooled {
   /** Rows in each bag (padding left out). */

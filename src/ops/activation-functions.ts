@@ -9,7 +9,7 @@
  * gradients work, as in PyTorch. silu, like PyTorch, uses the kernel for an ordinary backward and
  * the composed formula under createGraph.
  */
-import { type TypedArray, isFloating, rounderFor, scalarTypeName } from "../dtype";
+import { type TypedArray, allocate, isFloating, rounderFor, scalarTypeName } from "../dtype";
 import { record } from "../autograd/node";
 import { isGradEnabled } from "../autograd/grad-mode";
 import { Tensor } from "../tensor-core";
@@ -271,14 +271,14 @@ export function oneHot(t: Tensor, numClasses = -1): Tensor {
   const indices = t.toArray();
   if (indices.length === 0) {
     if (numClasses <= 0) throw new Error("Can not infer total number of classes from empty tensor.");
-    return Tensor.fromArray(new Int32Array(0), [...t.shape, numClasses], "int64");
+    return Tensor.fromArray(allocate("int64", 0), [...t.shape, numClasses], "int64");
   }
   let [lowest, highest] = [Infinity, -Infinity];
   for (let i = 0; i < indices.length; i++) [lowest, highest] = [Math.min(lowest, indices[i]), Math.max(highest, indices[i])];
   if (lowest < 0) throw new Error("Class values must be non-negative.");
   if (numClasses === -1) numClasses = highest + 1;
   else if (numClasses <= highest) throw new Error("Class values must be smaller than num_classes.");
-  const out = new Int32Array(indices.length * numClasses);
+  const out = allocate("int64", indices.length * numClasses);
   for (let i = 0; i < indices.length; i++) out[i * numClasses + indices[i]] = 1;
   return Tensor.fromArray(out, [...t.shape, numClasses], "int64");
 }

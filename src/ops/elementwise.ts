@@ -5,14 +5,25 @@
  */
 import ndarray, { type NdArray } from "ndarray";
 import ops from "ndarray-ops";
-import { type DType, type TypedArray, allocate, floatOf, isFloating, promoteTypes, promoteWithScalar, rounderFor } from "../dtype";
+import {
+  type DType,
+  type TypedArray,
+  allocate,
+  clearNegativeZeros,
+  floatOf,
+  isFloating,
+  promoteTypes,
+  promoteWithScalar,
+  rounderFor,
+  toInt64,
+} from "../dtype";
 import { broadcastShapes, broadcastStrides, numelOf, sameShape } from "../shape";
 import { record } from "../autograd/node";
 import { Tensor } from "../tensor-core";
 import type { Operand } from "../tensor";
 import { sum } from "./reduction";
 import { invalidCombination, operandArg, tensorArg, typeName } from "../arguments";
-import { checkOptions, isOptionsObject } from "../options";
+import { checkOptions, isOptionsObject, optionKeys } from "../options";
 
 type NdKernel = (out: NdArray<TypedArray>, ...args: Array<NdArray<TypedArray> | number>) => void;
 
@@ -22,12 +33,16 @@ export function broadcastView(t: Tensor, shape: readonly number[]): NdArray<Type
   return ndarray(t.nd.data, [...shape], broadcastStrides(t.nd.shape, t.nd.stride, shape), t.nd.offset);
 }
 
-/** A new contiguous tensor of `shape` filled by `kernel(outView, ...inputViews)`. */
+/**
+ * A new contiguous tensor of `shape` filled by `kernel(outView, ...inputViews)`. int64 results are
+ * exact integers up to 2^53 in doubles; only the sign of a zero (0 * -1) needs undoing.
+ */
 function compute(shape: readonly number[], dtype: DType, kernel: NdKernel, ...inputs: Array<Tensor | number>): Tensor {
   const out = allocate(dtype, numelOf(shape));
   if (out.length > 0) {
     const outView = ndarray(out, shape.length ? [...shape] : [1]);
     kernel(outView, ...inputs.map((x) => (typeof x === "number" ? x : broadcastView(x, shape))));
+    if (dtype === "int64") clearNegativeZeros(out);
   }
   return Tensor.fromArray(out, shape, dtype);
 }
@@ -60,8 +75,16 @@ function resultOf(a: Tensor, b: Operand, name: string): { shape: number[]; dtype
   return { shape: a.shape, dtype: promoteWithScalar(a.dtype, b) };
 }
 
+/** An integer result cannot take a fractional alpha (PyTorch refuses rather than truncate it). */
+function checkAlpha(dtype: DType, alpha: number): void {
+  if (!isFloating(dtype) && !Number.isInteger(alpha)) {
+    throw new Error("For integral input tensors, argument alpha must not be a floating point number.");
+  }
+}
+
 export function add(a: Tensor, b: Operand, alpha = 1): Tensor {
   const { shape, dtype } = resultOf(a, b, "add");
+  checkAlpha(dtype, alpha);
   if (typeof b === "number") {
     const out = compute(shape, dtype, ops.adds as NdKernel, a, b * alpha);
     return record("AddBackward0", out, [a], (g) => [g], { savesTensors: false });
@@ -74,6 +97,7 @@ export function add(a: Tensor, b: Operand, alpha = 1): Tensor {
 
 export function sub(a: Tensor, b: Operand, alpha = 1): Tensor {
   const { shape, dtype } = resultOf(a, b, "sub");
+  checkAlpha(dtype, alpha);
   if (typeof b === "number") {
     const out = compute(shape, dtype, ops.subs as NdKernel, a, b * alpha);
     return record("SubBackward0", out, [a], (g) => [g], { savesTensors: false });
@@ -87,6 +111,7 @@ export function sub(a: Tensor, b: Operand, alpha = 1): Tensor {
 /** `other - alpha * input`: what PyTorch records for `1 - p` (RsubBackward1) or `b - a` written this way. */
 export function rsub(a: Tensor, other: Operand, alpha = 1): Tensor {
   const { shape, dtype } = resultOf(a, other, "rsub");
+  checkAlpha(dtype, alpha);
   if (typeof other === "number") {
     const out = compute(shape, dtype, addScaled, scalarTensor(other, dtype), a, -alpha);
     return record("RsubBackward1", out, [a], (g) => [g.mul(-alpha)], { savesTensors: false });
@@ -118,15 +143,31 @@ export function mul(a: Tensor, b: Operand): Tensor {
   );
 }
 
-/** True division: integer inputs give float32, as `torch.div` does. */
-export function div(a: Tensor, b: Operand): Tensor {
+export interface DivOptions {
+  /** "trunc" or "floor": the quotient rounded, in the inputs' promoted dtype (int64 stays int64). */
+  roundingMode?: "trunc" | "floor" | null;
+}
+
+const DIV_OPTIONS = optionKeys<DivOptions>({ roundingMode: true });
+
+/**
+ * True division: integer inputs give float32, as `torch.div` does, each integer converted to
+ * float32 first (as PyTorch converts its operands), then divided. With a `roundingMode`, the
+ * rounded quotient (`roundedDiv`).
+ */
+export function div(a: Tensor, b: Operand, options: DivOptions = {}): Tensor {
+  checkOptions("div", options, DIV_OPTIONS);
+  const mode = options.roundingMode ?? null;
+  if (mode !== null) return roundedDiv(a, b, mode);
   const { shape, dtype } = resultOf(a, b, "div");
   const outDtype = floatOf(dtype);
+  const asFloat = (t: Tensor): Tensor => (isFloating(t.dtype) ? t : toDtype(t, outDtype));
   if (typeof b === "number") {
-    const out = compute(shape, outDtype, ops.divs as NdKernel, a, b);
+    const divisor = isFloating(a.dtype) ? b : rounderFor(outDtype)(b);
+    const out = compute(shape, outDtype, ops.divs as NdKernel, asFloat(a), divisor);
     return record("DivBackward0", out, [a], (g) => [g.div(b)], { savesTensors: false });
   }
-  const out = compute(shape, outDtype, ops.div as NdKernel, a, b);
+  const out = compute(shape, outDtype, ops.div as NdKernel, asFloat(a), asFloat(b));
   // d/db (a / b) = -a / b^2, computed as PyTorch does: -g * ((a / b) / b).
   return record(
     "DivBackward0",
@@ -137,16 +178,66 @@ export function div(a: Tensor, b: Operand): Tensor {
   );
 }
 
+/** C's integer power, which PyTorch's int64 pow is: a negative exponent gives 0 unless the base is 1 or -1. */
+function integerPow(base: number, exponent: number): number {
+  if (exponent >= 0) return base ** exponent;
+  return base === 1 ? 1 : base === -1 ? (exponent % 2 === 0 ? 1 : -1) : 0;
+}
+
+/**
+ * PyTorch's floor division of floats (Python's): from the exact remainder fmod(a, b), so that
+ * a // b agrees with a % b; each step rounded to the dtype by `round`. b = 0 gives a / b.
+ */
+function floorQuotient(a: number, b: number, round: (v: number) => number): number {
+  if (b === 0) return a / b;
+  const mod = a % b;
+  let quotient = round(round(a - mod) / b);
+  if (mod !== 0 && b < 0 !== mod < 0) quotient = round(quotient - 1);
+  if (quotient === 0) return a / b < 0 || Object.is(a / b, -0) ? -0 : 0;
+  const floored = Math.floor(quotient);
+  return quotient - floored > 0.5 ? floored + 1 : floored;
+}
+
+/**
+ * `div(a, b, {roundingMode})`: the quotient truncated or floored, in the promoted dtype. For
+ * int64 a / b in doubles is exact enough: below 2^53 it never rounds onto the next integer, so
+ * truncating or flooring it is C's integer division (or Python's floor division). Dividing an
+ * integer by zero is refused, as in PyTorch; its gradient is zero (DivBackward2).
+ */
+function roundedDiv(a: Tensor, b: Operand, mode: string): Tensor {
+  if (mode !== "trunc" && mode !== "floor") {
+    throw new Error(`div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '${mode}'`);
+  }
+  const { shape, dtype } = resultOf(a, b, "div");
+  if (dtype === "bool") throw new Error(`"div_${mode}_cpu" not implemented for 'Bool'`);
+  const divisor = typeof b === "number" ? scalarTensor(b, dtype) : b;
+  const round = rounderFor(dtype);
+  const integral = dtype === "int64";
+  if (integral && divisor.toArray().includes(0)) throw new Error("ZeroDivisionError");
+  const quotient =
+    mode === "trunc"
+      ? (x: number, y: number) => Math.trunc(integral ? x / y : round(x / y))
+      : (x: number, y: number) => (integral ? Math.floor(x / y) : floorQuotient(x, y, round));
+  const out = mapUnary(broadcastTo(a, shape), dtype, (v, i, d) => quotient(round(v), round(d[i])), divisor);
+  const zerosLike = (t: Tensor): Tensor => Tensor.fromArray(allocate(t.dtype, t.numel()), t.shape, t.dtype);
+  const inputs = typeof b === "number" ? [a] : [a, b];
+  return record("DivBackward2", out, inputs, () => inputs.map(zerosLike), { savesTensors: false });
+}
+
 export function pow(a: Tensor, exponent: Operand): Tensor {
   const { shape, dtype } = resultOf(a, exponent, "pow");
   if (typeof exponent === "number") {
+    if (dtype === "int64" && exponent < 0) throw new Error("Integers to negative integer powers are not allowed.");
     const out = compute(shape, dtype, ops.pows as NdKernel, a, exponent);
     // d/da a^p = p * a^(p-1); p = 0 gives exactly 0, as in PyTorch.
     return record("PowBackward0", out, [a], (g) => [exponent === 0 ? g.mul(0) : g.mul(a.pow(exponent - 1)).mul(exponent)], {
       saved: [a],
     });
   }
-  const out = compute(shape, dtype, ops.pow as NdKernel, a, exponent);
+  const out =
+    dtype === "int64"
+      ? mapUnary(broadcastTo(a, shape), dtype, (v, i, e) => integerPow(v, e[i]), exponent)
+      : compute(shape, dtype, ops.pow as NdKernel, a, exponent);
   return record(
     "PowBackward1",
     out,
@@ -176,6 +267,7 @@ export function mapUnary(x: Tensor, dtype: DType, fn: (v: number, i: number, oth
   const second = other ? broadcastTo(other, x.shape).toArray() : src;
   const out = allocate(dtype, src.length);
   for (let i = 0; i < src.length; i++) out[i] = fn(src[i], i, second);
+  if (dtype === "int64") clearNegativeZeros(out);
   return Tensor.fromArray(out, x.shape, dtype);
 }
 
@@ -269,10 +361,11 @@ export function clamp(x: Tensor, min?: number | null | ClampOptions, max?: numbe
 export function toDtype(x: Tensor, dtype: DType): Tensor {
   if (x.dtype === dtype) return x;
   const out = compute(x.shape, dtype, ops.assign as NdKernel, x);
-  if (dtype === "bool") {
+  if (dtype === "bool" || (dtype === "int64" && isFloating(x.dtype))) {
     const data = out.nd.data;
     const src = x.toArray();
-    for (let i = 0; i < data.length; i++) data[i] = src[i] !== 0 ? 1 : 0;
+    const convert = dtype === "bool" ? (v: number) => (v !== 0 ? 1 : 0) : toInt64;
+    for (let i = 0; i < data.length; i++) data[i] = convert(src[i]);
   }
   if (!isFloating(dtype)) return out;
   return record("ToCopyBackward0", out, [x], (g) => [g.toDtype(x.dtype)], { savesTensors: false });

@@ -33,13 +33,13 @@ export interface EmbeddingOptions {
   sparse?: boolean;
 }
 
-function checkIndices(indices: Tensor, fn: string): Int32Array {
+function checkIndices(indices: Tensor, fn: string): TypedArray {
   if (indices.dtype !== "int64") {
     throw new Error(
       `Expected tensor for argument #${fn === "embedding" ? 1 : 2} 'indices' to have one of the following scalar types: Long, Int; but got ${tensorTypeName(indices.dtype)} instead (while checking arguments for ${fn})`,
     );
   }
-  return indices.toArray() as Int32Array;
+  return indices.toArray();
 }
 
 const EMBEDDING_KEYS = optionKeys<EmbeddingOptions>({
@@ -116,21 +116,21 @@ export function embedding(indices: Tensor, weight: Tensor, options: EmbeddingOpt
 
 /** What a lookup's backward needs: the row ids, the table's size, the padding row and, for scaleGradByFreq, each row's count. */
 interface Lookup {
-  idx: Int32Array;
+  idx: TypedArray;
   rows: number;
   dim: number;
   pad: number;
   counts: Int32Array | null;
 }
 
-function countsOf(idx: Int32Array, rows: number): Int32Array {
+function countsOf(idx: TypedArray, rows: number): Int32Array {
   const counts = new Int32Array(rows);
   for (let i = 0; i < idx.length; i++) counts[idx[i]]++;
   return counts;
 }
 
 /** `idx.length` rows of `dim` values copied from `table`; rows looked up as `pad` are zeros (pad -1: none). */
-function gatherRows(table: TypedArray, idx: Int32Array, dim: number, dtype: DType, pad: number): TypedArray {
+function gatherRows(table: TypedArray, idx: TypedArray, dim: number, dtype: DType, pad: number): TypedArray {
   const out = allocate(dtype, idx.length * dim);
   for (let i = 0; i < idx.length; i++) {
     if (idx[i] !== pad) out.set(table.subarray(idx[i] * dim, (idx[i] + 1) * dim), i * dim);

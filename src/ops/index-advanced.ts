@@ -67,7 +67,7 @@ function nonzero(mask: Tensor): Expanded[] {
   const shape = mask.shape;
   let count = 0;
   for (let i = 0; i < flags.length; i++) if (flags[i] !== 0) count++;
-  const coords = shape.map(() => new Int32Array(count));
+  const coords = shape.map(() => allocate("int64", count));
   // `at` walks the mask's coordinates in row-major order alongside i.
   const at = new Array<number>(shape.length).fill(0);
   for (let i = 0, k = 0; i < flags.length; i++) {

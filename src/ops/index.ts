@@ -15,7 +15,7 @@
  * `applySlicing`, `applySelect` and `applySlice` from here.
  */
 import ndarray from "ndarray";
-import { type DType, allocate, scalarTypeName } from "../dtype";
+import { allocate, castScalar, scalarTypeName } from "../dtype";
 import { broadcastShapes, contiguousStrides, normalizeDim, numelOf } from "../shape";
 import { freshGradient, record } from "../autograd/node";
 import { Tensor } from "../tensor-core";
@@ -148,7 +148,7 @@ export function applySlice(x: Tensor, dim: number, s: SliceItem, skipWhole: bool
 
 /** The index tensor PyTorch makes for a bool item: [0] for true, empty for false. */
 function boolIndex(value: boolean): Tensor {
-  return Tensor.fromArray(new Int32Array(value ? 1 : 0), [value ? 1 : 0], "int64");
+  return Tensor.fromArray(allocate("int64", value ? 1 : 0), [value ? 1 : 0], "int64");
 }
 
 /** How many dims of x the items name (a mask names as many as it has). */
@@ -229,10 +229,7 @@ export function index(x: Tensor, ...raw: IndexItem[]): Tensor {
 
 // ---- masks and take ----------------------------------------------------------------------------
 
-/** A number as a tensor of `dtype` stores it (bool: any nonzero is true). */
-export function castScalar(value: number | boolean, dtype: DType): number {
-  return dtype === "bool" ? Number(Number(value) !== 0) : Number(value);
-}
+export { castScalar };
 
 /** A masked_fill value: a number, a boolean, or a 0-d tensor. */
 function fillValue(value: unknown): number | boolean {

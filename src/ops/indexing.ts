@@ -2,7 +2,7 @@
  * Indexing ops: `gather`, `scatter` (tensor source or a value), `scatterAdd`, `indexSelect`,
  * `indexAdd`, and `embeddingBag`.
  *
- * Index tensors are int64 (held in an Int32Array). Every kernel walks the index tensor in
+ * Index tensors are int64 (integers in a Float64Array). Every kernel walks the index tensor in
  * row-major order and reads or writes the data through strides, so a non-contiguous input is
  * never copied just to be indexed. Out-of-range indices fail with PyTorch's messages before any
  * value is written.
@@ -17,14 +17,21 @@
  * slot keeps as rows. A recorded backward returns the dense gradient instead, built from
  * index_select, index_add and scatter_add, so that it can be differentiated again.
  */
-import { type DType, type TypedArray, allocate, isFloating, scalarTypeName, tensorTypeName } from "../dtype";
+import { type DType, type TypedArray, allocate, castScalar, isFloating, scalarTypeName, tensorTypeName } from "../dtype";
 import { contiguousStrides, normalizeDim, numelOf, sameShape } from "../shape";
 import { type Grad, record } from "../autograd/node";
 import { isGradEnabled } from "../autograd/grad-mode";
 import { RowSparseGrad } from "../autograd/sparse";
 import { Tensor } from "../tensor-core";
 import { checkOptions, optionKeys } from "../options";
-import { type Bags, type Pooled, embeddingBagForward, embeddingBagWeightGrad, perSampleWeightGrad } from "../kernels/embedding-bag";
+import {
+  type Bags,
+  type Pooled,
+  embeddingBagForward,
+  embeddingBagWeightGrad,
+  int32Indices,
+  perSampleWeightGrad,
+} from "../kernels/embedding-bag";
 import { tensorArg } from "../arguments";
 
 // ---- shared checks ------------------------------------------------------------------------
@@ -119,7 +126,7 @@ export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
   tensorArg(x, "gather", "input", 1);
   tensorArg(index, "gather", "index", 3);
   const d = normalizeDim(dim, x.ndim);
-  const idx = index.numel() > 0 ? indexValues(index, "gather") : new Int32Array(0);
+  const idx = index.numel() > 0 ? indexValues(index, "gather") : allocate("int64", 0);
   checkGather(x, d, index);
   const size = nonEmptyShape(x)[d];
   checkBounds(idx, size, d);
@@ -244,10 +251,11 @@ export function scatter(x: Tensor, dim: number, index: Tensor, source: ScatterSo
   tensorArg(index, "scatter", "index", 3);
   const d = normalizeDim(dim, x.ndim);
   const src = scatterSource(source);
-  const idx = index.numel() > 0 ? indexValues(index, "scatter") : new Int32Array(0);
+  const idx = index.numel() > 0 ? indexValues(index, "scatter") : allocate("int64", 0);
   checkScatter(x, d, index, src instanceof Tensor ? src : null, "scatter");
   checkBounds(idx, nonEmptyShape(x)[d], d);
-  const out = Tensor.fromArray(scatterValues(x, d, index, idx, src, false), x.shape, x.dtype);
+  const value = src instanceof Tensor ? src : castScalar(src, x.dtype); // 2.5 into int64 writes 2
+  const out = Tensor.fromArray(scatterValues(x, d, index, idx, value, false), x.shape, x.dtype);
   if (!(src instanceof Tensor)) {
     return record("ScatterBackward1", out, [x], (g) => [scatterZeros(g, d, index, idx)], { saved: [index] });
   }
@@ -313,7 +321,7 @@ export function scatterAdd(x: Tensor, dim: number, index: Tensor, src: Tensor): 
   tensorArg(index, "scatter_add", "index", 3);
   tensorArg(src, "scatter_add", "src", 4);
   const d = normalizeDim(dim, x.ndim);
-  const idx = index.numel() > 0 ? indexValues(index, "scatter_add") : new Int32Array(0);
+  const idx = index.numel() > 0 ? indexValues(index, "scatter_add") : allocate("int64", 0);
   checkScatter(x, d, index, src, "scatter_add");
   checkBounds(idx, nonEmptyShape(x)[d], d);
   const out = Tensor.fromArray(scatterValues(x, d, index, idx, src, true), x.shape, x.dtype);
@@ -505,7 +513,7 @@ export function embeddingBag(weight: Tensor, indices: Tensor, offsets?: Tensor |
   return record("EmbeddingBagBackward0", result, [weight, perSampleWeights], backward, { saved });
 }
 
-const int64Of = (values: Int32Array): Tensor => Tensor.fromArray(values, [values.length], "int64");
+const int64Of = (values: Float64Array): Tensor => Tensor.fromArray(values, [values.length], "int64");
 
 /** zeros of `shape` and `dtype`, a constant to add gradients into. */
 function zerosOf(shape: number[], dtype: DType): Tensor {
@@ -516,7 +524,7 @@ function zerosOf(shape: number[], dtype: DType): Tensor {
  * The pooled entries of the bags: for each index a bag uses (padding left out), its position in
  * the indices, its row of the table, and its bag.
  */
-function bagEntries(bags: Bags): { positions: Int32Array; rows: Int32Array; owners: Int32Array } {
+function bagEntries(bags: Bags): { positions: Float64Array; rows: Float64Array; owners: Float64Array } {
   const positions: number[] = [];
   const owners: number[] = [];
   bags.stops.forEach((stop, b) => {
@@ -526,7 +534,11 @@ function bagEntries(bags: Bags): { positions: Int32Array; rows: Int32Array; owne
       owners.push(b);
     }
   });
-  return { positions: Int32Array.from(positions), rows: Int32Array.from(positions, (i) => bags.idx[i]), owners: Int32Array.from(owners) };
+  return {
+    positions: Float64Array.from(positions),
+    rows: Float64Array.from(positions, (i) => bags.idx[i]),
+    owners: Float64Array.from(owners),
+  };
 }
 
 /**
@@ -561,7 +573,7 @@ function recordedBagGrads(g: Tensor, weight: Tensor, psw: Tensor | null, bags: B
 }
 
 /** 1 / count of each entry's bag, as a column. */
-function bagScales(counts: Float64Array, owners: Int32Array, dtype: DType): Tensor {
+function bagScales(counts: Float64Array, owners: Float64Array, dtype: DType): Tensor {
   const values = allocate(dtype, owners.length);
   owners.forEach((b, k) => (values[k] = 1 / counts[b]));
   return Tensor.fromArray(values, [owners.length, 1], dtype);
@@ -570,8 +582,8 @@ function bagScales(counts: Float64Array, owners: Int32Array, dtype: DType): Tens
 /** "max": g of every non-empty bag scattered (added) into the rows its maxima came from. */
 function maxBagGrad(g: Tensor, zeros: Tensor, argmax: Int32Array, counts: Float64Array): Tensor {
   const dim = g.shape[1];
-  const kept = Int32Array.from(counts.keys()).filter((b) => counts[b] > 0);
-  const rowIds = new Int32Array(kept.length * dim);
+  const kept = Float64Array.from(counts.keys()).filter((b) => counts[b] > 0);
+  const rowIds = allocate("int64", kept.length * dim);
   kept.forEach((b, k) => rowIds.set(argmax.subarray(b * dim, (b + 1) * dim), k * dim));
   const from = kept.length === counts.length ? g : indexSelectRecorded(g, 0, int64Of(kept), kept);
   return scatterAdd(zeros, 0, Tensor.fromArray(rowIds, [kept.length, dim], "int64"), from);
@@ -598,14 +610,16 @@ function checkEmbeddingBag(
   if (psw !== null) checkPerSampleWeights(psw, mode, weight);
   checkIndexTensor(flat, "indices", 1);
   checkIndexTensor(offs, "offsets", 1);
-  const idx = flat.toArray() as Int32Array;
-  const off = offs.toArray() as Int32Array;
-  checkOffsets(off, idx.length);
-  const stops = bagStops(off, idx.length, options.includeLastOffset ?? false);
+  // Checked as stored (int64), then narrowed for the kernels: nothing out of range can wrap.
+  const ids = flat.toArray();
+  const starts = offs.toArray();
+  checkOffsets(starts, ids.length);
+  const stops = bagStops(starts, ids.length, options.includeLastOffset ?? false);
   const used = stops.length === 0 ? 0 : stops[stops.length - 1];
   const numEmbeddings = weight.shape[0];
-  checkRowIds(idx, used, numEmbeddings);
+  const idx = checkedRowIds(ids, used, numEmbeddings);
   const pad = paddingRow(options.paddingIdx ?? null, numEmbeddings);
+  const off = int32Indices(starts);
   const bags: Bags = { idx, offsets: off, stops, used, pad, mode, weights: psw ? psw.toArray() : null };
   return { bags, perSampleWeights: psw };
 }
@@ -648,7 +662,7 @@ function flattenBags(indices: Tensor, offsets: Tensor | null, psw: Tensor | null
       );
     }
     const [bags, length] = indices.shape;
-    const starts = new Int32Array(bags);
+    const starts = allocate("int64", bags);
     for (let b = 0; b < bags; b++) starts[b] = b * length;
     const offs = Tensor.fromArray(starts, [bags], "int64");
     return { flat: indices.reshape([-1]), offs, psw: psw === null ? null : psw.reshape([-1]) };
@@ -663,7 +677,7 @@ function flattenBags(indices: Tensor, offsets: Tensor | null, psw: Tensor | null
 }
 
 /** Offsets start at 0, never pass the end of the indices, and never decrease. */
-function checkOffsets(off: Int32Array, length: number): void {
+function checkOffsets(off: TypedArray, length: number): void {
   if (off.length === 0) return;
   if (off[0] !== 0) {
     throw new Error(
@@ -687,20 +701,27 @@ function checkOffsets(off: Int32Array, length: number): void {
  * `includeLast`, at the last offset (which then starts no bag). Computed once: a per-call closure
  * here made V8 re-optimise the loops.
  */
-function bagStops(off: Int32Array, length: number, includeLast: boolean): Int32Array {
+function bagStops(off: TypedArray, length: number, includeLast: boolean): Int32Array {
   const bags = includeLast ? Math.max(off.length - 1, 0) : off.length;
   const stops = new Int32Array(bags);
   for (let b = 0; b < bags; b++) stops[b] = b + 1 < off.length ? off[b + 1] : includeLast ? off[b] : length;
   return stops;
 }
 
-/** Every index a bag uses names a row of the table. */
-function checkRowIds(idx: Int32Array, used: number, numEmbeddings: number): void {
-  for (let i = 0; i < used; i++) {
-    if (idx[i] < 0 || idx[i] >= numEmbeddings) {
-      throw new Error(`embedding_bag: Expected idx >= 0 && idx < num_embeddings but found idx to be ${idx[i]}`);
+/**
+ * The row ids narrowed to the Int32Array the kernels index with, in the same pass that checks
+ * every index a bag uses names a row of the table (one read of the int64 values, not two).
+ */
+function checkedRowIds(ids: TypedArray, used: number, numEmbeddings: number): Int32Array {
+  const idx = new Int32Array(ids.length);
+  for (let i = 0; i < ids.length; i++) {
+    const id = ids[i];
+    if (i < used && !(id >= 0 && id < numEmbeddings)) {
+      throw new Error(`embedding_bag: Expected idx >= 0 && idx < num_embeddings but found idx to be ${id}`);
     }
+    idx[i] = id;
   }
+  return idx;
 }
 
 /** The padding row's id (a negative `paddingIdx` counts from the end), or -1 for none. */

@@ -20,7 +20,7 @@ import { isGradEnabled } from "../autograd/grad-mode";
 import { type Grad, Node, gradEdge, record } from "../autograd/node";
 import { Tensor } from "../tensor-core";
 import { defaultGenerator } from "../random";
-import { type ClampOptions, add, clamp, div, exp, mul, neg, pow, scalarTensor, sub, toDtype } from "./elementwise";
+import { type ClampOptions, type DivOptions, add, clamp, div, exp, mul, neg, pow, scalarTensor, sub, toDtype } from "./elementwise";
 import { copyOf, expand, reshape, unsqueeze } from "./shape";
 import { sumTo } from "./elementwise";
 import { type Strided, asStrided, asStridedScatter, zerosWith } from "./index-strided";
@@ -165,9 +165,9 @@ export function mul_(x: Tensor, other: Operand): Tensor {
   return inPlace(x, tensorsOf(other), other instanceof Tensor && other.requiresGrad, (self) => mul(self, other));
 }
 
-export function div_(x: Tensor, other: Operand): Tensor {
+export function div_(x: Tensor, other: Operand, options?: DivOptions): Tensor {
   tensorArg(x, "div_");
-  return inPlace(x, tensorsOf(other), other instanceof Tensor && other.requiresGrad, (self) => div(self, other));
+  return inPlace(x, tensorsOf(other), other instanceof Tensor && other.requiresGrad, (self) => div(self, other, options));
 }
 
 export function pow_(x: Tensor, exponent: Operand): Tensor {
@@ -194,7 +194,7 @@ export function clamp_(x: Tensor, min?: number | null | ClampOptions, max?: numb
 export function fill_(x: Tensor, value: number | boolean, name = "FillBackward2"): Tensor {
   tensorArg(x, "fill_");
   return inPlace(x, [], false, (self) => {
-    const out = Tensor.fromArray(allocate(x.dtype, x.numel()).fill(Number(value)), x.shape, x.dtype);
+    const out = Tensor.fromArray(allocate(x.dtype, x.numel()).fill(castScalar(value, x.dtype)), x.shape, x.dtype);
     return record(name, out, [self], (g) => [zerosOf(g)], { savesTensors: false });
   });
 }

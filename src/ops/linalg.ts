@@ -19,7 +19,7 @@
  * `unsqueeze(0).mm(b).squeeze_(0)` (SqueezeBackward3), and the batched cases end in
  * `_unsafe_view` (UnsafeViewBackward0). Here each product is one node with that name.
  */
-import { type DType, type TypedArray, allocate, scalarTypeName } from "../dtype";
+import { type DType, type TypedArray, allocate, clearNegativeZeros, scalarTypeName } from "../dtype";
 import { broadcastShapes, broadcastStrides, numelOf } from "../shape";
 import { record } from "../autograd/node";
 import { isGradEnabled } from "../autograd/grad-mode";
@@ -262,7 +262,9 @@ function savedOperands(a: Tensor, b: Tensor): Array<Tensor | null> {
 
 /** One node named `name` for the product `a @ b` described by `plan`. */
 function recordProduct(name: string, a: Tensor, b: Tensor, plan: Plan, dtype: DType): Tensor {
-  const out = Tensor.fromArray(product(plan, dtype), plan.outShape, dtype);
+  const values = product(plan, dtype);
+  if (dtype === "int64") clearNegativeZeros(values); // sums of products like 0 * -1
+  const out = Tensor.fromArray(values, plan.outShape, dtype);
   return record(name, out, [a, b], (g) => (isGradEnabled() ? recordedProductGrads(a, b, g, plan) : productGrads(a, b, g, plan)), {
     saved: savedOperands(a, b),
   });
@@ -289,6 +291,7 @@ function dotOf(a: Tensor, b: Tensor): Tensor {
   }
   const out = allocate(dtype, 1);
   out[0] = dotProduct(n, a.nd.data, a.nd.offset, a.nd.stride[0], b.nd.data, b.nd.offset, b.nd.stride[0]);
+  if (dtype === "int64") clearNegativeZeros(out);
   return record(
     "DotBackward0",
     Tensor.fromArray(out, [], dtype),

@@ -5,7 +5,7 @@
  * backward with zeros has a fast raw path for the ordinary backward and a composed one under
  * createGraph, as PyTorch's.
  */
-import { type DType, allocate, isFloating, rounderFor } from "../dtype";
+import { type DType, allocate, clearNegativeZeros, isFloating, rounderFor } from "../dtype";
 import { normalizeDim, numelOf } from "../shape";
 import { record } from "../autograd/node";
 import { isGradEnabled } from "../autograd/grad-mode";
@@ -62,6 +62,7 @@ function scan(t: Tensor, dim: number, dtype: DType, step: (acc: number, v: numbe
       }
     }
   }
+  if (dtype === "int64") clearNegativeZeros(out); // a cumprod 0 * -1
   return Tensor.fromArray(out, t.shape, dtype);
 }
 

@@ -3,7 +3,7 @@
  * amin. The reduced dims are moved last (`reduceOver`), each lane is reduced in doubles and stored
  * once in the output's dtype; each backward is PyTorch 1.13's formula written in ops.
  */
-import { type DType, type TypedArray, allocate, isFloating, scalarTypeName } from "../dtype";
+import { type DType, type TypedArray, allocate, clearNegativeZeros, isFloating, scalarTypeName } from "../dtype";
 import { normalizeDims, numelOf, reducedShape } from "../shape";
 import { record } from "../autograd/node";
 import { Tensor } from "../tensor-core";
@@ -25,6 +25,7 @@ function reduceOver(x: Tensor, dims: readonly number[], keepdim: boolean, dtype:
   const length = numelOf(dims.map((d) => x.nd.shape[d]));
   const out = allocate(dtype, numelOf(kept.map((d) => x.nd.shape[d])));
   for (let i = 0; i < out.length; i++) out[i] = fn(values, i * length, length);
+  if (dtype === "int64") clearNegativeZeros(out); // a product 0 * -1
   return Tensor.fromArray(out, reducedShape(x.shape, dims, keepdim), dtype);
 }
 

@@ -101,8 +101,8 @@ const larger: Beats = (v, best) => v > best || Number.isNaN(v);
 const smaller: Beats = (v, best) => v < best || Number.isNaN(v);
 
 /** Index of each row's best value: the first of equal ones. */
-function bestRows(r: Rows, beats: Beats): Int32Array {
-  const idx = new Int32Array(r.rows);
+function bestRows(r: Rows, beats: Beats): TypedArray {
+  const idx = allocate("int64", r.rows);
   for (let row = 0; row < r.rows; row++) {
     const base = row * r.length;
     let best = 0;

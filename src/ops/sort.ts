@@ -240,7 +240,7 @@ function selectRows(x: Tensor, d: number, k: number, less: Less, arrange: (p: Pa
   const rows = permutedValues(x, order);
   const count = n > 0 ? rows.length / n : 0;
   const values = allocate(x.dtype, count * k);
-  const indices = new Int32Array(count * k);
+  const indices = allocate("int64", count * k);
   const p = new Pairs(new Float64Array(n), new Int32Array(n), less);
   for (let row = 0; row < count; row++) {
     p.keys.set(rows.subarray(row * n, (row + 1) * n));

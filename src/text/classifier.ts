@@ -288,7 +288,7 @@ export class TextClassifier {
       if (next === first) return;
       // Usually every row is scored and the batch's logits go to the loss as they are; else
       // only the scored rows are selected.
-      const input = next - first === size ? y : y.indexSelect(0, int64(Int32Array.from(scored.slice(first, next), (i) => i - start)));
+      const input = next - first === size ? y : y.indexSelect(0, int64(Float64Array.from(scored.slice(first, next), (i) => i - start)));
       const positions = Int32Array.from({ length: next - first }, (_, k) => first + k);
       lossSum += criterion.forward(input, targets.batch(positions)).item();
     });
@@ -640,7 +640,7 @@ function buildTargets(examples: readonly Example[], labels: LabelSet, task: Task
     if (task === "multilabel") throw new Error("cross-entropy needs one label per example; use bce-with-logits for multi-label data");
     const y = labels.encode(examples.map((e) => e.labels[0]));
     return {
-      batch: (rows: Int32Array) => int64(Int32Array.from(rows, (r) => y[r])),
+      batch: (rows: Int32Array) => int64(Float64Array.from(rows, (r) => y[r])),
       correct: (logits: ArrayLike<number>, rows: Int32Array) =>
         rows.reduce((n, r, i) => n + (argmax(sliceRow(logits, i, outputs)) === y[r] ? 1 : 0), 0),
     };
@@ -669,7 +669,8 @@ function withSeed<T>(generator: Generator, fn: () => T): T {
   return fn();
 }
 
-function int64(values: Int32Array): Tensor {
+/** A 1-D int64 tensor of the values (an Int32Array is copied into int64's Float64Array storage). */
+function int64(values: Int32Array | Float64Array): Tensor {
   return Tensor.fromArray(values, [values.length], "int64");
 }
 
