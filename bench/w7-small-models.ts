@@ -52,7 +52,7 @@ export interface Outcome {
 }
 
 /** An implementation of a spec: `reset` (not timed) restores the initial weights and a fresh optimizer; `train` runs every step. */
-interface Trainer {
+export interface Trainer {
   reset(): void;
   train(): void;
   /** A recorded run (after a reset): what the agreement check compares. */
@@ -344,6 +344,11 @@ function checkOutcome(who: string, got: Outcome, want: Outcome): Record<string, 
   };
 }
 
+/** torchlet's trainer for a spec (exported for profiling a run alone). */
+export function torchletTrainerFor(spec: SmallModelSpec): Trainer {
+  return spec.scalar ? torchletScalar(spec) : torchletMlp(spec);
+}
+
 function sideOf(trainer: Trainer): Side {
   return { fn: () => trainer.train(), setup: () => trainer.reset() };
 }
@@ -369,7 +374,7 @@ export async function smallModelsWorkload(ctx: Context): Promise<Row[]> {
     };
     rows.push(row);
     try {
-      const trainer = spec.scalar ? torchletScalar(spec) : torchletMlp(spec);
+      const trainer = torchletTrainerFor(spec);
       const outcome = trainer.outcome();
       const side = sideOf(trainer);
       mine.set(spec, { outcome, side });

@@ -4,11 +4,12 @@
  * the methods (`add`, `sum`, `backward`, `grad`, ...) are attached in one place, `tensor.ts`
  * (tinygrad's arrangement), which is the module the rest of the library and its users import.
  */
-import ndarray, { type NdArray } from "ndarray";
+import type { NdArray } from "ndarray";
 import ops from "ndarray-ops";
 import { type DType, type TypedArray, allocate, isFloating } from "./dtype";
 import { contiguousStrides, numelOf } from "./shape";
 import { formatTensor } from "./format";
+import { ndview } from "./ndview";
 import type { AccumulateGrad, Node } from "./autograd/node";
 import type { GradSlot } from "./autograd/grad-slot";
 
@@ -46,7 +47,7 @@ export class Tensor {
     if (data.length !== numelOf(shape)) {
       throw new Error(`internal: ${data.length} values for shape [${shape.join(", ")}]`);
     }
-    return new Tensor(ndarray(data, [...shape], contiguousStrides(shape), 0), dtype);
+    return new Tensor(ndview(data, shape, contiguousStrides(shape), 0), dtype);
   }
 
   // ---- shape and storage -------------------------------------------------------------
@@ -92,8 +93,8 @@ export class Tensor {
     }
     const out = allocate(this.dtype, n);
     if (n > 0) {
-      const source = this.ndim ? this.nd : ndarray(this.nd.data, [1], [1], this.nd.offset);
-      ops.assign(ndarray(out, this.ndim ? this.shape : [1]), source);
+      const source = this.ndim ? this.nd : ndview(this.nd.data, [1], [1], this.nd.offset);
+      ops.assign(this.ndim ? ndview(out, this.nd.shape, contiguousStrides(this.nd.shape)) : ndview(out, [1], [1]), source);
     }
     return out;
   }

@@ -3,11 +3,12 @@
  * views whose broadcast dims have stride 0; a broadcast input's gradient is the output gradient
  * summed back to the input's shape (`sumTo`).
  */
-import ndarray, { type NdArray } from "ndarray";
+import type { NdArray } from "ndarray";
 import ops from "ndarray-ops";
 import { type DType, type TypedArray, allocate, floatOf, isFloating, promoteTypes, promoteWithScalar, rounderFor } from "../dtype";
-import { broadcastShapes, broadcastStrides, numelOf, sameShape } from "../shape";
+import { broadcastShapes, broadcastStrides, contiguousStrides, numelOf, sameShape } from "../shape";
 import { record } from "../autograd/node";
+import { ndview } from "../ndview";
 import { Tensor } from "../tensor-core";
 import type { Operand } from "../tensor";
 import { sum } from "./reduction";
@@ -16,15 +17,68 @@ type NdKernel = (out: NdArray<TypedArray>, ...args: Array<NdArray<TypedArray> | 
 
 /** `t` read as `shape` (stride 0 along broadcast dims); 0-d becomes shape [1] for ndarray-ops. */
 export function broadcastView(t: Tensor, shape: readonly number[]): NdArray<TypedArray> {
-  if (shape.length === 0) return ndarray(t.nd.data, [1], [0], t.nd.offset);
-  return ndarray(t.nd.data, [...shape], broadcastStrides(t.nd.shape, t.nd.stride, shape), t.nd.offset);
+  if (shape.length === 0) return ndview(t.nd.data, [1], [0], t.nd.offset);
+  return ndview(t.nd.data, shape, broadcastStrides(t.nd.shape, t.nd.stride, shape), t.nd.offset);
+}
+
+/** The arithmetic of one element of an ndarray-ops kernel (a unary one ignores `y`): its small-operand form. */
+type Element = (x: number, y: number) => number;
+
+const ELEMENTS = new Map<NdKernel, Element>([
+  [ops.add as NdKernel, (x, y) => x + y],
+  [ops.adds as NdKernel, (x, s) => x + s],
+  [ops.subs as NdKernel, (x, s) => x - s],
+  [ops.mul as NdKernel, (x, y) => x * y],
+  [ops.muls as NdKernel, (x, s) => x * s],
+  [ops.div as NdKernel, (x, y) => x / y],
+  [ops.divs as NdKernel, (x, s) => x / s],
+  [ops.pow as NdKernel, Math.pow],
+  [ops.pows as NdKernel, Math.pow],
+  [ops.neg as NdKernel, (x) => -x],
+  [ops.exp as NdKernel, Math.exp],
+  [ops.log as NdKernel, Math.log],
+  [ops.sqrt as NdKernel, Math.sqrt],
+  [ops.abs as NdKernel, Math.abs],
+]);
+
+/**
+ * Up to this many elements, operands that need no broadcasting skip ndarray-ops: its views and
+ * per-call set-up cost more than a few elements' arithmetic (a small model's ops, a scalar graph).
+ */
+const FLAT_LIMIT = 64;
+
+/** `inputs` (one or two, a number second) if each tensor is contiguous with `n` elements, read in the output's order; else null. */
+function flatOperands(n: number, inputs: Array<Tensor | number>): [Tensor, Tensor | number | undefined] | null {
+  if (n > FLAT_LIMIT || inputs.length > 2) return null;
+  const [a, b] = inputs;
+  if (typeof a === "number" || !a.isContiguous() || a.numel() !== n) return null;
+  if (b instanceof Tensor ? !b.isContiguous() || b.numel() !== n : b !== undefined && typeof b !== "number") return null;
+  return [a, b];
+}
+
+/** out[i] = element(a[i], b[i] or the number b), stored into out's typed array as ndarray-ops stores it. */
+function computeFlat(out: TypedArray, element: Element, a: Tensor, b: Tensor | number | undefined): void {
+  const x = a.nd.data;
+  const xo = a.nd.offset;
+  if (b instanceof Tensor) {
+    const y = b.nd.data;
+    const yo = b.nd.offset;
+    for (let i = 0; i < out.length; i++) out[i] = element(x[xo + i], y[yo + i]);
+  } else {
+    const s = b ?? 0;
+    for (let i = 0; i < out.length; i++) out[i] = element(x[xo + i], s);
+  }
 }
 
 /** A new contiguous tensor of `shape` filled by `kernel(outView, ...inputViews)`. */
 function compute(shape: readonly number[], dtype: DType, kernel: NdKernel, ...inputs: Array<Tensor | number>): Tensor {
   const out = allocate(dtype, numelOf(shape));
-  if (out.length > 0) {
-    const outView = ndarray(out, shape.length ? [...shape] : [1]);
+  const element = ELEMENTS.get(kernel);
+  const flat = element === undefined ? null : flatOperands(out.length, inputs);
+  if (flat !== null) {
+    computeFlat(out, element!, flat[0], flat[1]);
+  } else if (out.length > 0) {
+    const outView = shape.length ? ndview(out, shape, contiguousStrides(shape)) : ndview(out, [1], [1]);
     kernel(outView, ...inputs.map((x) => (typeof x === "number" ? x : broadcastView(x, shape))));
   }
   return Tensor.fromArray(out, shape, dtype);
