@@ -28,6 +28,19 @@ function matrix(data: TypedArray, rows: number, cols: number, transposed = false
 }
 
 /**
+ * Double-precision running sums, reused from call to call: a small model's step runs these
+ * kernels a dozen times, and a fresh typed array of a few kilobytes costs an allocation and a
+ * garbage-collector visit each time. Kernels run one at a time and never hand it out.
+ */
+let sums = new Float64Array(1024);
+
+/** `sums`, grown to at least `n` values (its contents are not cleared). */
+function sumsFor(n: number): Float64Array {
+  if (sums.length < n) sums = new Float64Array(Math.max(n, 2 * sums.length));
+  return sums;
+}
+
+/**
  * out (n, outF) = bias + xs (n, inF) @ ws (outF, inF)^T, each sum in float64 with the bias added
  * before it is stored (rounded once in float32). `bias` has outF values or is null.
  */
@@ -44,14 +57,11 @@ export function linearForward(
   // unless w is infinite or NaN, so a weight with such values takes the dense loop, as BLAS would.
   const sparse = outF > 1 && nonZeroCount(xs) * 4 < xs.length && allFinite(ws) ? csrOf(xs, n, inF) : null;
   if (sparse === null && onWasm(n * inF * outF, xs, ws, out)) {
-    const acc = new Float64Array(n * outF);
+    // x @ weight^T on the wasm kernel, summed in doubles: stored into `out` as they are (one
+    // rounding), or with the bias added first.
+    const acc = bias ? sumsFor(n * outF) : out;
     if (gemmOnWasm(n, outF, inF, matrix(xs, n, inF), matrix(ws, inF, outF, true), acc, 0, outF, 1)) {
-      // x @ weight^T ran on the wasm kernel, summed in doubles; the bias is added before rounding once.
-      if (bias) {
-        for (let r = 0; r < n; r++) for (let o = 0, p = r * outF; o < outF; o++, p++) out[p] = bias[o] + acc[p];
-      } else {
-        out.set(acc);
-      }
+      if (bias) for (let r = 0; r < n; r++) for (let o = 0, p = r * outF; o < outF; o++, p++) out[p] = bias[o] + acc[p];
       return;
     }
   }
@@ -74,17 +84,17 @@ export function linearForward(
 /** out (n, inF) = gs (n, outF) @ ws (outF, inF): the input's gradient. */
 export function linearInputGrad(gs: TypedArray, ws: TypedArray, n: number, inF: number, outF: number, out: TypedArray): void {
   if (onWasm(n * inF * outF, gs, ws, out) && gemmOnWasm(n, inF, outF, matrix(gs, n, outF), matrix(ws, outF, inF), out, 0, inF, 1)) return;
-  const acc = new Float64Array(inF);
+  const acc = sumsFor(inF);
   const skipZeros = allFinite(ws);
   for (let r = 0; r < n; r++) {
-    acc.fill(0);
+    acc.fill(0, 0, inF);
     for (let o = 0; o < outF; o++) {
       const gv = gs[r * outF + o];
       if (gv === 0 && skipZeros) continue;
       const wBase = o * inF;
       for (let i = 0; i < inF; i++) acc[i] += gv * ws[wBase + i];
     }
-    out.set(acc, r * inF);
+    storeRow(acc, inF, out, r * inF);
   }
 }
 
@@ -98,10 +108,11 @@ export function linearWeightGrad(gs: TypedArray, xs: TypedArray, n: number, inF:
     // A dense x: g^T @ x ran on the wasm kernel (g read through transposed strides).
     return;
   }
-  const acc = new Float64Array(inF);
-  const sparse = allFinite(gs) ? csrOf(xs, n, inF) : null;
+  const acc = sumsFor(inF);
+  // Only a mostly-zero x is worth listing its non-zeros (exact while g is finite).
+  const sparse = nonZeroCount(xs) * 4 < xs.length && allFinite(gs) ? csrOf(xs, n, inF) : null;
   for (let o = 0; o < outF; o++) {
-    acc.fill(0);
+    acc.fill(0, 0, inF);
     for (let r = 0; r < n; r++) {
       const gv = gs[r * outF + o];
       if (sparse) {
@@ -113,7 +124,7 @@ export function linearWeightGrad(gs: TypedArray, xs: TypedArray, n: number, inF:
         for (let i = 0; i < inF; i++) acc[i] += gv * xs[base + i];
       }
     }
-    out.set(acc, o * inF);
+    storeRow(acc, inF, out, o * inF);
   }
 }
 
@@ -122,18 +133,23 @@ export function linearWeightGrad(gs: TypedArray, xs: TypedArray, n: number, inF:
  * `total`, those sums summed again into out[0] (a bias of one value broadcast over outF outputs).
  */
 export function linearBiasGrad(gs: TypedArray, n: number, outF: number, out: TypedArray, total: boolean): void {
-  const acc = new Float64Array(outF);
+  const acc = sumsFor(outF).fill(0, 0, outF);
   for (let r = 0; r < n; r++) {
     const base = r * outF;
     for (let o = 0; o < outF; o++) acc[o] += gs[base + o];
   }
   if (!total) {
-    out.set(acc);
+    storeRow(acc, outF, out, 0);
     return;
   }
   let sum = 0;
   for (let o = 0; o < outF; o++) sum += acc[o];
   out[0] = sum;
+}
+
+/** out[at + i] = acc[i] for i < length, each double rounded once to out's type. */
+function storeRow(acc: Float64Array, length: number, out: TypedArray, at: number): void {
+  for (let i = 0; i < length; i++) out[at + i] = acc[i];
 }
 
 interface Csr {
