@@ -35,6 +35,8 @@ export class Tensor {
   private versionCounter: VersionCounter | null = null;
   /** @internal For a view: the tensor whose storage it views (never itself a view), else null. */
   base: Tensor | null = null;
+  /** @internal The backward run that allocated this gradient and alone holds it (autograd/ownership.ts), or 0. */
+  ownedByRun = 0;
 
   /** `nd` is the storage view; views of one tensor share its typed array. */
   constructor(

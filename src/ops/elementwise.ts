@@ -47,13 +47,13 @@ const ELEMENTS = new Map<NdKernel, Element>([
  */
 const FLAT_LIMIT = 64;
 
-/** `inputs` (one or two, a number second) if each tensor is contiguous with `n` elements, read in the output's order; else null. */
-function flatOperands(n: number, inputs: Array<Tensor | number>): [Tensor, Tensor | number | undefined] | null {
-  if (n > FLAT_LIMIT || inputs.length > 2) return null;
-  const [a, b] = inputs;
-  if (typeof a === "number" || !a.isContiguous() || a.numel() !== n) return null;
-  if (b instanceof Tensor ? !b.isContiguous() || b.numel() !== n : b !== undefined && typeof b !== "number") return null;
-  return [a, b];
+/** Whether `inputs` (a tensor, then an optional tensor or number) are contiguous with `n` elements each, read in the output's order. */
+function flatOperands(n: number, inputs: Array<Tensor | number>): boolean {
+  if (n > FLAT_LIMIT || inputs.length > 2) return false;
+  const a = inputs[0];
+  const b = inputs.length > 1 ? inputs[1] : undefined;
+  if (typeof a === "number" || !a.isContiguous() || a.numel() !== n) return false;
+  return b instanceof Tensor ? b.isContiguous() && b.numel() === n : b === undefined || typeof b === "number";
 }
 
 /** out[i] = element(a[i], b[i] or the number b), stored into out's typed array as ndarray-ops stores it. */
@@ -74,9 +74,8 @@ function computeFlat(out: TypedArray, element: Element, a: Tensor, b: Tensor | n
 function compute(shape: readonly number[], dtype: DType, kernel: NdKernel, ...inputs: Array<Tensor | number>): Tensor {
   const out = allocate(dtype, numelOf(shape));
   const element = ELEMENTS.get(kernel);
-  const flat = element === undefined ? null : flatOperands(out.length, inputs);
-  if (flat !== null) {
-    computeFlat(out, element!, flat[0], flat[1]);
+  if (element !== undefined && flatOperands(out.length, inputs)) {
+    computeFlat(out, element, inputs[0] as Tensor, inputs.length > 1 ? inputs[1] : undefined);
   } else if (out.length > 0) {
     const outView = shape.length ? ndview(out, shape, contiguousStrides(shape)) : ndview(out, [1], [1]);
     kernel(outView, ...inputs.map((x) => (typeof x === "number" ? x : broadcastView(x, shape))));
