@@ -30,13 +30,16 @@ function matrix(data: TypedArray, rows: number, cols: number, transposed = false
 /**
  * Double-precision running sums, reused from call to call: a small model's step runs these
  * kernels a dozen times, and a fresh typed array of a few kilobytes costs an allocation and a
- * garbage-collector visit each time. Kernels run one at a time and never hand it out.
+ * garbage-collector visit each time. Kernels run one at a time and never hand it out. Larger
+ * needs get an array of their own, so that one big product does not pin its sums in memory.
  */
-let sums = new Float64Array(1024);
+const SHARED_SUMS = 1 << 16;
+let sums = new Float64Array(0);
 
-/** `sums`, grown to at least `n` values (its contents are not cleared). */
+/** Room for `n` double sums: the shared array (grown as needed, its contents not cleared), or for more than SHARED_SUMS a new one. */
 function sumsFor(n: number): Float64Array {
-  if (sums.length < n) sums = new Float64Array(Math.max(n, 2 * sums.length));
+  if (n > SHARED_SUMS) return new Float64Array(n);
+  if (sums.length < n) sums = new Float64Array(Math.min(SHARED_SUMS, Math.max(n, 2 * sums.length)));
   return sums;
 }
 
@@ -87,7 +90,7 @@ export function linearInputGrad(gs: TypedArray, ws: TypedArray, n: number, inF: 
   const acc = sumsFor(inF);
   const skipZeros = allFinite(ws);
   for (let r = 0; r < n; r++) {
-    acc.fill(0, 0, inF);
+    clear(acc, inF);
     for (let o = 0; o < outF; o++) {
       const gv = gs[r * outF + o];
       if (gv === 0 && skipZeros) continue;
@@ -101,18 +104,18 @@ export function linearInputGrad(gs: TypedArray, ws: TypedArray, n: number, inF: 
 /** out (outF, inF) = gs^T (outF, n) @ xs (n, inF): the weight's gradient, visiting only the non-zeros of x (exact while g is finite). */
 export function linearWeightGrad(gs: TypedArray, xs: TypedArray, n: number, inF: number, outF: number, out: TypedArray): void {
   if (
-    nonZeroCount(xs) * 4 >= xs.length &&
     onWasm(n * inF * outF, gs, xs, out) &&
+    nonZeroCount(xs) * 4 >= xs.length &&
     gemmOnWasm(outF, inF, n, matrix(gs, outF, n, true), matrix(xs, n, inF), out, 0, inF, 1)
   ) {
     // A dense x: g^T @ x ran on the wasm kernel (g read through transposed strides).
     return;
   }
   const acc = sumsFor(inF);
-  // Only a mostly-zero x is worth listing its non-zeros (exact while g is finite).
-  const sparse = nonZeroCount(xs) * 4 < xs.length && allFinite(gs) ? csrOf(xs, n, inF) : null;
+  // Only a mostly-zero x feeding several outputs is worth listing its non-zeros (exact while g is finite).
+  const sparse = outF > 1 && nonZeroCount(xs) * 4 < xs.length && allFinite(gs) ? csrOf(xs, n, inF) : null;
   for (let o = 0; o < outF; o++) {
-    acc.fill(0, 0, inF);
+    clear(acc, inF);
     for (let r = 0; r < n; r++) {
       const gv = gs[r * outF + o];
       if (sparse) {
@@ -145,6 +148,11 @@ export function linearBiasGrad(gs: TypedArray, n: number, outF: number, out: Typ
   let sum = 0;
   for (let o = 0; o < outF; o++) sum += acc[o];
   out[0] = sum;
+}
+
+/** acc[0..length) = 0: a loop, as a fill() call costs more than a short row's products. */
+function clear(acc: Float64Array, length: number): void {
+  for (let i = 0; i < length; i++) acc[i] = 0;
 }
 
 /** out[at + i] = acc[i] for i < length, each double rounded once to out's type. */
