@@ -19,7 +19,7 @@ export interface PytorchResult {
   /** Why PyTorch did not run (no python3, no torch, the script failed). */
   skipped?: string;
   version?: string;
-  results?: Record<string, { median: number; samples: number[]; losses: number[]; grads: number[]; params: number[] }>;
+  results?: Record<string, { median: number; samples: number[]; cpuMedian: number; losses: number[]; grads: number[]; params: number[] }>;
 }
 
 /** Runs bench/pytorch/`script` on `specs` (any JSON: typed arrays become lists) with the run counts of torchlet's rows. */

@@ -412,7 +412,16 @@ export async function smallModelsWorkload(ctx: Context): Promise<Row[]> {
     ctx,
   );
   specs.forEach((spec, k) => recordPytorch(rows[k], pytorch, spec, mine.get(spec)?.outcome));
+  for (const row of rows) cpuNote(row);
   return rows;
+}
+
+/** The CPU-time medians under the table: on a shared machine they move less than the wall times above them. */
+function cpuNote(row: Row): void {
+  const cpu = row.cpuMs as Record<string, number | undefined> | undefined;
+  if (!cpu) return;
+  const figures = Object.entries(cpu).filter((e): e is [string, number] => typeof e[1] === "number");
+  if (figures.length > 0) row.note = `CPU time (median, ms): ${figures.map(([who, ms]) => `${who} ${ms.toFixed(2)}`).join(", ")}`;
 }
 
 /** PyTorch's figure for a row, once its run agrees with torchlet's. */
@@ -427,6 +436,7 @@ function recordPytorch(row: Row, pytorch: PytorchResult, spec: SmallModelSpec, o
     (row.agreement as Record<string, unknown>).pytorch = checkOutcome("PyTorch", theirs, ours);
     row.pytorch = theirs.median;
     row.pytorchSamples = theirs.samples;
+    row.cpuMs = { ...(row.cpuMs as object), pytorch: theirs.cpuMedian };
     row.vsPytorch = typeof row.torchlet === "number" ? theirs.median / row.torchlet : null;
   } catch (e) {
     row.errors!.pytorch = errorText(e);

@@ -115,15 +115,25 @@ def run(spec, warmup, runs):
         losses.append(value.item())
     final = [v for p in params for v in p.detach().reshape(-1).tolist()]
 
-    samples = []
+    samples, cpu = [], []
     for i in range(warmup + runs):
         reset()
+        cpu_started = time.process_time()
         started = time.perf_counter()
         train()
         ms = (time.perf_counter() - started) * 1000
+        cpu_ms = (time.process_time() - cpu_started) * 1000
         if i >= warmup:
             samples.append(ms)
-    return {"median": statistics.median(samples), "samples": samples, "losses": losses, "grads": grads, "params": final}
+            cpu.append(cpu_ms)
+    return {
+        "median": statistics.median(samples),
+        "samples": samples,
+        "cpuMedian": statistics.median(cpu),
+        "losses": losses,
+        "grads": grads,
+        "params": final,
+    }
 
 
 def main():
