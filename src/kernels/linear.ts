@@ -58,7 +58,7 @@ export function linearForward(
 ): void {
   // Mostly-zero inputs (bag-of-words counts) visit only their non-zeros. Skipping 0 * w is exact
   // unless w is infinite or NaN, so a weight with such values takes the dense loop, as BLAS would.
-  const sparse = outF > 1 && nonZeroCount(xs) * 4 < xs.length && allFinite(ws) ? csrOf(xs, n, inF) : null;
+  const sparse = outF > 1 && mostlyZero(xs) && allFinite(ws) ? csrOf(xs, n, inF) : null;
   if (sparse === null && onWasm(n * inF * outF, xs, ws, out)) {
     // x @ weight^T on the wasm kernel, summed in doubles: stored into `out` as they are (one
     // rounding), or with the bias added first.
@@ -105,7 +105,7 @@ export function linearInputGrad(gs: TypedArray, ws: TypedArray, n: number, inF: 
 export function linearWeightGrad(gs: TypedArray, xs: TypedArray, n: number, inF: number, outF: number, out: TypedArray): void {
   if (
     onWasm(n * inF * outF, gs, xs, out) &&
-    nonZeroCount(xs) * 4 >= xs.length &&
+    !mostlyZero(xs) &&
     gemmOnWasm(outF, inF, n, matrix(gs, outF, n, true), matrix(xs, n, inF), out, 0, inF, 1)
   ) {
     // A dense x: g^T @ x ran on the wasm kernel (g read through transposed strides).
@@ -113,7 +113,7 @@ export function linearWeightGrad(gs: TypedArray, xs: TypedArray, n: number, inF:
   }
   const acc = sumsFor(inF);
   // Only a mostly-zero x feeding several outputs is worth listing its non-zeros (exact while g is finite).
-  const sparse = outF > 1 && nonZeroCount(xs) * 4 < xs.length && allFinite(gs) ? csrOf(xs, n, inF) : null;
+  const sparse = outF > 1 && mostlyZero(xs) && allFinite(gs) ? csrOf(xs, n, inF) : null;
   for (let o = 0; o < outF; o++) {
     clear(acc, inF);
     for (let r = 0; r < n; r++) {
@@ -186,6 +186,14 @@ function csrOf(xs: TypedArray, n: number, width: number): Csr {
   }
   rowStart[n] = at;
   return { rowStart, cols, vals };
+}
+
+/** Whether fewer than a quarter of `xs` are non-zero: the scan stops as soon as the answer is no (a dense x is told after a quarter of it). */
+function mostlyZero(xs: TypedArray): boolean {
+  const limit = xs.length / 4;
+  let nnz = 0;
+  for (let k = 0; k < xs.length; k++) if (xs[k] !== 0 && ++nnz >= limit) return false;
+  return true;
 }
 
 function nonZeroCount(xs: TypedArray): number {
