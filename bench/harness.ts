@@ -132,6 +132,12 @@ export interface Timing {
   median: number;
   /** Every timed run, in milliseconds, in order. */
   samples: number[];
+  /**
+   * Median CPU time of the runs (this process's user + system, every thread), in milliseconds,
+   * where it was measured: on a machine shared with other jobs it does not count the time the
+   * process waited for a core, so it moves less than the wall time.
+   */
+  cpuMedian?: number;
 }
 
 export function median(values: readonly number[]): number {
@@ -175,23 +181,28 @@ export interface Side {
  * taken a minute apart carry it into their ratio; taken side by side, both see the same machine.
  */
 export function timeAlternating(torchlet: Side, peer: Side, options: { warmup: number; runs: number }): { torchlet: Timing; peer: Timing } {
-  const once = (side: Side): number => {
+  const once = (side: Side, wall: number[], cpu: number[]): void => {
     side.setup?.();
+    const cpuStarted = process.cpuUsage();
     const started = performance.now();
     side.fn();
-    return performance.now() - started;
+    wall.push(performance.now() - started);
+    const used = process.cpuUsage(cpuStarted);
+    cpu.push((used.user + used.system) / 1000);
   };
   for (let i = 0; i < options.warmup; i++) {
-    once(torchlet);
-    once(peer);
+    once(torchlet, [], []);
+    once(peer, [], []);
   }
-  const mine: number[] = [];
-  const theirs: number[] = [];
+  const [mine, mineCpu, theirs, theirCpu]: number[][] = [[], [], [], []];
   for (let i = 0; i < options.runs; i++) {
-    mine.push(once(torchlet));
-    theirs.push(once(peer));
+    once(torchlet, mine, mineCpu);
+    once(peer, theirs, theirCpu);
   }
-  return { torchlet: { median: median(mine), samples: mine }, peer: { median: median(theirs), samples: theirs } };
+  return {
+    torchlet: { median: median(mine), samples: mine, cpuMedian: median(mineCpu) },
+    peer: { median: median(theirs), samples: theirs, cpuMedian: median(theirCpu) },
+  };
 }
 
 /**
@@ -205,6 +216,7 @@ export function timePeer(row: Row, peer: PeerName, mine: Side | null, theirs: Si
   row.torchlet = both.torchlet.median;
   row.torchletSamples = both.torchlet.samples;
   row.timedAlternatingWith = peer;
+  row.cpuMs = { ...(row.cpuMs as object), torchlet: both.torchlet.cpuMedian, [peer]: both.peer.cpuMedian };
   return both.peer.median;
 }
 

@@ -23,6 +23,7 @@ import { matmulWorkload } from "./w3-matmul";
 import { sparseSgdWorkload } from "./w4-sparse-sgd";
 import { spamAssassinWorkload } from "./w5-spam-assassin";
 import { memoryWorkload } from "./w6-memory";
+import { smallModelsWorkload } from "./w7-small-models";
 
 const WORKLOADS: Record<string, (ctx: Context) => Promise<Row[]>> = {
   W1: crossEntropyWorkload,
@@ -31,6 +32,7 @@ const WORKLOADS: Record<string, (ctx: Context) => Promise<Row[]>> = {
   W4: sparseSgdWorkload,
   W5: spamAssassinWorkload,
   W6: memoryWorkload,
+  W7: smallModelsWorkload,
 };
 
 /** bench/ in the source tree: this file runs from dist/bench/. */
@@ -95,13 +97,19 @@ function cell(row: Row, who: "torchlet" | PeerName, loaded: boolean): string {
   return formatValue(value, row.unit);
 }
 
+/** PyTorch's figure (W7 runs bench/pytorch/*.py), when the row has one. */
+function pytorchCell(row: Row): string {
+  if (row.errors?.pytorch) return "error";
+  return typeof row.pytorch === "number" ? formatValue(row.pytorch, row.unit) : "—";
+}
+
 function printTable(rows: Row[], peers: readonly Peer[]): string {
   const loaded = new Set(peers.map((p) => p.name));
-  const header = ["workload", "unit", "torchlet", ...PEER_NAMES, "vs tfjs-wasm", "target", "met?"];
+  const header = ["workload", "unit", "torchlet", ...PEER_NAMES, "PyTorch 1.13, 1 thread", "vs tfjs-wasm", "target", "met?"];
   const lines = rows.map((row) => {
     if (row.static) {
       const ft = row.fastText as { tokensPerSecond: number; accuracy: number };
-      return [row.name, "tokens/s, acc", `${ft.tokensPerSecond / 1e6}M, ${ft.accuracy}`, "", "", "", "", ""];
+      return [row.name, "tokens/s, acc", `${ft.tokensPerSecond / 1e6}M, ${ft.accuracy}`, "", "", "", "", "", ""];
     }
     const ratio = typeof row.ratio === "number" ? `${significant(row.ratio, 2)}×` : "—";
     return [
@@ -109,6 +117,7 @@ function printTable(rows: Row[], peers: readonly Peer[]): string {
       row.unit,
       cell(row, "torchlet", true),
       ...PEER_NAMES.map((p) => (row.unit === "check" || row.unit === "%" || row.name.startsWith("W5") ? "—" : cell(row, p, loaded.has(p)))),
+      pytorchCell(row),
       ratio,
       row.target ?? "",
       row.met === true ? "yes" : row.met === false ? "NO" : "—",
@@ -116,10 +125,10 @@ function printTable(rows: Row[], peers: readonly Peer[]): string {
   });
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
   const fmt = (cols: string[]): string =>
-    `| ${cols.map((c, i) => (i >= 2 && i <= 5 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join(" | ")} |`;
+    `| ${cols.map((c, i) => (i >= 2 && i <= 6 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join(" | ")} |`;
   const out = [
     fmt(header),
-    `|${widths.map((w, i) => (i >= 2 && i <= 5 ? `${"-".repeat(w + 1)}:` : "-".repeat(w + 2))).join("|")}|`,
+    `|${widths.map((w, i) => (i >= 2 && i <= 6 ? `${"-".repeat(w + 1)}:` : "-".repeat(w + 2))).join("|")}|`,
     ...lines.map(fmt),
   ];
   const remarks = rows.filter((row) => row.note).map((row) => `  ${row.name}: ${row.note}`);

@@ -4,11 +4,12 @@
  * the methods (`add`, `sum`, `backward`, `grad`, ...) are attached in one place, `tensor.ts`
  * (tinygrad's arrangement), which is the module the rest of the library and its users import.
  */
-import ndarray, { type NdArray } from "ndarray";
+import type { NdArray } from "ndarray";
 import ops from "ndarray-ops";
 import { type DType, type IndexArray, type TypedArray, allocate, isFloating } from "./dtype";
 import { contiguousStrides, numelOf } from "./shape";
 import { formatTensor } from "./format";
+import { ndview } from "./ndview";
 import type { AccumulateGrad, Node } from "./autograd/node";
 import type { GradSlot } from "./autograd/grad-slot";
 
@@ -34,6 +35,8 @@ export class Tensor {
   private versionCounter: VersionCounter | null = null;
   /** @internal For a view: the tensor whose storage it views (never itself a view), else null. */
   base: Tensor | null = null;
+  /** @internal The backward run that allocated this gradient and alone holds it (autograd/ownership.ts), or 0. */
+  ownedByRun = 0;
 
   /** `nd` is the storage view; views of one tensor share its typed array. */
   constructor(
@@ -51,7 +54,7 @@ export class Tensor {
       throw new Error(`internal: ${data.length} values for shape [${shape.join(", ")}]`);
     }
     const storage = dtype === "int64" && !(data instanceof Float64Array) ? Float64Array.from(data) : (data as TypedArray);
-    return new Tensor(ndarray(storage, [...shape], contiguousStrides(shape), 0), dtype);
+    return new Tensor(ndview(storage, shape, contiguousStrides(shape), 0), dtype);
   }
 
   // ---- shape and storage -------------------------------------------------------------
@@ -97,8 +100,8 @@ export class Tensor {
     }
     const out = allocate(this.dtype, n);
     if (n > 0) {
-      const source = this.ndim ? this.nd : ndarray(this.nd.data, [1], [1], this.nd.offset);
-      ops.assign(ndarray(out, this.ndim ? this.shape : [1]), source);
+      const source = this.ndim ? this.nd : ndview(this.nd.data, [1], [1], this.nd.offset);
+      ops.assign(this.ndim ? ndview(out, this.nd.shape, contiguousStrides(this.nd.shape)) : ndview(out, [1], [1]), source);
     }
     return out;
   }

@@ -33,18 +33,18 @@ export function runBackward(roots: readonly Tensor[], seeds: readonly Tensor[], 
   const retainGraph = options.retainGraph ?? createGraph;
 
   const rootNodes = roots.map(gradEdge);
-  const dependencies = countDependencies(rootNodes);
-  const pending = new Map<Node, Grad>();
-  const ready = [...new Set(rootNodes)].filter((n) => !dependencies.get(n));
+  const tasks = countDependencies(rootNodes);
+  const ready = [...new Set(rootNodes)].filter((n) => tasks.get(n)!.dependencies === 0);
 
   withOwnership(() =>
     (createGraph ? enableGrad : noGrad)(() => {
-      rootNodes.forEach((node, i) => addInto(pending, node, seeds[i]));
+      rootNodes.forEach((node, i) => addInto(tasks.get(node)!, seeds[i]));
       while (ready.length > 0) {
         const node = ready.pop()!;
-        let grad = pending.get(node);
-        pending.delete(node);
-        let inputGrads: Array<Grad | null> = [];
+        const task = tasks.get(node)!;
+        let grad = task.grad;
+        task.grad = undefined;
+        let inputGrads: Array<Grad | null> = NO_GRADS;
         if (grad !== undefined) {
           if (node.tensorHooks.length > 0 || node.retainedTensor !== null || capture.has(node)) {
             grad = showToUser(node, grad);
@@ -55,19 +55,28 @@ export function runBackward(roots: readonly Tensor[], seeds: readonly Tensor[], 
           if (!retainGraph) node.release();
           disownShared(inputGrads);
         }
-        node.nextFunctions.forEach(([next], i) => {
-          if (next === null) return;
+        const edges = node.nextFunctions;
+        for (let i = 0; i < edges.length; i++) {
+          const next = edges[i][0];
+          if (next === null) continue;
+          const nextTask = tasks.get(next)!;
           const g = inputGrads[i];
-          if (g) addInto(pending, next, g);
-          const left = dependencies.get(next)! - 1;
-          dependencies.set(next, left);
-          if (left === 0) ready.push(next);
-        });
+          if (g) addInto(nextTask, g);
+          if (--nextTask.dependencies === 0) ready.push(next);
+        }
       }
     }),
   );
   return captured;
 }
+
+/** What the run knows of one node: how many edges into it are still to be run, and the sum of the gradients that reached it. */
+interface Task {
+  dependencies: number;
+  grad: Grad | undefined;
+}
+
+const NO_GRADS: Array<Grad | null> = [];
 
 /**
  * Runs a node's backward. Leaves are the exception twice over: autograd.grad leaves every `.grad`
@@ -134,33 +143,43 @@ function pythonTypeName(value: unknown): string {
   return typeof value === "object" ? "dict" : typeof value;
 }
 
-/** For each node reachable from the roots, how many edges point at it. */
-function countDependencies(roots: readonly Node[]): Map<Node, number> {
-  const counts = new Map<Node, number>();
-  const stack = [...roots];
-  for (const r of roots) if (!counts.has(r)) counts.set(r, 0);
-  const seen = new Set<Node>(roots);
+/**
+ * A task for each node reachable from the roots, with how many edges point at it: one map, read
+ * once per edge here and once per edge by the run (a small op's backward is cheaper than a few
+ * more map operations).
+ */
+function countDependencies(roots: readonly Node[]): Map<Node, Task> {
+  const tasks = new Map<Node, Task>();
+  const stack: Node[] = [];
+  for (const r of roots) {
+    if (tasks.has(r)) continue;
+    tasks.set(r, { dependencies: 0, grad: undefined });
+    stack.push(r);
+  }
   while (stack.length > 0) {
-    const node = stack.pop()!;
-    for (const [next] of node.nextFunctions) {
+    const edges = stack.pop()!.nextFunctions;
+    for (let i = 0; i < edges.length; i++) {
+      const next = edges[i][0];
       if (next === null) continue;
-      counts.set(next, (counts.get(next) ?? 0) + 1);
-      if (!seen.has(next)) {
-        seen.add(next);
+      const task = tasks.get(next);
+      if (task !== undefined) {
+        task.dependencies++;
+      } else {
+        tasks.set(next, { dependencies: 1, grad: undefined });
         stack.push(next);
       }
     }
   }
-  return counts;
+  return tasks;
 }
 
 /** Sums the gradients reaching one node: row-sparse ones stay compact, anything else becomes dense. */
-function addInto(pending: Map<Node, Grad>, node: Node, grad: Grad): void {
-  const existing = pending.get(node);
-  if (existing === undefined) pending.set(node, grad);
+function addInto(task: Task, grad: Grad): void {
+  const existing = task.grad;
+  if (existing === undefined) task.grad = grad;
   else if (existing instanceof RowSparseGrad && grad instanceof RowSparseGrad && existing.dtype === grad.dtype)
-    pending.set(node, existing.plus(grad));
-  else pending.set(node, freshGradient(add(asDense(existing), asDense(grad))));
+    task.grad = existing.plus(grad);
+  else task.grad = freshGradient(add(asDense(existing), asDense(grad)));
 }
 
 function asDense(g: Grad): Tensor {

@@ -11,7 +11,8 @@
  * Once the dense tensor is handed out (`dense()`, which `.grad` calls), user code may hold it and
  * write into it, so the slot stops assuming anything about where it is zero.
  */
-import ndarray, { type NdArray } from "ndarray";
+import type { NdArray } from "ndarray";
+import { ndview } from "../ndview";
 import ops from "ndarray-ops";
 import { type DType, type TypedArray, allocate } from "../dtype";
 import { formatSize, numelOf, sameShape } from "../shape";
@@ -188,7 +189,7 @@ function addInPlace(target: Tensor, g: Tensor): void {
 
 /** A 1-D view over a contiguous tensor's values (also a 0-d one, which ndarray-ops cannot take). */
 function asVector(t: Tensor): NdArray<TypedArray> {
-  return ndarray(t.nd.data, [t.numel()], [1], t.nd.offset);
+  return ndview(t.nd.data, [t.numel()], [1], t.nd.offset);
 }
 
 /** data[offset + row * width ..] = 0 for each row: a loop over locals (a fill() per short row costs more). */

@@ -73,7 +73,8 @@ export class Node {
   readonly tensorHooks: GradHook[] = [];
   /** Set by `retainGrad()`: the non-leaf tensor whose `.grad` receives this node's gradient. */
   retainedTensor: Tensor | null = null;
-  private saved: SavedTensor[] = [];
+  /** Null until the backward saves a tensor (most small ops save none). */
+  private saved: SavedTensor[] | null = null;
 
   constructor(
     readonly name: string,
@@ -90,7 +91,7 @@ export class Node {
 
   apply(gradOutput: Grad): Array<Grad | null> {
     if (this.backwardFn === null) throw new Error(FREED_MESSAGE);
-    for (const s of this.saved) s.check();
+    if (this.saved !== null) for (const s of this.saved) s.check();
     if (!isCompact(gradOutput)) return this.backwardFn(gradOutput);
     if (!this.accepts(gradOutput)) return this.backwardFn(freshGradient(gradOutput.dense()));
     return this.compact!.backward(gradOutput);
@@ -101,13 +102,13 @@ export class Node {
     if (!this.savesTensors) return;
     this.backwardFn = null;
     this.compact = null;
-    this.saved = [];
+    this.saved = null;
   }
 
   /** @internal Remembers the tensors the backward reads, at their current versions. */
   save(tensors: ReadonlyArray<Tensor | null | undefined>, output: Tensor): void {
     for (const t of tensors) {
-      if (t) this.saved.push(new SavedTensor(t, t.version, t === output ? this : null));
+      if (t) (this.saved ??= []).push(new SavedTensor(t, t.version, t === output ? this : null));
     }
   }
 
@@ -116,7 +117,7 @@ export class Node {
    * `into` (same values), which later in-place changes must not touch, as in PyTorch.
    */
   resaveAs(from: Tensor, into: Tensor): void {
-    for (const s of this.saved) {
+    for (const s of this.saved ?? []) {
       if (s.tensor !== from) continue;
       s.tensor = into;
       s.version = into.version;

@@ -7,17 +7,21 @@
  * hold the tensor: a hook's argument, an `autograd.grad` result, the input of a custom Function's
  * backward, a gradient returned for two inputs at once.
  *
- * The claims belong to one backward run: they live in a set that the run creates and drops
- * (`withOwnership`), so a mark made in one run, or outside any run, is never trusted in another.
+ * The claims belong to one backward run: each run has a number of its own (`withOwnership`), a
+ * claim is the tensor stamped with it (`ownedByRun`, a field rather than a set: a scalar graph
+ * makes thousands of fresh gradients a step), and a stamp is trusted only while its run is the
+ * one running, so a mark made in one run, or outside any run, is never trusted in another.
  */
 import type { Tensor } from "../tensor-core";
 
-let current: Set<Tensor> | null = null;
+/** The running backward's number, 0 outside any run. */
+let current = 0;
+let runs = 0;
 
 /** Runs one backward pass with its own, initially empty, set of owned gradients. */
 export function withOwnership<T>(run: () => T): T {
   const outer = current;
-  current = new Set();
+  current = ++runs;
   try {
     return run();
   } finally {
@@ -27,16 +31,16 @@ export function withOwnership<T>(run: () => T): T {
 
 /** Marks `t` as a gradient the running backward has just allocated and nobody else holds; returns it. */
 export function freshGradient(t: Tensor): Tensor {
-  current?.add(t);
+  t.ownedByRun = current;
   return t;
 }
 
 /** Whether the running backward owns `t` (a leaf may then keep it as `.grad` without a copy). */
 export function isOwned(t: Tensor): boolean {
-  return current !== null && current.has(t);
+  return current !== 0 && t.ownedByRun === current;
 }
 
 /** User code has seen `t`, or two receivers share it: from now on it is copied before it is kept. */
 export function disown(t: Tensor): void {
-  current?.delete(t);
+  t.ownedByRun = 0;
 }

@@ -27,6 +27,22 @@ function matrix(data: TypedArray, rows: number, cols: number, transposed = false
 }
 
 /**
+ * Double-precision running sums, reused from call to call: a small model's step runs these
+ * kernels a dozen times, and a fresh typed array of a few kilobytes costs an allocation and a
+ * garbage-collector visit each time. Kernels run one at a time and never hand it out. Larger
+ * needs get an array of their own, so that one big product does not pin its sums in memory.
+ */
+const SHARED_SUMS = 1 << 16;
+let sums = new Float64Array(0);
+
+/** Room for `n` double sums: the shared array (grown as needed, its contents not cleared), or for more than SHARED_SUMS a new one. */
+function sumsFor(n: number): Float64Array {
+  if (n > SHARED_SUMS) return new Float64Array(n);
+  if (sums.length < n) sums = new Float64Array(Math.min(SHARED_SUMS, Math.max(n, 2 * sums.length)));
+  return sums;
+}
+
+/**
  * out (n, outF) = bias + xs (n, inF) @ ws (outF, inF)^T, each sum in float64 with the bias added
  * before it is stored (rounded once in float32). `bias` has outF values or is null.
  */
@@ -41,16 +57,13 @@ export function linearForward(
 ): void {
   // Mostly-zero inputs (bag-of-words counts) visit only their non-zeros. Skipping 0 * w is exact
   // unless w is infinite or NaN, so a weight with such values takes the dense loop, as BLAS would.
-  const sparse = outF > 1 && nonZeroCount(xs) * 4 < xs.length && allFinite(ws) ? csrOf(xs, n, inF) : null;
+  const sparse = outF > 1 && mostlyZero(xs) && allFinite(ws) ? csrOf(xs, n, inF) : null;
   if (sparse === null && onWasm(n * inF * outF, xs, ws, out)) {
-    const acc = new Float64Array(n * outF);
+    // x @ weight^T on the wasm kernel, summed in doubles: stored into `out` as they are (one
+    // rounding), or with the bias added first.
+    const acc = bias ? sumsFor(n * outF) : out;
     if (gemmOnWasm(n, outF, inF, matrix(xs, n, inF), matrix(ws, inF, outF, true), acc, 0, outF, 1)) {
-      // x @ weight^T ran on the wasm kernel, summed in doubles; the bias is added before rounding once.
-      if (bias) {
-        for (let r = 0; r < n; r++) for (let o = 0, p = r * outF; o < outF; o++, p++) out[p] = bias[o] + acc[p];
-      } else {
-        out.set(acc);
-      }
+      if (bias) for (let r = 0; r < n; r++) for (let o = 0, p = r * outF; o < outF; o++, p++) out[p] = bias[o] + acc[p];
       return;
     }
   }
@@ -73,34 +86,35 @@ export function linearForward(
 /** out (n, inF) = gs (n, outF) @ ws (outF, inF): the input's gradient. */
 export function linearInputGrad(gs: TypedArray, ws: TypedArray, n: number, inF: number, outF: number, out: TypedArray): void {
   if (onWasm(n * inF * outF, gs, ws, out) && gemmOnWasm(n, inF, outF, matrix(gs, n, outF), matrix(ws, outF, inF), out, 0, inF, 1)) return;
-  const acc = new Float64Array(inF);
+  const acc = sumsFor(inF);
   const skipZeros = allFinite(ws);
   for (let r = 0; r < n; r++) {
-    acc.fill(0);
+    clear(acc, inF);
     for (let o = 0; o < outF; o++) {
       const gv = gs[r * outF + o];
       if (gv === 0 && skipZeros) continue;
       const wBase = o * inF;
       for (let i = 0; i < inF; i++) acc[i] += gv * ws[wBase + i];
     }
-    out.set(acc, r * inF);
+    storeRow(acc, inF, out, r * inF);
   }
 }
 
 /** out (outF, inF) = gs^T (outF, n) @ xs (n, inF): the weight's gradient, visiting only the non-zeros of x (exact while g is finite). */
 export function linearWeightGrad(gs: TypedArray, xs: TypedArray, n: number, inF: number, outF: number, out: TypedArray): void {
   if (
-    nonZeroCount(xs) * 4 >= xs.length &&
     onWasm(n * inF * outF, gs, xs, out) &&
+    !mostlyZero(xs) &&
     gemmOnWasm(outF, inF, n, matrix(gs, outF, n, true), matrix(xs, n, inF), out, 0, inF, 1)
   ) {
     // A dense x: g^T @ x ran on the wasm kernel (g read through transposed strides).
     return;
   }
-  const acc = new Float64Array(inF);
-  const sparse = allFinite(gs) ? csrOf(xs, n, inF) : null;
+  const acc = sumsFor(inF);
+  // Only a mostly-zero x feeding several outputs is worth listing its non-zeros (exact while g is finite).
+  const sparse = outF > 1 && mostlyZero(xs) && allFinite(gs) ? csrOf(xs, n, inF) : null;
   for (let o = 0; o < outF; o++) {
-    acc.fill(0);
+    clear(acc, inF);
     for (let r = 0; r < n; r++) {
       const gv = gs[r * outF + o];
       if (sparse) {
@@ -112,7 +126,7 @@ export function linearWeightGrad(gs: TypedArray, xs: TypedArray, n: number, inF:
         for (let i = 0; i < inF; i++) acc[i] += gv * xs[base + i];
       }
     }
-    out.set(acc, o * inF);
+    storeRow(acc, inF, out, o * inF);
   }
 }
 
@@ -121,18 +135,28 @@ export function linearWeightGrad(gs: TypedArray, xs: TypedArray, n: number, inF:
  * `total`, those sums summed again into out[0] (a bias of one value broadcast over outF outputs).
  */
 export function linearBiasGrad(gs: TypedArray, n: number, outF: number, out: TypedArray, total: boolean): void {
-  const acc = new Float64Array(outF);
+  const acc = sumsFor(outF).fill(0, 0, outF);
   for (let r = 0; r < n; r++) {
     const base = r * outF;
     for (let o = 0; o < outF; o++) acc[o] += gs[base + o];
   }
   if (!total) {
-    out.set(acc);
+    storeRow(acc, outF, out, 0);
     return;
   }
   let sum = 0;
   for (let o = 0; o < outF; o++) sum += acc[o];
   out[0] = sum;
+}
+
+/** acc[0..length) = 0: a loop, as a fill() call costs more than a short row's products. */
+function clear(acc: Float64Array, length: number): void {
+  for (let i = 0; i < length; i++) acc[i] = 0;
+}
+
+/** out[at + i] = acc[i] for i < length, each double rounded once to out's type. */
+function storeRow(acc: Float64Array, length: number, out: TypedArray, at: number): void {
+  for (let i = 0; i < length; i++) out[at + i] = acc[i];
 }
 
 interface Csr {
@@ -161,6 +185,14 @@ function csrOf(xs: TypedArray, n: number, width: number): Csr {
   }
   rowStart[n] = at;
   return { rowStart, cols, vals };
+}
+
+/** Whether fewer than a quarter of `xs` are non-zero: the scan stops as soon as the answer is no (a dense x is told after a quarter of it). */
+function mostlyZero(xs: TypedArray): boolean {
+  const limit = xs.length / 4;
+  let nnz = 0;
+  for (let k = 0; k < xs.length; k++) if (xs[k] !== 0 && ++nnz >= limit) return false;
+  return true;
 }
 
 function nonZeroCount(xs: TypedArray): number {

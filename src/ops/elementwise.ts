@@ -3,7 +3,7 @@
  * views whose broadcast dims have stride 0; a broadcast input's gradient is the output gradient
  * summed back to the input's shape (`sumTo`).
  */
-import ndarray, { type NdArray } from "ndarray";
+import type { NdArray } from "ndarray";
 import ops from "ndarray-ops";
 import {
   type DType,
@@ -17,8 +17,9 @@ import {
   rounderFor,
   toInt64,
 } from "../dtype";
-import { broadcastShapes, broadcastStrides, numelOf, sameShape } from "../shape";
+import { broadcastShapes, broadcastStrides, contiguousStrides, numelOf, sameShape } from "../shape";
 import { record } from "../autograd/node";
+import { ndview } from "../ndview";
 import { Tensor } from "../tensor-core";
 import type { Operand } from "../tensor";
 import { sum } from "./reduction";
@@ -29,8 +30,57 @@ type NdKernel = (out: NdArray<TypedArray>, ...args: Array<NdArray<TypedArray> | 
 
 /** `t` read as `shape` (stride 0 along broadcast dims); 0-d becomes shape [1] for ndarray-ops. */
 export function broadcastView(t: Tensor, shape: readonly number[]): NdArray<TypedArray> {
-  if (shape.length === 0) return ndarray(t.nd.data, [1], [0], t.nd.offset);
-  return ndarray(t.nd.data, [...shape], broadcastStrides(t.nd.shape, t.nd.stride, shape), t.nd.offset);
+  if (shape.length === 0) return ndview(t.nd.data, [1], [0], t.nd.offset);
+  return ndview(t.nd.data, shape, broadcastStrides(t.nd.shape, t.nd.stride, shape), t.nd.offset);
+}
+
+/** The arithmetic of one element of an ndarray-ops kernel (a unary one ignores `y`): its small-operand form. */
+type Element = (x: number, y: number) => number;
+
+const ELEMENTS = new Map<NdKernel, Element>([
+  [ops.add as NdKernel, (x, y) => x + y],
+  [ops.adds as NdKernel, (x, s) => x + s],
+  [ops.subs as NdKernel, (x, s) => x - s],
+  [ops.mul as NdKernel, (x, y) => x * y],
+  [ops.muls as NdKernel, (x, s) => x * s],
+  [ops.div as NdKernel, (x, y) => x / y],
+  [ops.divs as NdKernel, (x, s) => x / s],
+  [ops.pow as NdKernel, Math.pow],
+  [ops.pows as NdKernel, Math.pow],
+  [ops.neg as NdKernel, (x) => -x],
+  [ops.exp as NdKernel, Math.exp],
+  [ops.log as NdKernel, Math.log],
+  [ops.sqrt as NdKernel, Math.sqrt],
+  [ops.abs as NdKernel, Math.abs],
+]);
+
+/**
+ * Up to this many elements, operands that need no broadcasting skip ndarray-ops: its views and
+ * per-call set-up cost more than a few elements' arithmetic (a small model's ops, a scalar graph).
+ */
+const FLAT_LIMIT = 64;
+
+/** Whether `inputs` (a tensor, then an optional tensor or number) are contiguous with `n` elements each, read in the output's order. */
+function flatOperands(n: number, inputs: Array<Tensor | number>): boolean {
+  if (n > FLAT_LIMIT || inputs.length > 2) return false;
+  const a = inputs[0];
+  const b = inputs.length > 1 ? inputs[1] : undefined;
+  if (typeof a === "number" || !a.isContiguous() || a.numel() !== n) return false;
+  return b instanceof Tensor ? b.isContiguous() && b.numel() === n : b === undefined || typeof b === "number";
+}
+
+/** out[i] = element(a[i], b[i] or the number b), stored into out's typed array as ndarray-ops stores it. */
+function computeFlat(out: TypedArray, element: Element, a: Tensor, b: Tensor | number | undefined): void {
+  const x = a.nd.data;
+  const xo = a.nd.offset;
+  if (b instanceof Tensor) {
+    const y = b.nd.data;
+    const yo = b.nd.offset;
+    for (let i = 0; i < out.length; i++) out[i] = element(x[xo + i], y[yo + i]);
+  } else {
+    const s = b ?? 0;
+    for (let i = 0; i < out.length; i++) out[i] = element(x[xo + i], s);
+  }
 }
 
 /**
@@ -39,8 +89,11 @@ export function broadcastView(t: Tensor, shape: readonly number[]): NdArray<Type
  */
 function compute(shape: readonly number[], dtype: DType, kernel: NdKernel, ...inputs: Array<Tensor | number>): Tensor {
   const out = allocate(dtype, numelOf(shape));
-  if (out.length > 0) {
-    const outView = ndarray(out, shape.length ? [...shape] : [1]);
+  const element = ELEMENTS.get(kernel);
+  if (element !== undefined && flatOperands(out.length, inputs)) {
+    computeFlat(out, element, inputs[0] as Tensor, inputs.length > 1 ? inputs[1] : undefined);
+  } else if (out.length > 0) {
+    const outView = shape.length ? ndview(out, shape, contiguousStrides(shape)) : ndview(out, [1], [1]);
     kernel(outView, ...inputs.map((x) => (typeof x === "number" ? x : broadcastView(x, shape))));
     if (dtype === "int64") clearNegativeZeros(out);
   }

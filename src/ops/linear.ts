@@ -9,7 +9,7 @@
  * `sum`, so that its gradients can be differentiated again.
  */
 import { type DType, type TypedArray, allocate, isFloating, scalarTypeName } from "../dtype";
-import { record } from "../autograd/node";
+import { freshGradient, record } from "../autograd/node";
 import { isGradEnabled } from "../autograd/grad-mode";
 import { Tensor } from "../tensor-core";
 import { mm } from "./linalg";
@@ -103,14 +103,14 @@ function expandBias(bias: Tensor, outF: number): TypedArray {
 function gradInput(gs: TypedArray, ws: TypedArray, n: number, inF: number, outF: number, dtype: DType): Tensor {
   const out = allocate(dtype, n * inF);
   linearInputGrad(gs, ws, n, inF, outF, out);
-  return Tensor.fromArray(out, [n, inF], dtype);
+  return freshGradient(Tensor.fromArray(out, [n, inF], dtype));
 }
 
 /** g^T (O,N) @ x (N,I). */
 function gradWeight(gs: TypedArray, xs: TypedArray, n: number, inF: number, outF: number, dtype: DType): Tensor {
   const out = allocate(dtype, outF * inF);
   linearWeightGrad(gs, xs, n, inF, outF, out);
-  return Tensor.fromArray(out, [outF, inF], dtype);
+  return freshGradient(Tensor.fromArray(out, [outF, inF], dtype));
 }
 
 /** g summed over the batch, in the bias's own shape (one value for a bias of one value broadcast). */
@@ -118,5 +118,5 @@ function gradBias(gs: TypedArray, n: number, outF: number, dtype: DType, shape: 
   const total = shape.length === 0 || (shape.length === 1 && shape[0] === 1 && outF !== 1);
   const out = allocate(dtype, total ? 1 : outF);
   linearBiasGrad(gs, n, outF, out, total);
-  return Tensor.fromArray(out, shape, dtype);
+  return freshGradient(Tensor.fromArray(out, shape, dtype));
 }

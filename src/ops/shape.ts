@@ -3,7 +3,7 @@
  * squeeze, expand) share the input's storage, as in PyTorch; their backward reshapes the
  * gradient back, and expand's sums it over the broadcast dims.
  */
-import ndarray from "ndarray";
+import { ndview } from "../ndview";
 import { tensorTypeName } from "../dtype";
 import { broadcastStrides, contiguousStrides, inferShape, normalizeDim, numelOf } from "../shape";
 import { record } from "../autograd/node";
@@ -13,7 +13,7 @@ import { tensorArg } from "../arguments";
 
 /** A tensor over the same storage with another shape and strides. */
 function aliasOf(x: Tensor, shape: number[], strides: number[], offset = x.nd.offset): Tensor {
-  return x.viewOf(ndarray(x.nd.data, shape, strides, offset));
+  return x.viewOf(ndview(x.nd.data, shape, strides, offset));
 }
 
 /** A contiguous copy of `x`'s values (no graph): one copy, whether `x` is contiguous or not. */

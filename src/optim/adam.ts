@@ -11,9 +11,9 @@
  *   denom = sqrt(v) / sqrt(1 - beta2^t) + eps
  *   p = p + (-lr / (1 - beta1^t)) * m / denom
  *
- * Rounding, as in sgd.ts: each PyTorch op rounds its result to the parameter's dtype (`round`),
- * and the Python floats it is given (beta1, 1 - beta1, eps, the step size, ...) become that dtype
- * first. `add(x, alpha)` and `addcmul` are fused multiply-adds in PyTorch's CPU kernels (GCC
+ * Rounding, as in sgd.ts: each PyTorch op rounds its result to the parameter's dtype
+ * (`roundIf(f32, ...)`), and the Python floats it is given (beta1, 1 - beta1, eps, the step size,
+ * ...) become that dtype first. `add(x, alpha)` and `addcmul` are fused multiply-adds in PyTorch's CPU kernels (GCC
  * contracts them to FMA instructions): for float32 operands the product is exact in a double, so
  * `round(a + s * b)` rounds once, as the FMA does. `addcdiv` (a + s * b / c) rounds s * b and the
  * quotient before the sum.
@@ -22,7 +22,7 @@
  * every step, touched or not, so no row may be skipped.
  */
 import type { TypedArray } from "../dtype";
-import { rounderFor } from "../dtype";
+import { roundIf } from "../dtype";
 import type { Tensor } from "../tensor";
 import { advance, bufferLike, denseGrad, stepCounter, storageOf } from "./buffers";
 import { checkBetas, checkNonNegative } from "./options";
@@ -110,20 +110,20 @@ function stateFor(p: Tensor, state: PerParamState, amsgrad: boolean): AdamState 
 
 /** One step of `p` in place (see the file comment for the formula and its rounding). */
 function update(p: Tensor, grad: TypedArray, state: AdamState, group: AdamParamGroup, decoupled: boolean): void {
-  const round = rounderFor(p.dtype);
+  const f32 = p.dtype === "float32";
   const [beta1, beta2] = group.betas;
   const t = advance(state.step);
   const biasCorrection1 = 1 - beta1 ** t;
   const sign = group.maximize ? -1 : 1;
-  const wd = decoupled ? 0 : round(group.weightDecay);
-  const shrink = decoupled ? round(1 - group.lr * group.weightDecay) : 1;
-  const b1 = round(beta1);
-  const keep1 = round(1 - beta1);
-  const b2 = round(beta2);
-  const keep2 = round(1 - beta2);
-  const correction2 = round(Math.sqrt(1 - beta2 ** t));
-  const eps = round(group.eps);
-  const stepSize = round(-group.lr / biasCorrection1);
+  const wd = decoupled ? 0 : roundIf(f32, group.weightDecay);
+  const shrink = decoupled ? roundIf(f32, 1 - group.lr * group.weightDecay) : 1;
+  const b1 = roundIf(f32, beta1);
+  const keep1 = roundIf(f32, 1 - beta1);
+  const b2 = roundIf(f32, beta2);
+  const keep2 = roundIf(f32, 1 - beta2);
+  const correction2 = roundIf(f32, Math.sqrt(1 - beta2 ** t));
+  const eps = roundIf(f32, group.eps);
+  const stepSize = roundIf(f32, -group.lr / biasCorrection1);
 
   const pd = storageOf(p, "parameters");
   const m = storageOf(state.expAvg, "expAvg");
@@ -131,16 +131,16 @@ function update(p: Tensor, grad: TypedArray, state: AdamState, group: AdamParamG
   const vMax = group.amsgrad ? storageOf(state.maxExpAvgSq!, "maxExpAvgSq") : null;
   for (let i = 0; i < pd.length; i++) {
     let g = sign * grad[i];
-    if (wd !== 0) g = round(g + wd * pd[i]);
-    if (shrink !== 1) pd[i] = round(pd[i] * shrink);
-    m[i] = round(round(m[i] * b1) + keep1 * g);
-    v[i] = round(round(v[i] * b2) + round(keep2 * g) * g);
+    if (wd !== 0) g = roundIf(f32, g + wd * pd[i]);
+    if (shrink !== 1) pd[i] = roundIf(f32, pd[i] * shrink);
+    m[i] = roundIf(f32, roundIf(f32, m[i] * b1) + keep1 * g);
+    v[i] = roundIf(f32, roundIf(f32, v[i] * b2) + roundIf(f32, keep2 * g) * g);
     let second = v[i];
     if (vMax !== null) {
       vMax[i] = Math.max(vMax[i], second); // torch.maximum: NaN wins, as with Math.max
       second = vMax[i];
     }
-    const denom = round(round(round(Math.sqrt(second)) / correction2) + eps);
-    pd[i] = round(pd[i] + round(round(stepSize * m[i]) / denom));
+    const denom = roundIf(f32, roundIf(f32, roundIf(f32, Math.sqrt(second)) / correction2) + eps);
+    pd[i] = roundIf(f32, pd[i] + roundIf(f32, roundIf(f32, stepSize * m[i]) / denom));
   }
 }

@@ -16,7 +16,7 @@
  * non-zero (the rows an embedding lookup touched): every other row's update is p - lr * 0 = p, so
  * the result is identical, and a row-sparse gradient is read as rows, never made dense.
  */
-import { rounderFor } from "../dtype";
+import { roundIf, rounderFor } from "../dtype";
 import type { GradSlot } from "../autograd/grad-slot";
 import type { Tensor } from "../tensor";
 import { checkNonNegative, pythonFloat } from "./options";
@@ -79,12 +79,12 @@ function plainUpdate(p: Tensor, slot: GradSlot, group: SGDParamGroup): null {
 /** One SGD update of `p` in place; returns the momentum buffer (null without momentum). */
 function updateParameter(p: Tensor, grad: Tensor, buffer: Tensor | null, group: SGDParamGroup): Tensor | null {
   if (!p.isContiguous()) throw new Error("SGD: parameters must be contiguous to be updated in place");
-  const round = rounderFor(p.dtype);
+  const f32 = p.dtype === "float32";
   // Python floats become the tensor's scalar type inside PyTorch's kernels.
-  const lr = round(-group.lr);
-  const momentum = round(group.momentum);
-  const keep = round(1 - group.dampening);
-  const wd = round(group.weightDecay);
+  const lr = roundIf(f32, -group.lr);
+  const momentum = roundIf(f32, group.momentum);
+  const keep = roundIf(f32, 1 - group.dampening);
+  const wd = roundIf(f32, group.weightDecay);
   const sign = group.maximize ? -1 : 1;
   const { data: pd, offset: po } = p.nd;
   const n = p.numel();
@@ -98,8 +98,8 @@ function updateParameter(p: Tensor, grad: Tensor, buffer: Tensor | null, group: 
       for (let i = 0; i < n; i++) pd[po + i] += step * gd[i];
     } else {
       for (let i = 0; i < n; i++) {
-        const d = round(sign * gd[i] + wd * pd[po + i]);
-        pd[po + i] = round(pd[po + i] + lr * d);
+        const d = roundIf(f32, sign * gd[i] + wd * pd[po + i]);
+        pd[po + i] = roundIf(f32, pd[po + i] + lr * d);
       }
     }
     return null;
@@ -113,14 +113,14 @@ function updateParameter(p: Tensor, grad: Tensor, buffer: Tensor | null, group: 
   const nesterov = group.nesterov;
   for (let i = 0; i < n; i++) {
     let d = sign * gd[i];
-    if (wd !== 0) d = round(d + wd * pd[po + i]);
+    if (wd !== 0) d = roundIf(f32, d + wd * pd[po + i]);
     let b: number;
     if (first) b = d;
-    else b = round(round(bd[bo + i] * momentum) + keep * d);
+    else b = roundIf(f32, roundIf(f32, bd[bo + i] * momentum) + keep * d);
     bd[bo + i] = b;
-    if (nesterov) d = round(d + momentum * b);
+    if (nesterov) d = roundIf(f32, d + momentum * b);
     else d = b;
-    pd[po + i] = round(pd[po + i] + lr * d);
+    pd[po + i] = roundIf(f32, pd[po + i] + lr * d);
   }
   return buf;
 }
