@@ -95,8 +95,8 @@ function compute(shape: readonly number[], dtype: DType, kernel: NdKernel, ...in
   } else if (out.length > 0) {
     const outView = shape.length ? ndview(out, shape, contiguousStrides(shape)) : ndview(out, [1], [1]);
     kernel(outView, ...inputs.map((x) => (typeof x === "number" ? x : broadcastView(x, shape))));
-    if (dtype === "int64") clearNegativeZeros(out);
   }
+  if (dtype === "int64") clearNegativeZeros(out);
   return Tensor.fromArray(out, shape, dtype);
 }
 
