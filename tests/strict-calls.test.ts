@@ -361,6 +361,23 @@ describe("calls that silently did something else", () => {
     ).toBe("Error: weight tensor should be defined either for all 2 classes or no classes but got weight tensor of shape: [3]");
   });
 
+  test("a boolean operand is PyTorch's bool scalar: the tensor keeps its dtype", () => {
+    // PyTorch 1.13: x.mul(True), x.add(False), torch.add(n, True), n.pow(True) for x = [1.5, -2.], n = [3, -4] (int64).
+    const x = torch.tensor([1.5, -2]);
+    const n = torch.tensor([3, -4], { dtype: "int64" });
+    const asBool = (v: boolean): number => v as unknown as number;
+    expect([x.mul(asBool(true)).tolist(), x.mul(asBool(true)).dtype]).toEqual([[1.5, -2], "float32"]);
+    expect(x.add(asBool(false)).tolist()).toEqual([1.5, -2]);
+    expect([torch.add(n, asBool(true)).tolist(), torch.add(n, asBool(true)).dtype]).toEqual([[4, -3], "int64"]);
+    expect(n.pow(asBool(true)).tolist()).toEqual([3, -4]);
+    expect(x.div(asBool(true)).tolist()).toEqual([1.5, -2]);
+    // Subtraction refuses bools, scalar or tensor, as PyTorch does.
+    const refusal = "Subtraction, the `-` operator, with a bool tensor is not supported.";
+    expect(() => x.sub(asBool(true))).toThrow(refusal);
+    expect(() => x.sub(torch.tensor([true, false]))).toThrow(refusal);
+    expect(() => torch.rsub(torch.tensor([true]), 1)).toThrow(refusal);
+  });
+
   test("clamp({min}) clamps, as PyTorch's keyword", () => {
     const t = torch.tensor([-1, 2]);
     expect(t.clamp({ min: 0 }).tolist()).toEqual([0, 2]);

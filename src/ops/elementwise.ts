@@ -119,13 +119,26 @@ export function scalarTensor(value: number, dtype: DType): Tensor {
 }
 
 /** Broadcast shape and promoted dtype of `a op b`, b a tensor or a plain number; their types checked first. */
-function resultOf(a: Tensor, b: Operand, name: string): { shape: number[]; dtype: DType } {
+const BOOL_SUBTRACTION =
+  "Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying to invert a mask, use the `~` or `logical_not()` operator instead.";
+
+/**
+ * The shape and dtype of `a op b`, and `b` as the op computes with it: a JavaScript boolean (which
+ * PyTorch takes as a bool scalar, keeping the tensor's dtype) becomes the number 0 or 1.
+ */
+function resultOf(a: Tensor, b: Operand, name: string): { shape: number[]; dtype: DType; other: Operand } {
   tensorArg(a, name, "input", 1);
   operandArg(b, name, name === "pow" ? "exponent" : "other", 2);
-  if (typeof b !== "number" && typeof b !== "boolean") {
-    return { shape: broadcastShapes(a.nd.shape, b.nd.shape), dtype: promoteTypes(a.dtype, b.dtype) };
+  if (
+    (name === "sub" || name === "rsub") &&
+    (a.dtype === "bool" || typeof b === "boolean" || (b instanceof Tensor && b.dtype === "bool"))
+  ) {
+    throw new Error(BOOL_SUBTRACTION);
   }
-  return { shape: a.shape, dtype: promoteWithScalar(a.dtype, b) };
+  if (typeof b !== "number" && typeof b !== "boolean") {
+    return { shape: broadcastShapes(a.nd.shape, b.nd.shape), dtype: promoteTypes(a.dtype, b.dtype), other: b };
+  }
+  return { shape: a.shape, dtype: promoteWithScalar(a.dtype, b), other: Number(b) };
 }
 
 /** An integer result cannot take a fractional alpha (PyTorch refuses rather than truncate it). */
@@ -135,8 +148,8 @@ function checkAlpha(dtype: DType, alpha: number): void {
   }
 }
 
-export function add(a: Tensor, b: Operand, alpha = 1): Tensor {
-  const { shape, dtype } = resultOf(a, b, "add");
+export function add(a: Tensor, operand: Operand, alpha = 1): Tensor {
+  const { shape, dtype, other: b } = resultOf(a, operand, "add");
   checkAlpha(dtype, alpha);
   if (typeof b === "number") {
     const out = compute(shape, dtype, ops.adds as NdKernel, a, b * alpha);
@@ -148,8 +161,8 @@ export function add(a: Tensor, b: Operand, alpha = 1): Tensor {
   });
 }
 
-export function sub(a: Tensor, b: Operand, alpha = 1): Tensor {
-  const { shape, dtype } = resultOf(a, b, "sub");
+export function sub(a: Tensor, operand: Operand, alpha = 1): Tensor {
+  const { shape, dtype, other: b } = resultOf(a, operand, "sub");
   checkAlpha(dtype, alpha);
   if (typeof b === "number") {
     const out = compute(shape, dtype, ops.subs as NdKernel, a, b * alpha);
@@ -162,8 +175,8 @@ export function sub(a: Tensor, b: Operand, alpha = 1): Tensor {
 }
 
 /** `other - alpha * input`: what PyTorch records for `1 - p` (RsubBackward1) or `b - a` written this way. */
-export function rsub(a: Tensor, other: Operand, alpha = 1): Tensor {
-  const { shape, dtype } = resultOf(a, other, "rsub");
+export function rsub(a: Tensor, operand: Operand, alpha = 1): Tensor {
+  const { shape, dtype, other } = resultOf(a, operand, "rsub");
   checkAlpha(dtype, alpha);
   if (typeof other === "number") {
     const out = compute(shape, dtype, addScaled, scalarTensor(other, dtype), a, -alpha);
@@ -180,8 +193,8 @@ const addScaled: NdKernel = (out, a, b, alpha) => {
   ops.addeq(out, a as NdArray<TypedArray>);
 };
 
-export function mul(a: Tensor, b: Operand): Tensor {
-  const { shape, dtype } = resultOf(a, b, "mul");
+export function mul(a: Tensor, operand: Operand): Tensor {
+  const { shape, dtype, other: b } = resultOf(a, operand, "mul");
   if (typeof b === "number") {
     const out = compute(shape, dtype, ops.muls as NdKernel, a, b);
     return record("MulBackward0", out, [a], (g) => [g.mul(b)], { savesTensors: false });
@@ -208,11 +221,11 @@ const DIV_OPTIONS = optionKeys<DivOptions>({ roundingMode: true });
  * float32 first (as PyTorch converts its operands), then divided. With a `roundingMode`, the
  * rounded quotient (`roundedDiv`).
  */
-export function div(a: Tensor, b: Operand, options: DivOptions = {}): Tensor {
+export function div(a: Tensor, operand: Operand, options: DivOptions = {}): Tensor {
   checkOptions("div", options, DIV_OPTIONS);
   const mode = options.roundingMode ?? null;
-  if (mode !== null) return roundedDiv(a, b, mode);
-  const { shape, dtype } = resultOf(a, b, "div");
+  if (mode !== null) return roundedDiv(a, operand, mode);
+  const { shape, dtype, other: b } = resultOf(a, operand, "div");
   const outDtype = floatOf(dtype);
   const asFloat = (t: Tensor): Tensor => (isFloating(t.dtype) ? t : toDtype(t, outDtype));
   if (typeof b === "number") {
@@ -257,11 +270,11 @@ function floorQuotient(a: number, b: number, round: (v: number) => number): numb
  * truncating or flooring it is C's integer division (or Python's floor division). Dividing an
  * integer by zero is refused, as in PyTorch; its gradient is zero (DivBackward2).
  */
-function roundedDiv(a: Tensor, b: Operand, mode: string): Tensor {
+function roundedDiv(a: Tensor, operand: Operand, mode: string): Tensor {
   if (mode !== "trunc" && mode !== "floor") {
     throw new Error(`div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '${mode}'`);
   }
-  const { shape, dtype } = resultOf(a, b, "div");
+  const { shape, dtype, other: b } = resultOf(a, operand, "div");
   if (dtype === "bool") throw new Error(`"div_${mode}_cpu" not implemented for 'Bool'`);
   const divisor = typeof b === "number" ? scalarTensor(b, dtype) : b;
   const round = rounderFor(dtype);
@@ -277,8 +290,8 @@ function roundedDiv(a: Tensor, b: Operand, mode: string): Tensor {
   return record("DivBackward2", out, inputs, () => inputs.map(zerosLike), { savesTensors: false });
 }
 
-export function pow(a: Tensor, exponent: Operand): Tensor {
-  const { shape, dtype } = resultOf(a, exponent, "pow");
+export function pow(a: Tensor, operand: Operand): Tensor {
+  const { shape, dtype, other: exponent } = resultOf(a, operand, "pow");
   if (typeof exponent === "number") {
     if (dtype === "int64" && exponent < 0) throw new Error("Integers to negative integer powers are not allowed.");
     const out = compute(shape, dtype, ops.pows as NdKernel, a, exponent);
