@@ -10,7 +10,7 @@ import { setNumThreads } from "../parallel/threads";
 import { runTask } from "../parallel/tasks";
 import { setWasmEnabled, wasmAvailable } from "../kernels/wasm";
 import "../parallel/gemm";
-import "../text/parallel-training";
+import "../text/classifier"; // registers the classifier's replicas (text/parallel-training.ts)
 import { TASKS_DONE, TASKS_POSTED, WORKER_READY, type WorkerReply, type WorkerStart } from "./pool";
 
 const { control, port } = workerData as WorkerStart;

@@ -24,6 +24,18 @@ import { Vocab } from "./vocab";
 import { encodeTokens, numFeatures } from "./ngrams";
 import { LabelSet } from "./labels";
 import { toBagBatch } from "./batch";
+import { checkThreads, getNumThreads } from "../parallel/threads";
+import {
+  MIN_BATCHES_PER_THREAD,
+  type PhaseResult,
+  type PhaseTask,
+  type Replica,
+  type ReplicaSpec,
+  ThreadedTraining,
+  markRows,
+  setReplicaFactory,
+  sharedInt32,
+} from "./parallel-training";
 
 export type Task = "binary" | "multiclass" | "multilabel";
 export type LossName = "cross-entropy" | "bce-with-logits";
@@ -64,6 +76,14 @@ export interface TrainOptions {
   loss?: LossName;
   posWeight?: number;
   labelSmoothing?: number;
+  /**
+   * Threads to train on (default: `torch.getNumThreads()`, the number of cores in Node). One
+   * thread trains as always; with more, each thread trains a replica of the model on its share of
+   * the batches and the replicas are averaged at fixed points (text/parallel-training.ts), so a
+   * run depends on the seed and the number of threads, not on timing. A run with fewer than
+   * `MIN_BATCHES_PER_THREAD` (8) batches per thread per epoch uses fewer threads.
+   */
+  threads?: number;
   /** Evaluated after every epoch when given. */
   validation?: Example[];
   /** Called after every epoch with its statistics and the model as it stands (it may throw to stop). */
@@ -500,6 +520,7 @@ export function checkHeaderSize(vocab: Vocab): void {
 /** Trains a classifier on `train`; the whole text pipeline is fitted on the training texts only. */
 export function trainTextClassifier(train: readonly Example[], options: TrainOptions = {}): TextClassifier {
   if (train.length === 0) throw new Error("no training examples");
+  const requestedThreads = options.threads === undefined ? getNumThreads() : checkThreads(options.threads, "threads");
   const epochs = options.epochs ?? 10;
   const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
   const maxTokens = options.maxTokens ?? DEFAULT_MAX_TOKENS;
@@ -547,55 +568,174 @@ export function trainTextClassifier(train: readonly Example[], options: TrainOpt
   const optimizer = new SGD(net.parameters(), { lr });
   const scheduler = new LinearLR(optimizer, { startFactor: 1, endFactor: 0, totalIters: epochs * loader.length });
   const wordsIn = (rows: Int32Array) => rows.reduce((n, r) => n + tokens[r].length, 0);
+  const threads = Math.max(1, Math.min(requestedThreads, Math.floor(loader.length / MIN_BATCHES_PER_THREAD)));
+  const main = new ClassifierReplica(net, docs, targets, criterion, optimizer);
+  const threaded = threads > 1 ? threadedTraining(net, threads, { features: net.embedding.numEmbeddings, outputs, config, docs, train }) : null;
 
-  for (let epoch = 1; epoch <= epochs; epoch++) {
-    const started = performance.now();
-    let lossSum = 0;
-    let seen = 0;
-    let correct = 0;
-    let words = 0;
-    let batch = 0;
-    const lrAtStart = optimizer.paramGroups[0].lr;
-    for (const rows of loader) {
-      const { indices, offsets } = toBagBatch(docs, rows);
-      const logits = net.forward(int64(indices), int64(offsets));
-      const value = criterion.forward(logits, targets.batch(rows));
-      // The embedding's gradient stays compact rows either way (its dense table is never built).
-      // Zeroing in place rather than dropping keeps the Linear layer's gradient computed as 0 + g,
-      // as it always was, so a model trains to the same bits; the two cost the same.
-      optimizer.zeroGrad({ setToNone: false });
-      value.backward();
-      optimizer.step();
-      scheduler.step();
-      lossSum += value.item() * rows.length;
-      seen += rows.length;
-      correct += targets.correct(logits.toArray(), rows);
-      words += wordsIn(rows);
-      batch++;
-      options.onBatch?.({
+  try {
+    for (let epoch = 1; epoch <= epochs; epoch++) {
+      const started = performance.now();
+      let lossSum = 0;
+      let seen = 0;
+      let correct = 0;
+      let words = 0;
+      let batch = 0;
+      const progress = () =>
+        options.onBatch?.({
+          epoch,
+          epochs,
+          batch,
+          batches: loader.length,
+          loss: lossSum / seen,
+          tokensPerSecond: words / ((performance.now() - started) / 1000),
+        });
+      let lrAtStart = optimizer.paramGroups[0].lr;
+      if (threaded === null) {
+        for (const rows of loader) {
+          const step = main.step(rows);
+          scheduler.step();
+          lossSum += step.loss * rows.length;
+          seen += rows.length;
+          correct += step.correct;
+          words += wordsIn(rows);
+          batch++;
+          progress();
+        }
+      } else {
+        // The same batches as on one thread, and the schedule LinearLR follows there: a rate
+        // falling linearly from lr to 0 over every batch of the run.
+        const batches = [...loader];
+        const first = (epoch - 1) * loader.length;
+        const lrs = batches.map((_, i) => lr * (1 - (first + i) / (epochs * loader.length)));
+        lrAtStart = lrs[0];
+        threaded.epoch(batches, lrs, (done, phase) => {
+          lossSum += phase.lossSum;
+          seen += phase.examples;
+          correct += phase.correct;
+          for (; batch < done; batch++) words += wordsIn(batches[batch]);
+          progress();
+        });
+        threaded.publish();
+      }
+      const seconds = (performance.now() - started) / 1000;
+      const stats: EpochStats = {
         epoch,
         epochs,
-        batch,
-        batches: loader.length,
         loss: lossSum / seen,
-        tokensPerSecond: words / ((performance.now() - started) / 1000),
-      });
+        accuracy: correct / seen,
+        tokensPerSecond: words / seconds,
+        seconds,
+        lr: lrAtStart,
+      };
+      if (options.validation) stats.validation = classifier.evaluate(options.validation);
+      options.onEpoch?.(stats, classifier);
     }
-    const seconds = (performance.now() - started) / 1000;
-    const stats: EpochStats = {
-      epoch,
-      epochs,
-      loss: lossSum / seen,
-      accuracy: correct / seen,
-      tokensPerSecond: words / seconds,
-      seconds,
-      lr: lrAtStart,
-    };
-    if (options.validation) stats.validation = classifier.evaluate(options.validation);
-    options.onEpoch?.(stats, classifier);
+  } finally {
+    threaded?.close();
   }
   return classifier;
 }
+
+type Targets = ReturnType<typeof buildTargets>;
+type Criterion = ReturnType<typeof lossFor>;
+
+/** A model trained with SGD, one batch at a time; on several threads, one of the replicas. */
+class ClassifierReplica implements Replica {
+  constructor(
+    readonly model: TextClassifierNet,
+    private readonly docs: readonly Int32Array[],
+    private readonly targets: Targets,
+    private readonly criterion: Criterion,
+    private readonly optimizer: SGD,
+    /** On several threads: the bitset where a phase marks the embedding rows it changes. */
+    private readonly used: Uint32Array | null = null,
+  ) {}
+
+  /** One SGD step on the documents `rows`: the batch's mean loss, and how many it got right before the step. */
+  step(rows: Int32Array): { loss: number; correct: number } {
+    const { model: net, optimizer } = this;
+    const { indices, offsets } = toBagBatch(this.docs, rows);
+    const logits = net.forward(int64(indices), int64(offsets));
+    const value = this.criterion.forward(logits, this.targets.batch(rows));
+    // The embedding's gradient stays compact rows either way (its dense table is never built).
+    // Zeroing in place rather than dropping keeps the Linear layer's gradient computed as 0 + g,
+    // as it always was, so a model trains to the same bits; the two cost the same.
+    optimizer.zeroGrad({ setToNone: false });
+    value.backward();
+    optimizer.step();
+    return { loss: value.item(), correct: this.targets.correct(logits.toArray(), rows) };
+  }
+
+  runPhase(phase: PhaseTask): PhaseResult {
+    const { weight, bias } = this.model.output;
+    // Plain writes into the parameters' storage, as the optimizer's own: no graph holds them here.
+    (weight.nd.data as Float32Array).set(phase.dense[0]);
+    (bias!.nd.data as Float32Array).set(phase.dense[1]);
+    let lossSum = 0;
+    let correct = 0;
+    for (let b = 0; b + 1 < phase.bounds.length; b++) {
+      const rows = phase.rows.subarray(phase.bounds[b], phase.bounds[b + 1]);
+      for (const r of rows) markRows(this.used!, this.docs[r]);
+      this.optimizer.paramGroups[0].lr = phase.lrs[b];
+      const step = this.step(rows);
+      lossSum += step.loss * rows.length;
+      correct += step.correct;
+    }
+    return { lossSum, correct, dense: [(weight.nd.data as Float32Array).slice(), (bias!.nd.data as Float32Array).slice()] };
+  }
+}
+
+/** What every replica of a run shares (in shared memory where that matters), for `replicaOf`. */
+interface ClassifierModel {
+  features: number;
+  outputs: number;
+  config: ClassifierConfig;
+  /** Every document's features, one after the other: document i is docs[starts[i] .. starts[i + 1]). */
+  docs: Int32Array;
+  starts: Int32Array;
+  labels: string[][];
+}
+
+function threadedTraining(
+  net: TextClassifierNet,
+  threads: number,
+  run: { features: number; outputs: number; config: ClassifierConfig; docs: Int32Array[]; train: readonly Example[] },
+): ThreadedTraining {
+  const starts = new Int32Array(run.docs.length + 1);
+  run.docs.forEach((d, i) => (starts[i + 1] = starts[i] + d.length));
+  const flat = new Int32Array(starts[run.docs.length]);
+  run.docs.forEach((d, i) => flat.set(d, starts[i]));
+  const model: ClassifierModel = {
+    features: run.features,
+    outputs: run.outputs,
+    config: run.config,
+    docs: sharedInt32(flat),
+    starts: sharedInt32(starts),
+    labels: run.train.map((e) => e.labels),
+  };
+  return new ThreadedTraining({
+    table: net.embedding.weight.nd.data as Float32Array,
+    dense: [net.output.weight.nd.data as Float32Array, net.output.bias!.nd.data as Float32Array],
+    dim: run.config.dim,
+    threads,
+    model,
+  });
+}
+
+/** Replica `spec.index` of a run, over its own table (in a worker, or here when none is idle). */
+function replicaOf(spec: ReplicaSpec): Replica {
+  const m = spec.model as ClassifierModel;
+  const { dim } = m.config;
+  const table = Tensor.fromArray(spec.tables[spec.index], [m.features, dim], "float32");
+  const net = new TextClassifierNet(m.features, dim, m.outputs, table);
+  const docs = Array.from({ length: m.starts.length - 1 }, (_, i) => m.docs.subarray(m.starts[i], m.starts[i + 1]));
+  const examples = m.labels.map((labels) => ({ text: "", labels }));
+  const targets = buildTargets(examples, new LabelSet(m.config.labels), m.config.task, m.config.loss, m.outputs);
+  const optimizer = new SGD(net.parameters(), { lr: 0 });
+  return new ClassifierReplica(net, docs, targets, lossFor(m.config, m.outputs, "mean"), optimizer, spec.used[spec.index]);
+}
+
+setReplicaFactory(replicaOf);
 
 /**
  * The criterion of a model with this config. Training and `evaluate()` both build theirs here,
