@@ -55,6 +55,8 @@ function workerScript(): Script {
       target: "node20",
       write: false,
       logLevel: "silent",
+      // Keep every module whole: the task handlers register themselves when their module loads.
+      ignoreAnnotations: true,
       define: { __dirname: JSON.stringify(__dirname) },
     });
     script = { code: result.outputFiles[0].text };

@@ -25,7 +25,8 @@ import { isGradEnabled } from "../autograd/grad-mode";
 import { Tensor } from "../tensor-core";
 import { sumTo } from "./elementwise";
 import { type Mat, dotProduct, transposed } from "../kernels/matmul";
-import { threadedGemm } from "../parallel/gemm";
+// The kernel with the rows of large products shared among threads (the same bits on any number).
+import { threadedGemm as gemm } from "../parallel/gemm";
 
 // ---- batches ----------------------------------------------------------------------------
 
@@ -50,7 +51,7 @@ function batchedGemm(
   let aOff = A.off;
   let bOff = B.off;
   for (let n = 0; n < count; n++) {
-    threadedGemm(M, N, K, { data: A.data, off: aOff, rs: A.rs, cs: A.cs }, { data: B.data, off: bOff, rs: B.rs, cs: B.cs }, out, n * M * N, N, 1);
+    gemm(M, N, K, { data: A.data, off: aOff, rs: A.rs, cs: A.cs }, { data: B.data, off: bOff, rs: B.rs, cs: B.cs }, out, n * M * N, N, 1);
     for (let d = nd - 1; d >= 0; d--) {
       index[d]++;
       aOff += aBatch[d];
@@ -142,7 +143,7 @@ function product(plan: Plan, dtype: DType): TypedArray {
     // B is shared by every batch: fold the batch into the rows of A when its strides allow.
     const rs = foldedRowStride(batch, plan.aBatch, n, plan.aMat.rs);
     if (rs !== null) {
-      threadedGemm(count * n, p, m, { ...plan.aMat, rs }, plan.bMat, out, 0, p, 1);
+      gemm(count * n, p, m, { ...plan.aMat, rs }, plan.bMat, out, 0, p, 1);
       return out;
     }
   }
@@ -177,7 +178,7 @@ function productGrads(a: Tensor, b: Tensor, g: Tensor, plan: Plan): [Tensor | nu
     const values = allocate(dtype, count * n * m);
     const rs = batch.length > 0 && plan.bBatch.every((s) => s === 0) ? foldedRowStride(batch, gBatch, n, gMat.rs) : null;
     if (values.length > 0) {
-      if (rs !== null) threadedGemm(count * n, m, p, { ...gMat, rs }, bT, values, 0, m, 1);
+      if (rs !== null) gemm(count * n, m, p, { ...gMat, rs }, bT, values, 0, m, 1);
       else batchedGemm(batch, n, m, p, gMat, gBatch, bT, plan.bBatch, values);
     }
     const full = Tensor.fromArray(values, [...batch, n, m], dtype);
@@ -193,7 +194,7 @@ function productGrads(a: Tensor, b: Tensor, g: Tensor, plan: Plan): [Tensor | nu
         const aRs = foldedRowStride(batch, plan.aBatch, n, plan.aMat.rs);
         const gRs = foldedRowStride(batch, gBatch, n, gMat.rs);
         if (aRs !== null && gRs !== null) {
-          threadedGemm(m, p, count * n, { ...aT, cs: aRs }, { ...gMat, rs: gRs }, values, 0, p, 1);
+          gemm(m, p, count * n, { ...aT, cs: aRs }, { ...gMat, rs: gRs }, values, 0, p, 1);
         } else {
           const perBatch = allocate(dtype, count * m * p);
           batchedGemm(batch, m, p, n, aT, plan.aBatch, gMat, gBatch, perBatch);

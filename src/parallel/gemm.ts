@@ -34,7 +34,17 @@ export function setThreadedProductThreshold(multiplyAdds: number): number {
 type FloatArray = Float32Array | Float64Array;
 
 /** C = A @ B as `gemm` computes it, with the rows of C shared among the threads when it is worth it. */
-export function threadedGemm(M: number, N: number, K: number, A: Mat, B: Mat, out: TypedArray, oOff: number, ors: number, ocs: number): void {
+export function threadedGemm(
+  M: number,
+  N: number,
+  K: number,
+  A: Mat,
+  B: Mat,
+  out: TypedArray,
+  oOff: number,
+  ors: number,
+  ocs: number,
+): void {
   const workers = M * N * K >= threshold && M >= 2 * MIN_ROWS && N > 1 && floatOperands(A.data, B.data, out) ? idleWorkers() : [];
   const shares = Math.min(workers.length + 1, Math.floor(M / MIN_ROWS));
   if (shares < 2) {

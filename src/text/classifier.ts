@@ -570,7 +570,8 @@ export function trainTextClassifier(train: readonly Example[], options: TrainOpt
   const wordsIn = (rows: Int32Array) => rows.reduce((n, r) => n + tokens[r].length, 0);
   const threads = Math.max(1, Math.min(requestedThreads, Math.floor(loader.length / MIN_BATCHES_PER_THREAD)));
   const main = new ClassifierReplica(net, docs, targets, criterion, optimizer);
-  const threaded = threads > 1 ? threadedTraining(net, threads, { features: net.embedding.numEmbeddings, outputs, config, docs, train }) : null;
+  const threaded =
+    threads > 1 ? threadedTraining(net, threads, { features: net.embedding.numEmbeddings, outputs, config, docs, train }) : null;
 
   try {
     for (let epoch = 1; epoch <= epochs; epoch++) {

@@ -20,7 +20,7 @@
  * Measured on SpamAssassin (README, "Threads"): with two threads, accuracy over seeds 0-4 within
  * 0.2% of one thread's, for these rules and 8 to 32 batches between synchronisations.
  */
-import type { PoolWorker, WorkerTask } from "../host";
+import type { PoolWorker } from "../host";
 import { registerTask } from "../parallel/tasks";
 import { workerAt } from "../parallel/threads";
 import { wasmAvailable } from "../kernels/wasm";
@@ -131,7 +131,15 @@ function copyRow(tables: Float32Array[], base: Float32Array, t: number, at: numb
 }
 
 /** Several replicas (bit `bit` of word w set) changed the row at `at`: base plus the sum of their changes. */
-function sumChanges(tables: Float32Array[], base: Float32Array, used: Uint32Array[], w: number, bit: number, at: number, dim: number): void {
+function sumChanges(
+  tables: Float32Array[],
+  base: Float32Array,
+  used: Uint32Array[],
+  w: number,
+  bit: number,
+  at: number,
+  dim: number,
+): void {
   for (let d = at; d < at + dim; d++) {
     const before = base[d];
     let sum = before;
