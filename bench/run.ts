@@ -23,6 +23,7 @@ import { matmulWorkload } from "./w3-matmul";
 import { sparseSgdWorkload } from "./w4-sparse-sgd";
 import { spamAssassinWorkload } from "./w5-spam-assassin";
 import { memoryWorkload } from "./w6-memory";
+import { threadsWorkload } from "./threads";
 
 const WORKLOADS: Record<string, (ctx: Context) => Promise<Row[]>> = {
   W1: crossEntropyWorkload,
@@ -31,6 +32,7 @@ const WORKLOADS: Record<string, (ctx: Context) => Promise<Row[]>> = {
   W4: sparseSgdWorkload,
   W5: spamAssassinWorkload,
   W6: memoryWorkload,
+  TH: threadsWorkload, // 1 thread against 2, and fastText (bench/threads.ts)
 };
 
 /** bench/ in the source tree: this file runs from dist/bench/. */
