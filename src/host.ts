@@ -44,8 +44,13 @@ export interface ThreadPool {
 export interface PoolWorker {
   /** Hands `task` to the worker (`transfer`: buffers moved rather than copied). */
   post(task: WorkerTask, transfer?: ArrayBuffer[]): void;
-  /** Blocks until the worker has answered the task posted last, and returns its answer. */
+  /**
+   * Blocks until the worker has answered the task posted last, and returns its answer. A task
+   * may also be left to end by itself: the worker is idle again once it has.
+   */
   join(): unknown;
+  /** Blocks until the task posted last (joined or not) has ended. */
+  finish(): void;
 }
 
 /** A task for a worker: `kind` names the handler registered with parallel/tasks.ts. */

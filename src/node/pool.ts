@@ -87,6 +87,14 @@ class NodeWorker implements PoolWorker {
 
   /** Started, alive and not working on a task. */
   get idle(): boolean {
+    // A task nobody joined (parallel/share.ts leaves a late worker to finish alone) ends here.
+    if (this.busy && Atomics.load(this.control, TASKS_DONE) !== this.doneBefore) {
+      try {
+        this.answer();
+      } catch {
+        // Its caller saw the failure through shared memory already.
+      }
+    }
     return !this.busy && this.failure === null && Atomics.load(this.control, WORKER_READY) === 1;
   }
 
@@ -100,6 +108,15 @@ class NodeWorker implements PoolWorker {
 
   join(): unknown {
     while (Atomics.load(this.control, TASKS_DONE) === this.doneBefore) Atomics.wait(this.control, TASKS_DONE, this.doneBefore);
+    return this.answer();
+  }
+
+  finish(): void {
+    if (this.busy) this.join();
+  }
+
+  /** The answer to the task posted last, which has ended. */
+  private answer(): unknown {
     this.busy = false;
     const reply = receiveMessageOnPort(this.port)!.message as WorkerReply;
     if ("error" in reply) throw new Error(`a worker thread failed: ${reply.error}`);

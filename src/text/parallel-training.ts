@@ -22,7 +22,8 @@
  */
 import type { PoolWorker } from "../host";
 import { registerTask } from "../parallel/tasks";
-import { workerAt } from "../parallel/threads";
+import { idleWorkers } from "../parallel/threads";
+import { type UnitTask, shareUnits } from "../parallel/share";
 import { wasmAvailable } from "../kernels/wasm";
 
 /** Batches each replica trains between two synchronisations. */
@@ -88,34 +89,37 @@ export function markRows(bits: Uint32Array, rows: Int32Array): void {
 
 // ---- the synchronisation ---------------------------------------------------------------------
 
+/** Chunks of the row bitsets that the synchronisation is shared in. */
+function syncChunks(spec: ReplicaSpec): number {
+  return Math.ceil(spec.used[0].length / SYNC_CHUNK);
+}
+
 /**
- * Synchronises the rows of chunks `share`, `share + shares`, ... (see the module's comment), and
- * clears their bits. Visiting rows in ascending order reads and writes the tables front to back.
+ * Synchronises the rows of chunk `chunk` (see the module's comment) and clears their bits.
+ * Visiting rows in ascending order reads and writes the tables front to back.
  */
-function synchroniseShare(spec: ReplicaSpec, share: number, shares: number): void {
+function synchroniseChunk(spec: ReplicaSpec, chunk: number): void {
   const { tables, base, used, dim } = spec;
-  const words = used[0].length;
-  for (let chunk = share * SYNC_CHUNK; chunk < words; chunk += shares * SYNC_CHUNK) {
-    for (let w = chunk; w < Math.min(chunk + SYNC_CHUNK, words); w++) {
-      let any = 0;
-      for (const bits of used) any |= bits[w];
-      while (any !== 0) {
-        const bit = any & -any;
-        any ^= bit;
-        const at = ((w << 5) | (31 - Math.clz32(bit))) * dim;
-        let n = 0;
-        let only = 0;
-        for (let u = 0; u < used.length; u++) {
-          if ((used[u][w] & bit) !== 0) {
-            n++;
-            only = u;
-          }
+  const end = Math.min((chunk + 1) * SYNC_CHUNK, used[0].length);
+  for (let w = chunk * SYNC_CHUNK; w < end; w++) {
+    let any = 0;
+    for (const bits of used) any |= bits[w];
+    while (any !== 0) {
+      const bit = any & -any;
+      any ^= bit;
+      const at = ((w << 5) | (31 - Math.clz32(bit))) * dim;
+      let n = 0;
+      let only = 0;
+      for (let u = 0; u < used.length; u++) {
+        if ((used[u][w] & bit) !== 0) {
+          n++;
+          only = u;
         }
-        if (n === 1) copyRow(tables, base, only, at, dim);
-        else sumChanges(tables, base, used, w, bit, at, dim);
       }
-      for (const bits of used) bits[w] = 0;
+      if (n === 1) copyRow(tables, base, only, at, dim);
+      else sumChanges(tables, base, used, w, bit, at, dim);
     }
+    for (const bits of used) bits[w] = 0;
   }
 }
 
@@ -164,22 +168,70 @@ function meanDense(results: PhaseResult[]): Float32Array[] {
 
 // ---- the worker's side ------------------------------------------------------------------------
 
-const hosted = new Map<number, { spec: ReplicaSpec; replica: Replica }>();
+/** A run as a worker holds it: the shared spec, and the replicas it has been handed so far. */
+interface Hosted {
+  spec: ReplicaSpec;
+  replicas: Replica[];
+}
+
+const hosted = new Map<number, Hosted>();
+
+interface PhaseJob extends UnitTask {
+  session: number;
+  phases: PhaseTask[];
+  /** Per replica: the loss sum, the count right, then the dense weights (float64). */
+  results: SharedArrayBuffer;
+}
 
 registerTask("train-init", (task) => {
   const spec = task.spec as ReplicaSpec;
-  hosted.set(spec.session, { spec, replica: buildReplica(spec) });
+  hosted.set(spec.session, { spec, replicas: [] });
   return null;
 });
-registerTask("train-phase", (task) => hosted.get(task.session as number)!.replica.runPhase(task.phase as PhaseTask));
+registerTask("train-phase", (task) => {
+  const { session, unit, phases, results } = task as PhaseJob;
+  const run = hosted.get(session)!;
+  run.replicas[unit] ??= buildReplica({ ...run.spec, index: unit });
+  writeResult(results, unit, run.replicas[unit].runPhase(phases[unit]));
+  return null;
+});
 registerTask("train-sync", (task) => {
-  synchroniseShare(hosted.get(task.session as number)!.spec, task.share as number, task.shares as number);
+  synchroniseChunk(hosted.get(task.session as number)!.spec, task.unit as number);
   return null;
 });
 registerTask("train-end", (task) => {
   hosted.delete(task.session as number);
   return null;
 });
+
+function resultWidth(dense: readonly Float32Array[]): number {
+  return 2 + dense.reduce((n, d) => n + d.length, 0);
+}
+
+function writeResult(results: SharedArrayBuffer, unit: number, r: PhaseResult): void {
+  const width = resultWidth(r.dense);
+  const out = new Float64Array(results, unit * width * 8, width);
+  out[0] = r.lossSum;
+  out[1] = r.correct;
+  let at = 2;
+  for (const d of r.dense) {
+    out.set(d, at);
+    at += d.length;
+  }
+}
+
+/** A result a worker wrote, read back in the shape of `like`'s dense weights. */
+function readResult(results: SharedArrayBuffer, unit: number, like: readonly Float32Array[]): PhaseResult {
+  const width = resultWidth(like);
+  const values = new Float64Array(results, unit * width * 8, width);
+  let at = 2;
+  const dense = like.map((d) => {
+    const out = Float32Array.from(values.subarray(at, at + d.length));
+    at += d.length;
+    return out;
+  });
+  return { lossSum: values[0], correct: values[1], dense };
+}
 
 // ---- the caller's side ------------------------------------------------------------------------
 
@@ -224,8 +276,8 @@ export class ThreadedTraining {
   private readonly specs: ReplicaSpec[];
   /** Every replica as the calling thread runs it (replica 0 always; another when its worker is not idle). */
   private readonly local: Replica[];
-  /** The worker that holds each replica (index t - 1 for replica t), once it has been given it. */
-  private readonly hosts: Array<PoolWorker | null>;
+  /** The workers that hold this run. */
+  private readonly hosts: PoolWorker[] = [];
   private dense: Float32Array[];
 
   constructor(private readonly setup: ThreadedTrainingSetup) {
@@ -238,7 +290,6 @@ export class ThreadedTraining {
     // Built now, every one, so that what they draw from the library's generator (a Linear
     // layer's initial weights, overwritten) does not depend on which workers are ready.
     this.local = this.specs.map(buildReplica);
-    this.hosts = this.specs.slice(1).map(() => null);
     this.dense = setup.dense.map((d) => d.slice());
   }
 
@@ -275,11 +326,11 @@ export class ThreadedTraining {
   /** Releases the workers' replicas. */
   close(): void {
     for (const worker of this.hosts) {
-      if (worker === null) continue;
+      worker.finish(); // a helper that woke late may still be looking for work
       worker.post({ kind: "train-end", session: this.session });
       worker.join();
     }
-    this.hosts.fill(null);
+    this.hosts.length = 0;
   }
 
   /** The phase of the replica whose first batch is `first`: every T-th batch up to `end`. */
@@ -294,34 +345,37 @@ export class ThreadedTraining {
     return { rows, bounds, lrs: Float64Array.from(mine, (b) => lrs[b]), dense: this.dense };
   }
 
-  /** Replica t's worker if it is idle now, given the replica first if it does not hold it yet. */
-  private idleHost(t: number): PoolWorker | null {
-    const worker = workerAt(t - 1, this.setup.threads);
-    if (worker !== null && this.hosts[t - 1] !== worker) {
-      worker.post({ kind: "train-init", spec: this.specs[t] });
+  /**
+   * The workers idle now, each given this run first if it does not hold it yet (once: the run's
+   * arrays are shared, so a worker that holds it can take any replica or any chunk).
+   */
+  private helpers(): PoolWorker[] {
+    const workers = idleWorkers(this.setup.threads);
+    for (const worker of workers) {
+      if (this.hosts.includes(worker)) continue;
+      worker.post({ kind: "train-init", spec: this.specs[0] });
       worker.join();
-      this.hosts[t - 1] = worker;
+      this.hosts.push(worker);
     }
-    return worker;
+    return workers;
   }
 
-  /** Runs replica t's phase on its worker when it is idle, else here; replica 0 always here. */
-  private runPhase(tasks: PhaseTask[]): PhaseResult[] {
-    const wasm = wasmAvailable();
-    const posted = tasks.map((phase, t) => {
-      const worker = t === 0 ? null : this.idleHost(t);
-      worker?.post({ kind: "train-phase", wasm, session: this.session, phase });
-      return worker;
+  /** Runs every replica's phase, each on whichever thread takes it first. */
+  private runPhase(phases: PhaseTask[]): PhaseResult[] {
+    const results: PhaseResult[] = [];
+    const shared = new SharedArrayBuffer(8 * phases.length * resultWidth(this.dense));
+    const job: PhaseJob = { kind: "train-phase", wasm: wasmAvailable(), unit: -1, session: this.session, phases, results: shared };
+    const onWorker = shareUnits(phases.length, job, (t) => (results[t] = this.local[t].runPhase(phases[t])), this.helpers());
+    onWorker.forEach((ran, t) => {
+      if (ran === 1) results[t] = readResult(shared, t, this.dense);
     });
-    return tasks.map((phase, t) => (posted[t] ? (posted[t]!.join() as PhaseResult) : this.local[t].runPhase(phase)));
+    return results;
   }
 
-  /** Makes the replicas equal again, sharing the rows between this thread and the idle workers. */
+  /** Makes the replicas equal again, chunk by chunk, on whichever threads are free. */
   private synchronise(): void {
-    const helpers = this.hosts.map((_, i) => this.idleHost(i + 1)).filter((w): w is PoolWorker => w !== null);
-    const shares = helpers.length + 1;
-    helpers.forEach((worker, i) => worker.post({ kind: "train-sync", session: this.session, share: i + 1, shares }));
-    synchroniseShare(this.specs[0], 0, shares);
-    for (const worker of helpers) worker.join();
+    const spec = this.specs[0];
+    const job: UnitTask = { kind: "train-sync", unit: -1, session: this.session };
+    shareUnits(syncChunks(spec), job, (chunk) => synchroniseChunk(spec, chunk), this.helpers());
   }
 }
