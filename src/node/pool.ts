@@ -14,6 +14,7 @@
  * esbuild (a development dependency, present wherever the sources are run).
  */
 import * as fs from "node:fs";
+import { createRequire } from "node:module";
 import * as path from "node:path";
 import { MessageChannel, type MessagePort, Worker, receiveMessageOnPort } from "node:worker_threads";
 import type { PoolWorker, ThreadPool, WorkerTask } from "../host";
@@ -45,8 +46,8 @@ function workerScript(): Script {
   } else {
     // From the sources: one CommonJS script, whose __dirname is this folder (node/host.ts finds
     // kernels.wasm from it, as the caller does, so both threads run the same kernels).
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const esbuild = require("esbuild") as typeof import("esbuild");
+    // Through createRequire, which bundlers of the built package leave alone (they would look for it).
+    const esbuild = createRequire(__filename)("esbuild") as typeof import("esbuild");
     const result = esbuild.buildSync({
       entryPoints: [path.join(__dirname, "worker.ts")],
       bundle: true,
