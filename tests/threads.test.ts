@@ -266,7 +266,7 @@ describe("training on several threads", () => {
     expect(stats.map((s) => s.epoch)).toEqual([1, 2, 3]);
     expect(stats[0].lr).toBe(8);
     expect(stats[1].lr).toBeCloseTo(stats[0].lr * (2 / 3), 10);
-    // Phases of SYNC_ROUNDS batches per thread: 50 batches are done in phases of 64.
+    // A phase is SYNC_ROUNDS batches per thread: here one phase covers the epoch's 50 batches.
     expect(progress).toEqual([50, 50, 50]);
     expect(SYNC_ROUNDS * 2).toBeGreaterThan(50);
     for (const s of stats) expect(s.accuracy).toBeGreaterThan(0);

@@ -79,7 +79,7 @@ export interface TrainOptions {
   /**
    * Threads to train on (default: `torch.getNumThreads()`, the number of cores in Node). One
    * thread trains as always; with more, each thread trains a replica of the model on its share of
-   * the batches and the replicas are averaged at fixed points (text/parallel-training.ts), so a
+   * the batches and the replicas are combined at fixed points (text/parallel-training.ts), so a
    * run depends on the seed and the number of threads, not on timing. A run with fewer than
    * `MIN_BATCHES_PER_THREAD` (8) batches per thread per epoch uses fewer threads.
    */
