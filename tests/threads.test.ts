@@ -9,7 +9,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as torch from "torchlet";
-import { type PoolWorker, type ThreadPool, setThreadPool, threadPool } from "../src/host";
+import { type PoolWorker, type ThreadPool, setThreadPool, setTotalMemory, threadPool } from "../src/host";
 import { setThreadedProductThreshold } from "../src/parallel/gemm";
 import { unitsRunOnWorkers } from "../src/parallel/share";
 import { SYNC_ROUNDS } from "../src/text/parallel-training";
@@ -252,6 +252,20 @@ describe("training on several threads", () => {
     expect(weights(text.trainTextClassifier(few, { ...trainOptions, threads: 4 }))).toEqual(
       weights(text.trainTextClassifier(few, { ...trainOptions, threads: 1 })),
     );
+  });
+
+  test("a run whose replicas' tables would not fit in memory trains on fewer threads", () => {
+    const one = text.trainTextClassifier(train, { ...trainOptions, threads: 1 });
+    const two = weights(text.trainTextClassifier(train, { ...trainOptions, threads: 2 }));
+    const tableBytes = 4 * one.net.embedding.weight.numel();
+    try {
+      setTotalMemory(() => 3.5 * tableBytes); // the model's table and one more: not two replicas and a base
+      expect(weights(text.trainTextClassifier(train, { ...trainOptions, threads: 2 }))).toEqual(weights(one));
+      setTotalMemory(() => 4.5 * tableBytes);
+      expect(weights(text.trainTextClassifier(train, { ...trainOptions, threads: 2 }))).toEqual(two);
+    } finally {
+      setTotalMemory(() => os.totalmem());
+    }
   });
 
   test("the epochs report every batch and example once", () => {

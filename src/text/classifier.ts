@@ -81,7 +81,8 @@ export interface TrainOptions {
    * thread trains as always; with more, each thread trains a replica of the model on its share of
    * the batches and the replicas are combined at fixed points (text/parallel-training.ts), so a
    * run depends on the seed and the number of threads, not on timing. A run with fewer than
-   * `MIN_BATCHES_PER_THREAD` (8) batches per thread per epoch uses fewer threads.
+   * `MIN_BATCHES_PER_THREAD` (8) batches per thread per epoch uses fewer threads, as does one
+   * whose replicas' tables (one per thread, and one more) would not fit in memory.
    */
   threads?: number;
   /** Evaluated after every epoch when given. */
@@ -568,7 +569,7 @@ export function trainTextClassifier(train: readonly Example[], options: TrainOpt
   const optimizer = new SGD(net.parameters(), { lr });
   const scheduler = new LinearLR(optimizer, { startFactor: 1, endFactor: 0, totalIters: epochs * loader.length });
   const wordsIn = (rows: Int32Array) => rows.reduce((n, r) => n + tokens[r].length, 0);
-  const threads = Math.max(1, Math.min(requestedThreads, Math.floor(loader.length / MIN_BATCHES_PER_THREAD)));
+  const threads = trainingThreads(requestedThreads, loader.length, numFeatures(vocab.size, ngramOptions) * dim);
   const main = new ClassifierReplica(net, docs, targets, criterion, optimizer);
   const threaded =
     threads > 1 ? threadedTraining(net, threads, { features: net.embedding.numEmbeddings, outputs, config, docs, train }) : null;
@@ -635,6 +636,16 @@ export function trainTextClassifier(train: readonly Example[], options: TrainOpt
     threaded?.close();
   }
   return classifier;
+}
+
+/**
+ * The threads a run trains on: as asked, but no more than leave `MIN_BATCHES_PER_THREAD` batches
+ * per thread and epoch, and no more than the machine's memory holds the tables of (one per
+ * thread, one more for the synchronisation, besides the model's own).
+ */
+function trainingThreads(requested: number, batches: number, tableWeights: number): number {
+  const tables = Math.floor(totalMemory() / (4 * tableWeights)) - 2;
+  return Math.max(1, Math.min(requested, Math.floor(batches / MIN_BATCHES_PER_THREAD), tables));
 }
 
 type Targets = ReturnType<typeof buildTargets>;
