@@ -33,6 +33,8 @@ import {
   type ReplicaSpec,
   ThreadedTraining,
   markRows,
+  privateRow,
+  remapRows,
   setReplicaFactory,
   sharedInt32,
 } from "./parallel-training";
@@ -659,14 +661,18 @@ class ClassifierReplica implements Replica {
     private readonly targets: Targets,
     private readonly criterion: Criterion,
     private readonly optimizer: SGD,
-    /** On several threads: the bitset where a phase marks the embedding rows it changes. */
-    private readonly used: Uint32Array | null = null,
+    /**
+     * On several threads: the bitset where a phase marks the embedding rows it changes, and where
+     * the rows that several replicas use are (text/parallel-training.ts).
+     */
+    private readonly threaded: { used: Uint32Array; slot: Int32Array; at: number } | null = null,
   ) {}
 
   /** One SGD step on the documents `rows`: the batch's mean loss, and how many it got right before the step. */
   step(rows: Int32Array): { loss: number; correct: number } {
     const { model: net, optimizer } = this;
     const { indices, offsets } = toBagBatch(this.docs, rows);
+    if (this.threaded !== null) remapRows(indices, this.threaded.slot, this.threaded.at);
     const logits = net.forward(int64(indices), int64(offsets));
     const value = this.criterion.forward(logits, this.targets.batch(rows));
     // The embedding's gradient stays compact rows either way (its dense table is never built).
@@ -678,6 +684,10 @@ class ClassifierReplica implements Replica {
     return { loss: value.item(), correct: this.targets.correct(logits.toArray(), rows) };
   }
 
+  markPhase(phase: PhaseTask): void {
+    for (const r of phase.rows) markRows(this.threaded!.used, this.docs[r]);
+  }
+
   runPhase(phase: PhaseTask): PhaseResult {
     const { weight, bias } = this.model.output;
     // Plain writes into the parameters' storage, as the optimizer's own: no graph holds them here.
@@ -687,7 +697,6 @@ class ClassifierReplica implements Replica {
     let correct = 0;
     for (let b = 0; b + 1 < phase.bounds.length; b++) {
       const rows = phase.rows.subarray(phase.bounds[b], phase.bounds[b + 1]);
-      for (const r of rows) markRows(this.used!, this.docs[r]);
       this.optimizer.paramGroups[0].lr = phase.lrs[b];
       const step = this.step(rows);
       lossSum += step.loss * rows.length;
@@ -738,13 +747,14 @@ function threadedTraining(
 function replicaOf(spec: ReplicaSpec): Replica {
   const m = spec.model as ClassifierModel;
   const { dim } = m.config;
-  const table = Tensor.fromArray(spec.tables[spec.index], [m.features, dim], "float32");
-  const net = new TextClassifierNet(m.features, dim, m.outputs, table);
+  const rows = spec.table.length / dim; // the model's, then each replica's private rows
+  const net = new TextClassifierNet(rows, dim, m.outputs, Tensor.fromArray(spec.table, [rows, dim], "float32"));
   const docs = Array.from({ length: m.starts.length - 1 }, (_, i) => m.docs.subarray(m.starts[i], m.starts[i + 1]));
   const examples = m.labels.map((labels) => ({ text: "", labels }));
   const targets = buildTargets(examples, new LabelSet(m.config.labels), m.config.task, m.config.loss, m.outputs);
   const optimizer = new SGD(net.parameters(), { lr: 0 });
-  return new ClassifierReplica(net, docs, targets, lossFor(m.config, m.outputs, "mean"), optimizer, spec.used[spec.index]);
+  const threaded = { used: spec.used[spec.index], slot: spec.slot, at: privateRow(spec, spec.index, 0) };
+  return new ClassifierReplica(net, docs, targets, lossFor(m.config, m.outputs, "mean"), optimizer, threaded);
 }
 
 setReplicaFactory(replicaOf);

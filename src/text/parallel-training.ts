@@ -2,10 +2,12 @@
  * Training a bag-of-features model on several threads, with results that depend on the seed and
  * the number of threads, never on timing.
  *
- * Each thread trains its own replica of the model (its own copy of the embedding table, in shared
- * memory, and of the small dense output layer) on its share of each epoch's batches: the batches,
- * in the order one thread would see them, are dealt out in turn (batch b to replica b mod T). After
- * every `SYNC_ROUNDS` batches per replica the replicas stop and are made equal again:
+ * Each thread trains a replica of the model on its share of each epoch's batches: the batches, in
+ * the order one thread would see them, are dealt out in turn (batch b to replica b mod T). The
+ * replicas train in phases of `SYNC_ROUNDS` batches each, on one embedding table in shared memory:
+ * before a phase, each marks the rows its batches use; a row that one replica alone uses is
+ * trained in place, and a row that several use (the common words) is given to each of them as a
+ * private copy, in a region of the table of its own. After the phase the replicas are equal again:
  * - an embedding row changed by one replica takes that replica's value, as if it alone had
  *   trained (so a rare word learns at the rate it would on one thread);
  * - a row changed by several replicas, and the output layer, which every replica changes, take
@@ -16,8 +18,9 @@
  *   largest stable one, so a step twice as long is the most that stays stable.
  * Sums run over the replicas in order, in doubles, so every run gives the same bits. Where a
  * replica runs does not matter either: on a worker thread when one is idle, else on the calling
- * thread (a worker still starting, a browser), since its state is its table and what its phase
- * hands it. The synchronisation itself is shared between the threads, by interleaved row ranges.
+ * thread (a worker still starting, a browser), since its state is the shared table and what its
+ * phase hands it. One table (and no copy of the rows one replica uses) keeps the threads' memory
+ * traffic that of one thread, and the synchronisation touches only the rows several replicas used.
  *
  * Measured on SpamAssassin's 80/20 split with two threads (README, "Threads"): with bigrams and
  * the example's settings, a mean test accuracy over seeds 0-4 of 0.9888 against one thread's
@@ -37,8 +40,6 @@ import { wasmAvailable } from "../kernels/wasm";
 export const SYNC_ROUNDS = 64;
 /** Fewest batches per replica per epoch: runs with fewer batches train on fewer threads. */
 export const MIN_BATCHES_PER_THREAD = 8;
-/** Words of the row bitsets (32 rows each) per unit of synchronisation work, dealt out in turn. */
-const SYNC_CHUNK = 64;
 
 /** One replica's share of a phase: its batches (rows concatenated), their learning rates, the dense weights to start from. */
 export interface PhaseTask {
@@ -57,8 +58,9 @@ export interface PhaseResult {
   dense: Float32Array[];
 }
 
-/** A replica trains on its table and marks in its bitset each embedding row it changes. */
+/** A replica marks in its bitset the embedding rows a phase will change, then trains the phase. */
 export interface Replica {
+  markPhase(phase: PhaseTask): void;
   runPhase(phase: PhaseTask): PhaseResult;
 }
 
@@ -66,11 +68,19 @@ export interface Replica {
 export interface ReplicaSpec {
   session: number;
   index: number;
-  /** Every replica's embedding table (rows x dim), and the table as of the last synchronisation. */
-  tables: Float32Array[];
-  base: Float32Array;
-  /** Per replica, a bitset of the rows it has changed since the last synchronisation. */
+  /**
+   * The embedding table: the model's `rows` rows, then `rows` private rows per replica. While a
+   * phase trains, a row r that several replicas use is read and written by replica t at
+   * `privateRow(spec, t, slot[r])`; `slot[r]` is -1 for every other row.
+   */
+  table: Float32Array;
+  rows: number;
+  slot: Int32Array;
+  /** Per replica, a bitset of the rows its phase uses. */
   used: Uint32Array[];
+  /** Where each unit's shared-use rows start in `list` (counted before a phase), and those rows. */
+  counts: Int32Array;
+  list: Int32Array;
   dim: number;
   /** Whatever else the model's factory needs (data, configuration), the same for every replica. */
   model: unknown;
@@ -79,7 +89,7 @@ export interface ReplicaSpec {
 type ReplicaFactory = (spec: ReplicaSpec) => Replica;
 let factory: ReplicaFactory | null = null;
 
-/** The model's module registers how to build replica `spec.index` over `spec.tables[spec.index]`. */
+/** The model's module registers how to build replica `spec.index` over `spec.table`. */
 export function setReplicaFactory(make: ReplicaFactory): void {
   factory = make;
 }
@@ -94,77 +104,95 @@ export function markRows(bits: Uint32Array, rows: Int32Array): void {
   for (let i = 0; i < rows.length; i++) bits[rows[i] >>> 5] |= 1 << (rows[i] & 31);
 }
 
-// ---- the synchronisation ---------------------------------------------------------------------
-
-/** Chunks of the row bitsets that the synchronisation is shared in. */
-function syncChunks(spec: ReplicaSpec): number {
-  return Math.ceil(spec.used[0].length / SYNC_CHUNK);
+/** Where replica t keeps its copy of the shared-use row in `slot`. */
+export function privateRow(spec: Pick<ReplicaSpec, "rows">, t: number, slot: number): number {
+  return spec.rows * (1 + t) + slot;
 }
 
-/**
- * Synchronises the rows of chunk `chunk` (see the module's comment) and clears their bits.
- * Visiting rows in ascending order reads and writes the tables front to back.
- */
-function synchroniseChunk(spec: ReplicaSpec, chunk: number): void {
-  const { tables, base, used, dim } = spec;
-  const end = Math.min((chunk + 1) * SYNC_CHUNK, used[0].length);
-  for (let w = chunk * SYNC_CHUNK; w < end; w++) {
-    let any = 0;
-    for (const bits of used) any |= bits[w];
-    while (any !== 0) {
-      const bit = any & -any;
-      any ^= bit;
-      const at = ((w << 5) | (31 - Math.clz32(bit))) * dim;
-      let n = 0;
-      let only = 0;
-      for (let u = 0; u < used.length; u++) {
-        if ((used[u][w] & bit) !== 0) {
-          n++;
-          only = u;
-        }
-      }
-      if (n === 1) copyRow(tables, base, only, at, dim);
-      else sumChanges(tables, base, used, w, bit, n, at, dim);
-    }
-    for (const bits of used) bits[w] = 0;
+/** Points the indices of rows that several replicas use at replica t's copies (`at`: privateRow(spec, t, 0)). */
+export function remapRows(indices: Int32Array, slot: Int32Array, at: number): void {
+  for (let i = 0; i < indices.length; i++) {
+    const s = slot[indices[i]];
+    if (s >= 0) indices[i] = at + s;
   }
 }
 
-/** Replica t alone changed the row at `at`: the others (and the base) take its values. */
-function copyRow(tables: Float32Array[], base: Float32Array, t: number, at: number, dim: number): void {
-  const src = tables[t];
-  for (let d = at; d < at + dim; d++) base[d] = src[d];
-  for (let u = 0; u < tables.length; u++) {
-    if (u === t) continue;
-    const dst = tables[u];
-    for (let d = at; d < at + dim; d++) dst[d] = src[d];
+// ---- the synchronisation ---------------------------------------------------------------------
+
+/** Words of the bitsets (32 rows each) per unit of the work around a phase, and shared-use rows per unit of merging. */
+const WORDS_PER_UNIT = 256;
+const ROWS_PER_MERGE = 8192;
+
+function wordUnits(spec: ReplicaSpec): number {
+  return Math.ceil(spec.used[0].length / WORDS_PER_UNIT);
+}
+
+/** Calls `each(row)` for every row of the words of `unit` that several replicas use, in ascending order. */
+function forSharedRows(spec: ReplicaSpec, unit: number, each: (row: number) => void): void {
+  const { used } = spec;
+  const end = Math.min((unit + 1) * WORDS_PER_UNIT, used[0].length);
+  for (let w = unit * WORDS_PER_UNIT; w < end; w++) {
+    let seen = 0;
+    let twice = 0;
+    for (const bits of used) {
+      twice |= seen & bits[w];
+      seen |= bits[w];
+    }
+    while (twice !== 0) {
+      const bit = twice & -twice;
+      twice ^= bit;
+      each((w << 5) | (31 - Math.clz32(bit)));
+    }
+  }
+}
+
+/** Before a phase, first pass: how many shared-use rows the words of `unit` hold (into `counts[unit + 1]`). */
+function countShared(spec: ReplicaSpec, unit: number): void {
+  let n = 0;
+  forSharedRows(spec, unit, () => n++);
+  spec.counts[unit + 1] = n;
+}
+
+/**
+ * Before a phase, second pass (once `counts` holds where each unit's rows start): gives each
+ * shared-use row of the words of `unit` its slot, lists it, and gives each replica its copy.
+ */
+function assignShared(spec: ReplicaSpec, unit: number): void {
+  const { table, slot, list, dim } = spec;
+  let k = spec.counts[unit];
+  forSharedRows(spec, unit, (row) => {
+    slot[row] = k;
+    list[k] = row;
+    const values = table.subarray(row * dim, (row + 1) * dim);
+    for (let t = 0; t < spec.used.length; t++) table.set(values, privateRow(spec, t, k) * dim);
+    k++;
+  });
+}
+
+/** After a phase: the shared-use rows of merge unit `unit` take their value plus the (scaled) sum of the replicas' changes. */
+function mergeShared(spec: ReplicaSpec, unit: number, total: number): void {
+  const { table, slot, list, used, dim } = spec;
+  for (let k = unit * ROWS_PER_MERGE; k < Math.min((unit + 1) * ROWS_PER_MERGE, total); k++) {
+    const row = list[k];
+    const w = row >>> 5;
+    const bit = 1 << (row & 31);
+    let n = 0;
+    for (const bits of used) if ((bits[w] & bit) !== 0) n++;
+    const scale = changeScale(n);
+    for (let d = 0; d < dim; d++) {
+      const at = row * dim + d;
+      const before = table[at];
+      let sum = 0;
+      for (let t = 0; t < used.length; t++) if ((used[t][w] & bit) !== 0) sum += table[privateRow(spec, t, k) * dim + d] - before;
+      table[at] = before + scale * sum;
+    }
+    slot[row] = -1;
   }
 }
 
 /** How much of the sum of n replicas' changes is kept: all of it for two, twice their mean for more. */
 function changeScale(n: number): number {
   return n <= 2 ? 1 : 2 / n;
-}
-
-/** n replicas (bit `bit` of word w set) changed the row at `at`: base plus the (scaled) sum of their changes. */
-function sumChanges(
-  tables: Float32Array[],
-  base: Float32Array,
-  used: Uint32Array[],
-  w: number,
-  bit: number,
-  n: number,
-  at: number,
-  dim: number,
-): void {
-  const scale = changeScale(n);
-  for (let d = at; d < at + dim; d++) {
-    const before = base[d];
-    let sum = 0;
-    for (let u = 0; u < tables.length; u++) if ((used[u][w] & bit) !== 0) sum += tables[u][d] - before;
-    base[d] = before + scale * sum;
-    for (let u = 0; u < tables.length; u++) tables[u][d] = base[d];
-  }
 }
 
 /** The dense weights after a phase: `before` plus the (scaled) sum of the changes of the replicas that trained, in order. */
@@ -205,13 +233,28 @@ registerTask("train-init", (task) => {
 });
 registerTask("train-phase", (task) => {
   const { session, unit, phases, results } = task as PhaseJob;
-  const run = hosted.get(session)!;
-  run.replicas[unit] ??= buildReplica({ ...run.spec, index: unit });
-  writeResult(results, unit, run.replicas[unit].runPhase(phases[unit]));
+  writeResult(results, unit, replicaOf(hosted.get(session)!, unit).runPhase(phases[unit]));
   return null;
 });
-registerTask("train-sync", (task) => {
-  synchroniseChunk(hosted.get(task.session as number)!.spec, task.unit as number);
+
+function replicaOf(run: Hosted, index: number): Replica {
+  return (run.replicas[index] ??= buildReplica({ ...run.spec, index }));
+}
+registerTask("train-count", (task) => {
+  countShared(hosted.get(task.session as number)!.spec, task.unit as number);
+  return null;
+});
+registerTask("train-assign", (task) => {
+  assignShared(hosted.get(task.session as number)!.spec, task.unit as number);
+  return null;
+});
+registerTask("train-merge", (task) => {
+  mergeShared(hosted.get(task.session as number)!.spec, task.unit as number, task.total as number);
+  return null;
+});
+registerTask("train-mark", (task) => {
+  const { session, unit, phases } = task as PhaseJob;
+  replicaOf(hosted.get(session)!, unit).markPhase(phases[unit]);
   return null;
 });
 registerTask("train-end", (task) => {
@@ -263,12 +306,6 @@ export function sharedInt32(values: ArrayLike<number>): Int32Array {
   return out;
 }
 
-function sharedCopy(values: Float32Array): Float32Array {
-  const out = new Float32Array(shared(4 * values.length));
-  out.set(values);
-  return out;
-}
-
 export interface ThreadedTrainingSetup {
   /** The model's embedding table (rows x dim) and dense weights: where the run starts, and where `publish` writes. */
   table: Float32Array;
@@ -297,11 +334,15 @@ export class ThreadedTraining {
 
   constructor(private readonly setup: ThreadedTrainingSetup) {
     const { table, dim, threads } = setup;
-    const tables = Array.from({ length: threads }, () => sharedCopy(table));
-    const words = (table.length / dim + 31) >>> 5;
-    const used = tables.map(() => new Uint32Array(shared(4 * words)));
-    const common = { session: this.session, tables, base: sharedCopy(table), used, dim, model: setup.model };
-    this.specs = tables.map((_, index) => ({ ...common, index }));
+    const rows = table.length / dim;
+    const all = new Float32Array(shared(4 * table.length * (1 + threads)));
+    all.set(table);
+    const used = Array.from({ length: threads }, () => new Uint32Array(shared(4 * ((rows + 31) >>> 5))));
+    const slot = new Int32Array(shared(4 * rows)).fill(-1);
+    const list = new Int32Array(shared(4 * rows));
+    const counts = new Int32Array(shared(4 * (Math.ceil(used[0].length / WORDS_PER_UNIT) + 1)));
+    const common = { session: this.session, table: all, rows, slot, used, counts, list, dim, model: setup.model };
+    this.specs = used.map((_, index) => ({ ...common, index }));
     // Built now, every one, so that what they draw from the library's generator (a Linear
     // layer's initial weights, overwritten) does not depend on which workers are ready.
     this.local = this.specs.map(buildReplica);
@@ -318,12 +359,14 @@ export class ThreadedTraining {
     for (let start = 0; start < batches.length; start += perPhase) {
       const end = Math.min(start + perPhase, batches.length);
       const tasks = Array.from({ length: T }, (_, t) => this.phaseFor(batches, lrs, start + t, end));
+      this.share("train-mark", tasks, (t) => this.local[t].markPhase(tasks[t]));
+      const shared = this.shareRows();
       const results = this.runPhase(tasks);
+      this.mergeRows(shared);
       this.dense = combineDense(
         this.dense,
         results.filter((_, t) => tasks[t].lrs.length > 0),
       );
-      this.synchronise();
       let examples = 0;
       for (let b = start; b < end; b++) examples += batches[b].length;
       const stats = { lossSum: 0, correct: 0, examples };
@@ -337,7 +380,7 @@ export class ThreadedTraining {
 
   /** Writes the trained weights (every replica's, equal after a synchronisation) into the model. */
   publish(): void {
-    this.setup.table.set(this.specs[0].tables[0]);
+    this.setup.table.set(this.specs[0].table.subarray(0, this.setup.table.length));
     this.setup.dense.forEach((d, i) => d.set(this.dense[i]));
   }
 
@@ -378,22 +421,46 @@ export class ThreadedTraining {
     return workers;
   }
 
-  /** Runs every replica's phase, each on whichever thread takes it first. */
+  /** Before a phase: a slot and private copies for every row several replicas will use; returns how many. */
+  private shareRows(): number {
+    const spec = this.specs[0];
+    const units = wordUnits(spec);
+    const job = (kind: string): UnitTask => ({ kind, unit: -1, session: this.session });
+    shareUnits(units, job("train-count"), (unit) => countShared(spec, unit), this.helpers());
+    for (let u = 1; u <= units; u++) spec.counts[u] += spec.counts[u - 1];
+    shareUnits(units, job("train-assign"), (unit) => assignShared(spec, unit), this.helpers());
+    return spec.counts[units];
+  }
+
+  /** After a phase: merges the `total` shared-use rows, and clears the marks. */
+  private mergeRows(total: number): void {
+    const spec = this.specs[0];
+    const job: UnitTask = { kind: "train-merge", unit: -1, session: this.session, total };
+    shareUnits(Math.ceil(total / ROWS_PER_MERGE), job, (unit) => mergeShared(spec, unit, total), this.helpers());
+    for (const bits of spec.used) bits.fill(0);
+  }
+
+  /** Runs `kind` for every replica's phase, each on whichever thread takes it first. */
+  private share(kind: string, phases: PhaseTask[], local: (t: number) => void, results?: SharedArrayBuffer): Uint8Array {
+    const job: PhaseJob = {
+      kind,
+      wasm: wasmAvailable(),
+      unit: -1,
+      session: this.session,
+      phases,
+      results: results ?? new SharedArrayBuffer(8),
+    };
+    return shareUnits(phases.length, job, local, this.helpers());
+  }
+
+  /** Trains every replica's phase; the results of those a worker ran come through shared memory. */
   private runPhase(phases: PhaseTask[]): PhaseResult[] {
     const results: PhaseResult[] = [];
     const shared = new SharedArrayBuffer(8 * phases.length * resultWidth(this.dense));
-    const job: PhaseJob = { kind: "train-phase", wasm: wasmAvailable(), unit: -1, session: this.session, phases, results: shared };
-    const onWorker = shareUnits(phases.length, job, (t) => (results[t] = this.local[t].runPhase(phases[t])), this.helpers());
+    const onWorker = this.share("train-phase", phases, (t) => (results[t] = this.local[t].runPhase(phases[t])), shared);
     onWorker.forEach((ran, t) => {
       if (ran === 1) results[t] = readResult(shared, t, this.dense);
     });
     return results;
-  }
-
-  /** Makes the replicas equal again, chunk by chunk, on whichever threads are free. */
-  private synchronise(): void {
-    const spec = this.specs[0];
-    const job: UnitTask = { kind: "train-sync", unit: -1, session: this.session };
-    shareUnits(syncChunks(spec), job, (chunk) => synchroniseChunk(spec, chunk), this.helpers());
   }
 }
