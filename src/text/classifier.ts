@@ -84,7 +84,7 @@ export interface TrainOptions {
    * the batches and the replicas are combined at fixed points (text/parallel-training.ts), so a
    * run depends on the seed and the number of threads, not on timing. A run with fewer than
    * `MIN_BATCHES_PER_THREAD` (8) batches per thread per epoch uses fewer threads, as does one
-   * whose replicas' tables (one per thread, and one more) would not fit in memory.
+   * whose shared table (with room for each thread's private rows) would not fit in memory.
    */
   threads?: number;
   /** Evaluated after every epoch when given. */
@@ -642,8 +642,8 @@ export function trainTextClassifier(train: readonly Example[], options: TrainOpt
 
 /**
  * The threads a run trains on: as asked, but no more than leave `MIN_BATCHES_PER_THREAD` batches
- * per thread and epoch, and no more than the machine's memory holds the tables of (one per
- * thread, one more for the synchronisation, besides the model's own).
+ * per thread and epoch, and no more than the machine's memory holds the shared table for (the
+ * model's rows and a table's worth of private rows per thread, besides the model's own table).
  */
 function trainingThreads(requested: number, batches: number, tableWeights: number): number {
   const tables = Math.floor(totalMemory() / (4 * tableWeights)) - 2;
