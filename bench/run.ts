@@ -24,6 +24,7 @@ import { sparseSgdWorkload } from "./w4-sparse-sgd";
 import { spamAssassinWorkload } from "./w5-spam-assassin";
 import { memoryWorkload } from "./w6-memory";
 import { smallModelsWorkload } from "./w7-small-models";
+import { threadsWorkload } from "./threads";
 
 const WORKLOADS: Record<string, (ctx: Context) => Promise<Row[]>> = {
   W1: crossEntropyWorkload,
@@ -33,6 +34,7 @@ const WORKLOADS: Record<string, (ctx: Context) => Promise<Row[]>> = {
   W5: spamAssassinWorkload,
   W6: memoryWorkload,
   W7: smallModelsWorkload,
+  TH: threadsWorkload, // 1 thread against 2, and fastText (bench/threads.ts)
 };
 
 /** bench/ in the source tree: this file runs from dist/bench/. */

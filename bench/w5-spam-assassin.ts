@@ -19,7 +19,7 @@ import { spamFilterOptions } from "../examples/train-text-classifier";
 
 const FULL_BUDGET_MS = 90_000;
 
-interface RunStats {
+export interface RunStats {
   loadMs: number;
   trainMs: number;
   evalMs: number;
@@ -28,13 +28,21 @@ interface RunStats {
   accuracy: number;
 }
 
-function runOnce(quick: boolean): RunStats {
-  let started = performance.now();
+/** The corpus (--quick: 250 mails per class) and its seeded 80/20 split. */
+export function spamSplit(quick: boolean): { train: torch.text.Example[]; test: torch.text.Example[] } {
   const corpus = torch.data.loadSpamAssassin({ task: "binary", ...(quick ? { limit: 250 } : {}) });
   const examples = corpus.texts.map((text, i) => ({ text, labels: [corpus.labelNames[corpus.labels[i]]] }));
   const split = torch.data.trainTestSplit(examples.length, 0.2, 0);
-  const train = Array.from(split.train, (i) => examples[i]);
-  const test = Array.from(split.test, (i) => examples[i]);
+  return { train: Array.from(split.train, (i) => examples[i]), test: Array.from(split.test, (i) => examples[i]) };
+}
+
+/** Epochs of a run: 10 (--quick: 5). */
+export const spamEpochs = (quick: boolean): number => (quick ? 5 : 10);
+
+/** One run; `threads` as trainTextClassifier takes it (default: torch.getNumThreads()). */
+export function runOnce(quick: boolean, threads?: number): RunStats {
+  let started = performance.now();
+  const { train, test } = spamSplit(quick);
   const loadMs = performance.now() - started;
 
   let words = 0;
@@ -42,8 +50,9 @@ function runOnce(quick: boolean): RunStats {
   started = performance.now();
   const classifier = torch.text.trainTextClassifier(train, {
     ...spamFilterOptions,
-    epochs: quick ? 5 : 10,
+    epochs: spamEpochs(quick),
     seed: 0,
+    ...(threads !== undefined ? { threads } : {}),
     onEpoch: (s) => {
       words += s.tokensPerSecond * s.seconds;
       trainSeconds += s.seconds;

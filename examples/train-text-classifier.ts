@@ -2,7 +2,7 @@
  * Train a spam filter on the SpamAssassin public corpus: a fastText-style bag of words and
  * bigrams, averaged, then a linear layer, trained with SGD. This is what `npm start` runs.
  *
- *   node dist/examples/train-text-classifier.js [--task binary|three-class] [--epochs 10] [--limit N] [--buckets N]
+ *   node dist/examples/train-text-classifier.js [--task binary|three-class] [--epochs 10] [--limit N] [--buckets N] [--threads N]
  */
 import { parseArgs } from "node:util";
 import * as torch from "torchlet";
@@ -25,6 +25,7 @@ export function main(argv: string[]): torch.text.Evaluation {
       buckets: { type: "string", default: String(spamFilterOptions.buckets) }, // hashed bigram slots
       output: { type: "string", default: "models/spam-assassin.safetensors" },
       seed: { type: "string", default: "0" },
+      threads: { type: "string" }, // default: torch.getNumThreads(), the number of cores
     },
   });
   const task = args.task === "three-class" ? "three-class" : "binary";
@@ -44,6 +45,7 @@ export function main(argv: string[]): torch.text.Evaluation {
     epochs: Number(args.epochs),
     buckets: Number(args.buckets),
     seed,
+    ...(args.threads !== undefined ? { threads: Number(args.threads) } : {}),
     onEpoch: (s) =>
       console.log(
         `epoch ${String(s.epoch).padStart(2)}/${s.epochs}  loss ${s.loss.toFixed(4)}  train acc ${s.accuracy.toFixed(4)}  ` +

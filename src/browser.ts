@@ -15,6 +15,7 @@ export * from "./functions";
 export { noGrad, enableGrad, isGradEnabled, setGradEnabled } from "./autograd/grad-mode";
 export { Generator, defaultGenerator } from "./random";
 export { ready } from "./kernels/wasm";
+export { setNumThreads, getNumThreads } from "./parallel/threads";
 export * as autograd from "./autograd/function";
 export * as nn from "./nn";
 export * as optim from "./optim";

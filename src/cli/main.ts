@@ -89,6 +89,7 @@ function buildProgram(io: Io): Command {
     .option("--pos-weight <x>", "bce-with-logits: weight of the positive term (> 1 trades precision for recall)", positiveNumber)
     .option("--label-smoothing <x>", "cross-entropy: label smoothing in [0, 1)", smoothing)
     .option("--seed <n>", "random seed (default 0)", seed)
+    .option("--threads <n>", "threads to train on (default: the number of cores); a run depends on its seed and this number", positiveInt)
     .option("--quiet", "print nothing but errors")
     .option("--json", "print a machine-readable summary (JSON) instead of text")
     .action(async (options) => trainCommand(options, io));

@@ -62,6 +62,7 @@ export interface TrainCommandOptions {
   posWeight?: number;
   labelSmoothing?: number;
   seed?: number;
+  threads?: number;
   quiet?: boolean;
   json?: boolean;
 }
@@ -382,6 +383,7 @@ export async function trainCommand(o: TrainCommandOptions, io: Io): Promise<void
       posWeight: o.posWeight,
       labelSmoothing: o.labelSmoothing,
       seed: o.seed,
+      threads: o.threads,
       validation: validation?.examples,
       onBatch: (p) => {
         watch.batch(p);
@@ -407,6 +409,7 @@ export async function trainCommand(o: TrainCommandOptions, io: Io): Promise<void
     lr: epochs[0].lr,
     ...(o.batchSize !== undefined ? { batchSize: o.batchSize } : {}),
     ...(o.seed !== undefined ? { seed: o.seed } : {}),
+    ...(o.threads !== undefined ? { threads: o.threads } : {}),
     input: path.basename(train.file),
     format: train.format,
     examples: train.examples.length,

@@ -25,7 +25,9 @@ import { record } from "../autograd/node";
 import { isGradEnabled } from "../autograd/grad-mode";
 import { Tensor } from "../tensor-core";
 import { sumTo } from "./elementwise";
-import { type Mat, dotProduct, gemm, transposed } from "../kernels/matmul";
+import { type Mat, dotProduct, transposed } from "../kernels/matmul";
+// The kernel with the rows of large products shared among threads (the same bits on any number).
+import { threadedGemm as gemm } from "../parallel/gemm";
 import { tensorArg } from "../arguments";
 
 // ---- batches ----------------------------------------------------------------------------

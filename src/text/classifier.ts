@@ -25,6 +25,20 @@ import { encodeTokens, numFeatures } from "./ngrams";
 import { LabelSet } from "./labels";
 import { toBagBatch } from "./batch";
 import { checkOptions, optionKeys } from "../options";
+import { checkThreads, getNumThreads } from "../parallel/threads";
+import {
+  MIN_BATCHES_PER_THREAD,
+  type PhaseResult,
+  type PhaseTask,
+  type Replica,
+  type ReplicaSpec,
+  ThreadedTraining,
+  markRows,
+  privateRow,
+  remapRows,
+  setReplicaFactory,
+  sharedInt32,
+} from "./parallel-training";
 
 export type Task = "binary" | "multiclass" | "multilabel";
 export type LossName = "cross-entropy" | "bce-with-logits";
@@ -65,6 +79,15 @@ export interface TrainOptions {
   loss?: LossName;
   posWeight?: number;
   labelSmoothing?: number;
+  /**
+   * Threads to train on (default: `torch.getNumThreads()`, the number of cores in Node). One
+   * thread trains as always; with more, each thread trains a replica of the model on its share of
+   * the batches and the replicas are combined at fixed points (text/parallel-training.ts), so a
+   * run depends on the seed and the number of threads, not on timing. A run with fewer than
+   * `MIN_BATCHES_PER_THREAD` (8) batches per thread per epoch uses fewer threads, as does one
+   * whose shared table (with room for each thread's private rows) would not fit in memory.
+   */
+  threads?: number;
   /** Evaluated after every epoch when given. */
   validation?: Example[];
   /** Called after every epoch with its statistics and the model as it stands (it may throw to stop). */
@@ -514,6 +537,7 @@ const TRAIN_KEYS = optionKeys<TrainOptions>({
   loss: true,
   posWeight: true,
   labelSmoothing: true,
+  threads: true,
   validation: true,
   onEpoch: true,
   onBatch: true,
@@ -522,6 +546,7 @@ const TRAIN_KEYS = optionKeys<TrainOptions>({
 export function trainTextClassifier(train: readonly Example[], options: TrainOptions = {}): TextClassifier {
   checkOptions("trainTextClassifier", options, TRAIN_KEYS);
   if (train.length === 0) throw new Error("no training examples");
+  const requestedThreads = options.threads === undefined ? getNumThreads() : checkThreads(options.threads, "threads");
   const epochs = options.epochs ?? 10;
   const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
   const maxTokens = options.maxTokens ?? DEFAULT_MAX_TOKENS;
@@ -569,55 +594,193 @@ export function trainTextClassifier(train: readonly Example[], options: TrainOpt
   const optimizer = new SGD(net.parameters(), { lr });
   const scheduler = new LinearLR(optimizer, { startFactor: 1, endFactor: 0, totalIters: epochs * loader.length });
   const wordsIn = (rows: Int32Array) => rows.reduce((n, r) => n + tokens[r].length, 0);
+  const threads = trainingThreads(requestedThreads, loader.length, numFeatures(vocab.size, ngramOptions) * dim);
+  const main = new ClassifierReplica(net, docs, targets, criterion, optimizer);
+  const threaded =
+    threads > 1 ? threadedTraining(net, threads, { features: net.embedding.numEmbeddings, outputs, config, docs, train }) : null;
 
-  for (let epoch = 1; epoch <= epochs; epoch++) {
-    const started = performance.now();
-    let lossSum = 0;
-    let seen = 0;
-    let correct = 0;
-    let words = 0;
-    let batch = 0;
-    const lrAtStart = optimizer.paramGroups[0].lr;
-    for (const rows of loader) {
-      const { indices, offsets } = toBagBatch(docs, rows);
-      const logits = net.forward(int64(indices), int64(offsets));
-      const value = criterion.forward(logits, targets.batch(rows));
-      // The embedding's gradient stays compact rows either way (its dense table is never built).
-      // Zeroing in place rather than dropping keeps the Linear layer's gradient computed as 0 + g,
-      // as it always was, so a model trains to the same bits; the two cost the same.
-      optimizer.zeroGrad({ setToNone: false });
-      value.backward();
-      optimizer.step();
-      scheduler.step();
-      lossSum += value.item() * rows.length;
-      seen += rows.length;
-      correct += targets.correct(logits.toArray(), rows);
-      words += wordsIn(rows);
-      batch++;
-      options.onBatch?.({
+  try {
+    for (let epoch = 1; epoch <= epochs; epoch++) {
+      const started = performance.now();
+      let lossSum = 0;
+      let seen = 0;
+      let correct = 0;
+      let words = 0;
+      let batch = 0;
+      const progress = () =>
+        options.onBatch?.({
+          epoch,
+          epochs,
+          batch,
+          batches: loader.length,
+          loss: lossSum / seen,
+          tokensPerSecond: words / ((performance.now() - started) / 1000),
+        });
+      let lrAtStart = optimizer.paramGroups[0].lr;
+      if (threaded === null) {
+        for (const rows of loader) {
+          const step = main.step(rows);
+          scheduler.step();
+          lossSum += step.loss * rows.length;
+          seen += rows.length;
+          correct += step.correct;
+          words += wordsIn(rows);
+          batch++;
+          progress();
+        }
+      } else {
+        // The same batches as on one thread, and the schedule LinearLR follows there: a rate
+        // falling linearly from lr to 0 over every batch of the run.
+        const batches = [...loader];
+        const first = (epoch - 1) * loader.length;
+        const lrs = batches.map((_, i) => lr * (1 - (first + i) / (epochs * loader.length)));
+        lrAtStart = lrs[0];
+        threaded.epoch(batches, lrs, (done, phase) => {
+          lossSum += phase.lossSum;
+          seen += phase.examples;
+          correct += phase.correct;
+          for (; batch < done; batch++) words += wordsIn(batches[batch]);
+          progress();
+        });
+        threaded.publish();
+      }
+      const seconds = (performance.now() - started) / 1000;
+      const stats: EpochStats = {
         epoch,
         epochs,
-        batch,
-        batches: loader.length,
         loss: lossSum / seen,
-        tokensPerSecond: words / ((performance.now() - started) / 1000),
-      });
+        accuracy: correct / seen,
+        tokensPerSecond: words / seconds,
+        seconds,
+        lr: lrAtStart,
+      };
+      if (options.validation) stats.validation = classifier.evaluate(options.validation);
+      options.onEpoch?.(stats, classifier);
     }
-    const seconds = (performance.now() - started) / 1000;
-    const stats: EpochStats = {
-      epoch,
-      epochs,
-      loss: lossSum / seen,
-      accuracy: correct / seen,
-      tokensPerSecond: words / seconds,
-      seconds,
-      lr: lrAtStart,
-    };
-    if (options.validation) stats.validation = classifier.evaluate(options.validation);
-    options.onEpoch?.(stats, classifier);
+  } finally {
+    threaded?.close();
   }
   return classifier;
 }
+
+/**
+ * The threads a run trains on: as asked, but no more than leave `MIN_BATCHES_PER_THREAD` batches
+ * per thread and epoch, and no more than the machine's memory holds the shared table for (the
+ * model's rows and a table's worth of private rows per thread, besides the model's own table).
+ */
+function trainingThreads(requested: number, batches: number, tableWeights: number): number {
+  const tables = Math.floor(totalMemory() / (4 * tableWeights)) - 2;
+  return Math.max(1, Math.min(requested, Math.floor(batches / MIN_BATCHES_PER_THREAD), tables));
+}
+
+type Targets = ReturnType<typeof buildTargets>;
+type Criterion = ReturnType<typeof lossFor>;
+
+/** A model trained with SGD, one batch at a time; on several threads, one of the replicas. */
+class ClassifierReplica implements Replica {
+  constructor(
+    readonly model: TextClassifierNet,
+    private readonly docs: readonly Int32Array[],
+    private readonly targets: Targets,
+    private readonly criterion: Criterion,
+    private readonly optimizer: SGD,
+    /**
+     * On several threads: the bitset where a phase marks the embedding rows it changes, and where
+     * the rows that several replicas use are (text/parallel-training.ts).
+     */
+    private readonly threaded: { used: Uint32Array; slot: Int32Array; at: number } | null = null,
+  ) {}
+
+  /** One SGD step on the documents `rows`: the batch's mean loss, and how many it got right before the step. */
+  step(rows: Int32Array): { loss: number; correct: number } {
+    const { model: net, optimizer } = this;
+    const { indices, offsets } = toBagBatch(this.docs, rows);
+    if (this.threaded !== null) remapRows(indices, this.threaded.slot, this.threaded.at);
+    const logits = net.forward(int64(indices), int64(offsets));
+    const value = this.criterion.forward(logits, this.targets.batch(rows));
+    // The embedding's gradient stays compact rows either way (its dense table is never built).
+    // Zeroing in place rather than dropping keeps the Linear layer's gradient computed as 0 + g,
+    // as it always was, so a model trains to the same bits; the two cost the same.
+    optimizer.zeroGrad({ setToNone: false });
+    value.backward();
+    optimizer.step();
+    return { loss: value.item(), correct: this.targets.correct(logits.toArray(), rows) };
+  }
+
+  markPhase(phase: PhaseTask): void {
+    for (const r of phase.rows) markRows(this.threaded!.used, this.docs[r]);
+  }
+
+  runPhase(phase: PhaseTask): PhaseResult {
+    const { weight, bias } = this.model.output;
+    // Plain writes into the parameters' storage, as the optimizer's own: no graph holds them here.
+    (weight.nd.data as Float32Array).set(phase.dense[0]);
+    (bias!.nd.data as Float32Array).set(phase.dense[1]);
+    let lossSum = 0;
+    let correct = 0;
+    for (let b = 0; b + 1 < phase.bounds.length; b++) {
+      const rows = phase.rows.subarray(phase.bounds[b], phase.bounds[b + 1]);
+      this.optimizer.paramGroups[0].lr = phase.lrs[b];
+      const step = this.step(rows);
+      lossSum += step.loss * rows.length;
+      correct += step.correct;
+    }
+    return { lossSum, correct, dense: [(weight.nd.data as Float32Array).slice(), (bias!.nd.data as Float32Array).slice()] };
+  }
+}
+
+/** What every replica of a run shares (in shared memory where that matters), for `replicaOf`. */
+interface ClassifierModel {
+  features: number;
+  outputs: number;
+  config: ClassifierConfig;
+  /** Every document's features, one after the other: document i is docs[starts[i] .. starts[i + 1]). */
+  docs: Int32Array;
+  starts: Int32Array;
+  labels: string[][];
+}
+
+function threadedTraining(
+  net: TextClassifierNet,
+  threads: number,
+  run: { features: number; outputs: number; config: ClassifierConfig; docs: Int32Array[]; train: readonly Example[] },
+): ThreadedTraining {
+  const starts = new Int32Array(run.docs.length + 1);
+  run.docs.forEach((d, i) => (starts[i + 1] = starts[i] + d.length));
+  const flat = new Int32Array(starts[run.docs.length]);
+  run.docs.forEach((d, i) => flat.set(d, starts[i]));
+  const model: ClassifierModel = {
+    features: run.features,
+    outputs: run.outputs,
+    config: run.config,
+    docs: sharedInt32(flat),
+    starts: sharedInt32(starts),
+    labels: run.train.map((e) => e.labels),
+  };
+  return new ThreadedTraining({
+    table: net.embedding.weight.nd.data as Float32Array,
+    dense: [net.output.weight.nd.data as Float32Array, net.output.bias!.nd.data as Float32Array],
+    dim: run.config.dim,
+    threads,
+    model,
+  });
+}
+
+/** Replica `spec.index` of a run, over its own table (in a worker, or here when none is idle). */
+function replicaOf(spec: ReplicaSpec): Replica {
+  const m = spec.model as ClassifierModel;
+  const { dim } = m.config;
+  const rows = spec.table.length / dim; // the model's, then each replica's private rows
+  const net = new TextClassifierNet(rows, dim, m.outputs, Tensor.fromArray(spec.table, [rows, dim], "float32"));
+  const docs = Array.from({ length: m.starts.length - 1 }, (_, i) => m.docs.subarray(m.starts[i], m.starts[i + 1]));
+  const examples = m.labels.map((labels) => ({ text: "", labels }));
+  const targets = buildTargets(examples, new LabelSet(m.config.labels), m.config.task, m.config.loss, m.outputs);
+  const optimizer = new SGD(net.parameters(), { lr: 0 });
+  const threaded = { used: spec.used[spec.index], slot: spec.slot, at: privateRow(spec, spec.index, 0) };
+  return new ClassifierReplica(net, docs, targets, lossFor(m.config, m.outputs, "mean"), optimizer, threaded);
+}
+
+setReplicaFactory(replicaOf);
 
 /**
  * The criterion of a model with this config. Training and `evaluate()` both build theirs here,
