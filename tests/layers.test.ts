@@ -242,8 +242,9 @@ describe("Linear", () => {
     const b = values(lin.bias!);
     const expected = [0, 1, 2].flatMap((r) =>
       [0, 1, 2].map((o) => {
+        // Float32 sums over k in order, as the dense product and PyTorch's sgemm sum.
         let acc = 0;
-        for (let i = 0; i < 40; i++) acc += xs[r * 40 + i] * w[o * 40 + i];
+        for (let i = 0; i < 40; i++) acc = Math.fround(acc + Math.fround(xs[r * 40 + i] * w[o * 40 + i]));
         return Math.fround(b[o] + acc);
       }),
     );

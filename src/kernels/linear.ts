@@ -1,22 +1,25 @@
 /**
  * The kernels of `linear` (ops/linear.ts): out (N,O) = bias (O,) + x (N,I) @ weight (O,I)^T and
- * its gradients, over row-major arrays. The weight's transpose is never materialised: the forward
- * is a dot product of contiguous rows of x and weight; forward and backward visit only the
- * non-zeros of a mostly-zero x (bag-of-words counts).
+ * its gradients, over row-major arrays. The weight's transpose is never materialised: operands
+ * are read through strides; forward and backward visit only the non-zeros of a mostly-zero x
+ * (bag-of-words counts).
  *
- * Dense float32 work of at least `wasmThreshold()` multiply-adds runs on the WebAssembly product
- * (`gemmOnWasm`, summed in float32 along k, as `gemm` sums); otherwise these TypeScript loops,
- * which sum in float64 along k. They are not `gemm`: the bias is added to the sum before its one
- * rounding and zeros of x are skipped.
+ * How they sum, at every size: as PyTorch 1.13's CPU addmm/mm (reference BLAS sgemm) does, each
+ * element over k in order in the result's type (float32 sums for float32, every product and
+ * partial sum rounded), from zero, and the bias added to the finished sum (one more rounding).
+ * tools/linear/sums.py measured it against torch on shapes from 1x1x1 to 128x64x96: this rule gave
+ * torch's bits for the output and both products of the backward on every shape, while starting
+ * from the bias or summing in float64 differed on most elements. That is `gemm`'s rule, so the
+ * dense products are `gemm` (wasm or TypeScript, the same bits); the sparse loops only skip
+ * zeros of x, which adds nothing to a sum (but a signed zero's sign).
+ *
+ * The bias's gradient is a sum over the batch, not a product: PyTorch reduces it with its
+ * cascaded, vectorised sum, whose order neither an in-order float32 sum nor a float64 sum follows
+ * past 16 rows; it is summed here in float64 and rounded once, as torchlet's `sum` does, so that
+ * the recorded backward (createGraph, `g.sum(0)`) gives the same bits.
  */
 import type { TypedArray } from "../dtype";
-import { gemmOnWasm, type Mat } from "./matmul";
-import { wasmForProduct } from "./wasm";
-
-/** Whether a dense product of `madds` multiply-adds over these float32 arrays runs on the wasm kernel. */
-function onWasm(madds: number, a: TypedArray, b: TypedArray, c: TypedArray): boolean {
-  return madds > 0 && a instanceof Float32Array && b instanceof Float32Array && c instanceof Float32Array && wasmForProduct(madds);
-}
+import { gemm, type Mat } from "./matmul";
 
 /**
  * `data` read as a (rows x cols) matrix: stored row-major, or, with `transposed`, the transpose of
@@ -26,25 +29,26 @@ function matrix(data: TypedArray, rows: number, cols: number, transposed = false
   return transposed ? { data, off: 0, rs: 1, cs: rows } : { data, off: 0, rs: cols, cs: 1 };
 }
 
-/**
- * Double-precision running sums, reused from call to call: a small model's step runs these
- * kernels a dozen times, and a fresh typed array of a few kilobytes costs an allocation and a
- * garbage-collector visit each time. Kernels run one at a time and never hand it out. Larger
- * needs get an array of their own, so that one big product does not pin its sums in memory.
- */
-const SHARED_SUMS = 1 << 16;
-let sums = new Float64Array(0);
+/** `x @ w` rounded as the result's type rounds a product: Math.fround for float32 results. */
+type Round = (v: number) => number;
+const exact: Round = (v) => v;
 
-/** Room for `n` double sums: the shared array (grown as needed, its contents not cleared), or for more than SHARED_SUMS a new one. */
-function sumsFor(n: number): Float64Array {
-  if (n > SHARED_SUMS) return new Float64Array(n);
-  if (sums.length < n) sums = new Float64Array(Math.min(SHARED_SUMS, Math.max(n, 2 * sums.length)));
-  return sums;
+function roundingOf(out: TypedArray): Round {
+  return out instanceof Float32Array ? Math.fround : exact;
+}
+
+/** A reusable row of running sums in `out`'s type (a store into it rounds each sum as `out` would). */
+let row32 = new Float32Array(0);
+let row64 = new Float64Array(0);
+
+function sumsLike(out: TypedArray, n: number): Float32Array | Float64Array {
+  if (out instanceof Float32Array) return row32.length >= n ? row32 : (row32 = new Float32Array(n));
+  return row64.length >= n ? row64 : (row64 = new Float64Array(n));
 }
 
 /**
- * out (n, outF) = bias + xs (n, inF) @ ws (outF, inF)^T, each sum in float64 with the bias added
- * before it is stored (rounded once in float32). `bias` has outF values or is null.
+ * out (n, outF) = xs (n, inF) @ ws (outF, inF)^T, each element summed over k in out's type, then
+ * plus the bias (its own rounding). `bias` has outF values or is null.
  */
 export function linearForward(
   xs: TypedArray,
@@ -56,77 +60,48 @@ export function linearForward(
   out: TypedArray,
 ): void {
   // Mostly-zero inputs (bag-of-words counts) visit only their non-zeros. Skipping 0 * w is exact
-  // unless w is infinite or NaN, so a weight with such values takes the dense loop, as BLAS would.
+  // unless w is infinite or NaN, so a weight with such values takes the dense product, as BLAS would.
   const sparse = outF > 1 && mostlyZero(xs) && allFinite(ws) ? csrOf(xs, n, inF) : null;
-  if (sparse === null && onWasm(n * inF * outF, xs, ws, out)) {
-    // x @ weight^T on the wasm kernel, summed in doubles: stored into `out` as they are (one
-    // rounding), or with the bias added first.
-    const acc = bias ? sumsFor(n * outF) : out;
-    if (gemmOnWasm(n, outF, inF, matrix(xs, n, inF), matrix(ws, inF, outF, true), acc, 0, outF, 1)) {
-      if (bias) for (let r = 0; r < n; r++) for (let o = 0, p = r * outF; o < outF; o++, p++) out[p] = bias[o] + acc[p];
-      return;
-    }
-  }
+  if (sparse) sparseForward(sparse, ws, n, inF, outF, out);
+  else gemm(n, outF, inF, matrix(xs, n, inF), matrix(ws, inF, outF, true), out, 0, outF, 1);
+  if (bias) for (let r = 0; r < n; r++) for (let o = 0, p = r * outF; o < outF; o++, p++) out[p] += bias[o];
+}
+
+function sparseForward({ rowStart, cols, vals }: Csr, ws: TypedArray, n: number, inF: number, outF: number, out: TypedArray): void {
+  const round = roundingOf(out);
   for (let r = 0; r < n; r++) {
-    const xBase = r * inF;
     for (let o = 0; o < outF; o++) {
       const wBase = o * inF;
       let acc = 0;
-      if (sparse) {
-        const { rowStart, cols, vals } = sparse;
-        for (let k = rowStart[r], end = rowStart[r + 1]; k < end; k++) acc += vals[k] * ws[wBase + cols[k]];
-      } else {
-        for (let i = 0; i < inF; i++) acc += xs[xBase + i] * ws[wBase + i];
-      }
-      out[r * outF + o] = bias ? bias[o] + acc : acc;
+      for (let k = rowStart[r], end = rowStart[r + 1]; k < end; k++) acc = round(acc + round(vals[k] * ws[wBase + cols[k]]));
+      out[r * outF + o] = acc;
     }
   }
 }
 
 /** out (n, inF) = gs (n, outF) @ ws (outF, inF): the input's gradient. */
 export function linearInputGrad(gs: TypedArray, ws: TypedArray, n: number, inF: number, outF: number, out: TypedArray): void {
-  if (onWasm(n * inF * outF, gs, ws, out) && gemmOnWasm(n, inF, outF, matrix(gs, n, outF), matrix(ws, outF, inF), out, 0, inF, 1)) return;
-  const acc = sumsFor(inF);
-  const skipZeros = allFinite(ws);
-  for (let r = 0; r < n; r++) {
-    clear(acc, inF);
-    for (let o = 0; o < outF; o++) {
-      const gv = gs[r * outF + o];
-      if (gv === 0 && skipZeros) continue;
-      const wBase = o * inF;
-      for (let i = 0; i < inF; i++) acc[i] += gv * ws[wBase + i];
-    }
-    storeRow(acc, inF, out, r * inF);
-  }
+  gemm(n, inF, outF, matrix(gs, n, outF), matrix(ws, outF, inF), out, 0, inF, 1);
 }
 
-/** out (outF, inF) = gs^T (outF, n) @ xs (n, inF): the weight's gradient, visiting only the non-zeros of x (exact while g is finite). */
+/** out (outF, inF) = gs^T (outF, n) @ xs (n, inF): the weight's gradient, visiting only the non-zeros of a mostly-zero x (exact while g is finite). */
 export function linearWeightGrad(gs: TypedArray, xs: TypedArray, n: number, inF: number, outF: number, out: TypedArray): void {
-  if (
-    onWasm(n * inF * outF, gs, xs, out) &&
-    !mostlyZero(xs) &&
-    gemmOnWasm(outF, inF, n, matrix(gs, outF, n, true), matrix(xs, n, inF), out, 0, inF, 1)
-  ) {
-    // A dense x: g^T @ x ran on the wasm kernel (g read through transposed strides).
+  const sparse = outF > 1 && mostlyZero(xs) && allFinite(gs) ? csrOf(xs, n, inF) : null;
+  if (sparse === null) {
+    gemm(outF, inF, n, matrix(gs, outF, n, true), matrix(xs, n, inF), out, 0, inF, 1);
     return;
   }
-  const acc = sumsFor(inF);
-  // Only a mostly-zero x feeding several outputs is worth listing its non-zeros (exact while g is finite).
-  const sparse = outF > 1 && mostlyZero(xs) && allFinite(gs) ? csrOf(xs, n, inF) : null;
+  const { rowStart, cols, vals } = sparse;
+  const round = roundingOf(out);
+  const acc = sumsLike(out, inF);
   for (let o = 0; o < outF; o++) {
-    clear(acc, inF);
+    acc.fill(0, 0, inF);
     for (let r = 0; r < n; r++) {
       const gv = gs[r * outF + o];
-      if (sparse) {
-        if (gv === 0) continue;
-        const { rowStart, cols, vals } = sparse;
-        for (let k = rowStart[r], end = rowStart[r + 1]; k < end; k++) acc[cols[k]] += gv * vals[k];
-      } else {
-        const base = r * inF;
-        for (let i = 0; i < inF; i++) acc[i] += gv * xs[base + i];
-      }
+      if (gv === 0) continue;
+      for (let k = rowStart[r], end = rowStart[r + 1]; k < end; k++) acc[cols[k]] += round(gv * vals[k]);
     }
-    storeRow(acc, inF, out, o * inF);
+    for (let i = 0; i < inF; i++) out[o * inF + i] = acc[i];
   }
 }
 
@@ -135,7 +110,7 @@ export function linearWeightGrad(gs: TypedArray, xs: TypedArray, n: number, inF:
  * `total`, those sums summed again into out[0] (a bias of one value broadcast over outF outputs).
  */
 export function linearBiasGrad(gs: TypedArray, n: number, outF: number, out: TypedArray, total: boolean): void {
-  const acc = sumsFor(outF).fill(0, 0, outF);
+  const acc = new Float64Array(outF);
   for (let r = 0; r < n; r++) {
     const base = r * outF;
     for (let o = 0; o < outF; o++) acc[o] += gs[base + o];
@@ -147,11 +122,6 @@ export function linearBiasGrad(gs: TypedArray, n: number, outF: number, out: Typ
   let sum = 0;
   for (let o = 0; o < outF; o++) sum += acc[o];
   out[0] = sum;
-}
-
-/** acc[0..length) = 0: a loop, as a fill() call costs more than a short row's products. */
-function clear(acc: Float64Array, length: number): void {
-  for (let i = 0; i < length; i++) acc[i] = 0;
 }
 
 /** out[at + i] = acc[i] for i < length, each double rounded once to out's type. */
