@@ -40,11 +40,19 @@ export interface BackwardOptions {
 }
 
 /**
- * A method's operand, checked where the method is called: PyTorch counts a method's arguments
- * after self, so `x.mul("a")` names 'other' at position 1 (`torch.mul(x, "a")` says position 2).
+ * A method's arguments are checked where the method is called, because PyTorch counts them after
+ * self: `x.mul("a")` names 'other' at position 1 where `torch.mul(x, "a")` says position 2, and
+ * `x.gather(0, "a")` names 'index' at position 2. (Where PyTorch lists overloads only because of
+ * its named-dimension forms, which torchlet has not, the one remaining form's message is given, as
+ * the functions do.) `methodOperand` takes a tensor or a scalar, `methodTensor` only a tensor.
  */
-function methodOperand(v: Operand, fn: string, arg = "other"): Operand {
-  operandArg(v, fn, arg, 1);
+function methodOperand<T>(v: T, fn: string, arg = "other", position = 1): T {
+  operandArg(v, fn, arg, position);
+  return v;
+}
+
+function methodTensor<T>(v: T, fn: string, arg = "other", position = 1): T {
+  tensorArg(v, fn, arg, position);
   return v;
 }
 
@@ -202,7 +210,7 @@ export class TensorMethods {
     return inplace.fill_(this, value);
   }
   copy_(this: Tensor, source: Tensor): Tensor {
-    return inplace.copy_(this, source);
+    return inplace.copy_(this, methodTensor(source, "copy_"));
   }
   uniform_(this: Tensor, low?: number, high?: number): Tensor {
     return inplace.uniform_(this, low, high);
@@ -262,8 +270,7 @@ export class TensorMethods {
     return activation.logSoftmax(this, dim);
   }
   matmul(this: Tensor, other: Tensor): Tensor {
-    tensorArg(other, "matmul", "other", 1);
-    return linalg.matmul(this, other);
+    return linalg.matmul(this, methodTensor(other, "matmul"));
   }
   sum(this: Tensor, dim?: number | number[] | null, keepdim = false): Tensor {
     return reduction.sum(this, dim, keepdim);
@@ -310,13 +317,13 @@ export class TensorMethods {
     return shapeOps.expand(this, sizesArg(sizes, "expand"));
   }
   gather(this: Tensor, dim: number, index: Tensor): Tensor {
-    return indexing.gather(this, dim, index);
+    return indexing.gather(this, dim, methodTensor(index, "gather", "index", 2));
   }
   scatter(this: Tensor, dim: number, index: Tensor, source: Tensor | number | { value: number }): Tensor {
-    return indexing.scatter(this, dim, index, source);
+    return indexing.scatter(this, dim, methodTensor(index, "scatter", "index", 2), source);
   }
   indexSelect(this: Tensor, dim: number, index: Tensor): Tensor {
-    return indexing.indexSelect(this, dim, index);
+    return indexing.indexSelect(this, dim, methodTensor(index, "index_select", "index", 2));
   }
 
   // ---- indexing: index, indexPut_, select, narrow, masks, take (ops/index.ts) -----------
@@ -335,19 +342,20 @@ export class TensorMethods {
     return indexOps.narrow(this, dim, start, length);
   }
   maskedFill(this: Tensor, mask: Tensor, value: Tensor | number | boolean): Tensor {
-    return indexOps.maskedFill(this, mask, value);
+    return indexOps.maskedFill(this, methodTensor(mask, "masked_fill", "mask"), methodOperand(value, "masked_fill", "value", 2));
   }
   maskedFill_(this: Tensor, mask: Tensor, value: Tensor | number | boolean): Tensor {
-    return inplace.maskedFill_(this, mask, value);
+    return inplace.maskedFill_(this, methodTensor(mask, "masked_fill_", "mask"), methodOperand(value, "masked_fill_", "value", 2));
   }
   maskedSelect(this: Tensor, mask: Tensor): Tensor {
-    return indexOps.maskedSelect(this, mask);
+    return indexOps.maskedSelect(this, methodTensor(mask, "masked_select", "mask"));
   }
   take(this: Tensor, index: Tensor): Tensor {
-    return indexOps.take(this, index);
+    return indexOps.take(this, methodTensor(index, "take", "index"));
   }
   indexAdd(this: Tensor, dim: number, index: Tensor, source: Tensor, options?: { alpha?: number }): Tensor {
-    return indexing.indexAdd(this, dim, index, source, options);
+    const fn = "index_add";
+    return indexing.indexAdd(this, dim, methodTensor(index, fn, "index", 2), methodTensor(source, fn, "source", 3), options);
   }
 
   // ---- joining, comparing, selecting (ops/join.ts, ops/compare.ts, ops/sort.ts) ---------
@@ -366,7 +374,7 @@ export class TensorMethods {
   }
   /** `torch.where(condition, this, other)`. */
   where(this: Tensor, condition: Tensor, other: compare.Value): Tensor {
-    return join.where(condition, this, other);
+    return join.where(methodTensor(condition, "where", "condition"), this, methodOperand(other, "where", "other", 2));
   }
   eq(this: Tensor, other: compare.Value): Tensor {
     return compare.eq(this, other);
@@ -390,10 +398,10 @@ export class TensorMethods {
     return compare.logicalNot(this);
   }
   logicalAnd(this: Tensor, other: Tensor): Tensor {
-    return compare.logicalAnd(this, other);
+    return compare.logicalAnd(this, methodTensor(other, "logical_and"));
   }
   logicalOr(this: Tensor, other: Tensor): Tensor {
-    return compare.logicalOr(this, other);
+    return compare.logicalOr(this, methodTensor(other, "logical_or"));
   }
   isnan(this: Tensor): Tensor {
     return compare.isnan(this);
@@ -405,10 +413,10 @@ export class TensorMethods {
     return compare.isfinite(this);
   }
   maximum(this: Tensor, other: Tensor): Tensor {
-    return compare.maximum(this, other);
+    return compare.maximum(this, methodTensor(other, "maximum"));
   }
   minimum(this: Tensor, other: Tensor): Tensor {
-    return compare.minimum(this, other);
+    return compare.minimum(this, methodTensor(other, "minimum"));
   }
   any(this: Tensor, dim?: number | null, keepdim = false): Tensor {
     return reduction.any(this, dim, keepdim);

@@ -221,4 +221,36 @@ describe("autograd.functional: structures, graphs and errors", () => {
       "The output of the user-provided function is independent of input 1. This is not allowed in strict mode.",
     );
   });
+
+  test("the options may take an omitted v's place, as in backward({retainGraph: true})", () => {
+    const fn = (a: Tensor) => a.pow(3).sum();
+    const [, viaV] = functional.vjp(fn, x, { createGraph: true });
+    const [, viaOptions] = functional.vjp(fn, x, undefined, { createGraph: true });
+    expect(viaV.requiresGrad).toBe(true);
+    // d/da sum(a^3) = 3 a^2.
+    expect(viaV.toArray()).toEqual(viaOptions.toArray());
+    viaV.toArray().forEach((g, i) => expect(g).toBeCloseTo(3 * x.toArray()[i] ** 2, 12));
+    expect(messageOf(() => functional.vjp((a: Tensor) => a.detach().sum(), x, { strict: true }))).toBe(
+      "Output 0 of the user-provided function does not require gradients. The outputs must be computed in a differentiable manner from the input when running in strict mode.",
+    );
+    expect(messageOf(() => functional.vjp(fn, x, { createGrad: true } as object))).toBe(
+      "vjp(): unexpected option 'createGrad' (did you mean 'createGraph'?)",
+    );
+    // For several outputs v is needed: the options are not mistaken for it.
+    expect(messageOf(() => functional.vjp((a: Tensor) => a.exp(), x, { createGraph: true }))).toBe(
+      "The vector v can only be None if the user-provided function returns a single Tensor with a single element.",
+    );
+    // jvp, vhp and hvp omit v for one single-element input: cube' = 3 a^2 = 12, cube'' = 6 a = 12 at a = 2.
+    const two = f64([2]);
+    const cube = (a: Tensor) => a.pow(3).sum();
+    const [, jv] = functional.jvp(cube, two, { createGraph: true });
+    expect([(jv as Tensor).item(), (jv as Tensor).requiresGrad]).toEqual([12, true]);
+    for (const product of [functional.vhp, functional.hvp]) {
+      const [, hv] = product(cube, two, { createGraph: true });
+      expect([hv.item(), hv.requiresGrad]).toEqual([12, true]);
+    }
+    expect(messageOf(() => functional.jvp(cube, x, { createGraph: true }))).toBe(
+      "The vector v can only be None if the input to the user-provided function is a single Tensor with a single element.",
+    );
+  });
 });

@@ -16,7 +16,7 @@ import { Tensor } from "../tensor-core";
 import { enableGrad } from "./grad-mode";
 import { filledLike, grad } from "./grad";
 import { record } from "./node";
-import { checkOptions, optionKeys } from "../options";
+import { checkOptions, isOptionsObject, optionKeys } from "../options";
 
 export type Inputs = Tensor | readonly Tensor[];
 export type UserFunction = (...inputs: Tensor[]) => Tensor | readonly Tensor[];
@@ -241,13 +241,26 @@ function checkScalarOutput(isTuple: boolean, outputs: readonly Tensor[], fnName:
 
 // ---- the functions --------------------------------------------------------------------------
 
+/**
+ * `vjp(fn, x, {createGraph: true})`: where `v` may be omitted (one single-element output or
+ * input), the options may take its place, as `loss.backward({retainGraph: true})` does for the
+ * gradient, instead of being read as a vector.
+ */
+function vectorAndOptions(
+  v: Inputs | null | undefined | FunctionalOptions,
+  options: FunctionalOptions,
+): [Inputs | null | undefined, FunctionalOptions] {
+  return isOptionsObject(v) && !(v instanceof Tensor) ? [undefined, v] : [v, options];
+}
+
 /** `[fn(inputs), v^T J]`: the vector-Jacobian product, shaped like the inputs. `v` may be omitted for one single-element output. */
 export function vjp<I extends Inputs>(
   fn: UserFunction,
   inputs: I,
-  v?: Inputs | null,
+  v?: Inputs | null | FunctionalOptions,
   options: FunctionalOptions = {},
 ): [Tensor | Tensor[], Shaped<I>] {
+  [v, options] = vectorAndOptions(v, options);
   checkOptions("vjp", options, FUNCTIONAL_KEYS);
   const { createGraph = false, strict = false } = options;
   const prepared = enableGrad(() => {
@@ -269,9 +282,10 @@ export function vjp<I extends Inputs>(
 export function jvp(
   fn: UserFunction,
   inputs: Inputs,
-  v?: Inputs | null,
+  v?: Inputs | null | FunctionalOptions,
   options: FunctionalOptions = {},
 ): [Tensor | Tensor[], Tensor | Tensor[]] {
+  [v, options] = vectorAndOptions(v, options);
   checkOptions("jvp", options, FUNCTIONAL_KEYS);
   const { createGraph = false, strict = false } = options;
   const { outputs, isOutputsTuple, gradInputs, gradOutputs, vs } = enableGrad(() => {
@@ -428,9 +442,10 @@ function scalarGradients(
 export function vhp<I extends Inputs>(
   fn: UserFunction,
   inputs: I,
-  v?: Inputs | null,
+  v?: Inputs | null | FunctionalOptions,
   options: FunctionalOptions = {},
 ): [Tensor, Shaped<I>] {
+  [v, options] = vectorAndOptions(v, options);
   checkOptions("vhp", options, FUNCTIONAL_KEYS);
   const { createGraph = false, strict = false } = options;
   const { ins, isInputsTuple, outputs, jac, vs } = scalarGradients(fn, inputs, v, "vhp", options);
@@ -447,9 +462,10 @@ export function vhp<I extends Inputs>(
 export function hvp<I extends Inputs>(
   fn: UserFunction,
   inputs: I,
-  v?: Inputs | null,
+  v?: Inputs | null | FunctionalOptions,
   options: FunctionalOptions = {},
 ): [Tensor, Shaped<I>] {
+  [v, options] = vectorAndOptions(v, options);
   checkOptions("hvp", options, FUNCTIONAL_KEYS);
   const { createGraph = false, strict = false } = options;
   const { ins, isInputsTuple, outputs, jac, vs } = scalarGradients(fn, inputs, v, "hvp", options);

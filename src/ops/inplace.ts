@@ -207,6 +207,7 @@ export function zero_(x: Tensor): Tensor {
 /** Copies `source` (broadcast to x's shape, cast to x's dtype) into x (CopyBackwards). */
 export function copy_(x: Tensor, source: Tensor): Tensor {
   tensorArg(x, "copy_");
+  tensorArg(source, "copy_", "other", 2);
   return inPlace(x, [source], false, (self) => {
     const out = copyOf(toDtype(expand(source, x.shape), x.dtype).detach());
     const sourceShape = source.shape;
