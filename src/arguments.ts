@@ -25,6 +25,11 @@ export function operandArg(v: unknown, fn: string, arg = "other", position = 2):
   if (!(v instanceof Tensor) && typeof v !== "number" && typeof v !== "boolean") throw notTensor(fn, arg, position, v);
 }
 
+/** `v` must be a boolean: an options object in a flag's place (`x.std(0, {unbiased: false})`) would read as true. */
+export function flagArg(v: unknown, fn: string, arg: string): asserts v is boolean {
+  if (typeof v !== "boolean") throw new TypeError(`${fn}(): argument '${arg}' must be bool, not ${typeName(v)}`);
+}
+
 /** The name of a value given where an int belongs: a fractional number is a float, as PyTorch says. */
 export function intTypeName(v: unknown): string {
   return typeof v === "number" ? "float" : typeName(v);

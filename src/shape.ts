@@ -57,7 +57,16 @@ export function broadcastStrides(shape: readonly number[], strides: readonly num
 }
 
 /** A dim in [-ndim, ndim) mapped to [0, ndim). Scalars accept dims -1 and 0, like PyTorch. */
+/**
+ * A dim given as something else than a number: most often PyTorch's keyword form written as an
+ * object (`x.sum({dim: 0})`), which would otherwise read as a dim out of range or a crash.
+ */
+function notADim(dim: unknown): TypeError {
+  return new TypeError(`argument 'dim' must be int, not ${typeName(dim)} (dims are positional: x.sum(0, true), not x.sum({dim: 0}))`);
+}
+
 export function normalizeDim(dim: number, ndim: number): number {
+  if (typeof dim !== "number") throw notADim(dim);
   const n = Math.max(ndim, 1);
   if (!Number.isInteger(dim) || dim < -n || dim >= n) {
     throw new Error(`Dimension out of range (expected to be in range of [${-n}, ${n - 1}], but got ${dim})`);
@@ -68,6 +77,7 @@ export function normalizeDim(dim: number, ndim: number): number {
 /** Reduction dims: undefined or [] means all; duplicates are an error as in PyTorch. */
 export function normalizeDims(dim: number | readonly number[] | undefined | null, ndim: number): number[] {
   if (dim === undefined || dim === null) return [...Array(ndim).keys()];
+  if (typeof dim !== "number" && !Array.isArray(dim)) throw notADim(dim);
   const list = typeof dim === "number" ? [dim] : [...dim];
   if (list.length === 0) return [...Array(ndim).keys()];
   const out = list.map((d) => normalizeDim(d, ndim)).map((d) => Math.min(d, Math.max(ndim - 1, 0)));
@@ -81,6 +91,8 @@ export function normalizeDims(dim: number | readonly number[] | undefined | null
 
 /** The shape after reducing `dims`: kept as size 1 with keepdim, dropped otherwise. */
 export function reducedShape(shape: readonly number[], dims: readonly number[], keepdim: boolean): number[] {
+  // An options object in keepdim's place (`x.max(1, {keepdim: false})`) would read as true.
+  if (typeof keepdim !== "boolean") throw new TypeError(`argument 'keepdim' must be bool, not ${typeName(keepdim)}`);
   const out: number[] = [];
   shape.forEach((s, i) => {
     if (!dims.includes(i)) out.push(s);

@@ -480,3 +480,41 @@ describe("calls that silently did something else", () => {
     expect(nn.utils.clipGradNorm_([p], 1, { errorIfNonfinite: true }).item()).toBeCloseTo(5, 6);
   });
 });
+
+describe("PyTorch's keyword arguments written as an object where a dim or a flag belongs", () => {
+  const m = torch.tensor([
+    [1, 5, 2],
+    [4, 0, 3],
+  ]);
+  const call = (method: string, ...args: unknown[]): unknown => (m as unknown as Record<string, AnyFn>)[method](...args);
+  const DIM = "argument 'dim' must be int, not object (dims are positional: x.sum(0, true), not x.sum({dim: 0}))";
+  test.each([
+    ["x.sum({dim: 0})", () => call("sum", { dim: 0 }), DIM],
+    ["x.softmax({dim: 1})", () => call("softmax", { dim: 1 }), DIM],
+    ["x.topk(2, {dim: 1})", () => call("topk", 2, { dim: 1 }), DIM],
+    ["x.max(1, {keepdim: false})", () => call("max", 1, { keepdim: false }), "argument 'keepdim' must be bool, not object"],
+    ["x.sum(0, 1)", () => call("sum", 0, 1), "argument 'keepdim' must be bool, not number"],
+    ["x.std(0, {unbiased: false})", () => call("std", 0, { unbiased: false }), "std(): argument 'unbiased' must be bool, not object"],
+    ["x.var(0, 'no')", () => call("var", 0, "no"), "var(): argument 'unbiased' must be bool, not string"],
+    [
+      "x.sort(1, {descending: true})",
+      () => call("sort", 1, { descending: true }),
+      "sort(): argument 'descending' must be bool, not object",
+    ],
+    ["x.topk(2, 1, {largest: false})", () => call("topk", 2, 1, { largest: false }), "topk(): argument 'largest' must be bool, not object"],
+    ["x.topk(2, 1, true, 0)", () => call("topk", 2, 1, true, 0), "topk(): argument 'sorted' must be bool, not number"],
+  ])("%s is a TypeError, not a silent true or a dim out of range", (_, run, message) => {
+    expect(run).toThrow(TypeError);
+    expect(run).toThrow(message);
+  });
+
+  test("the positional forms give PyTorch's values", () => {
+    // PyTorch 1.13: m.max(1, keepdim=False).values, m.std(0, unbiased=False), m.sort(1, descending=True).values.
+    expect((call("max", 1, false) as { values: torch.Tensor }).values.tolist()).toEqual([5, 4]);
+    expect((call("std", 0, false) as torch.Tensor).tolist()).toEqual([1.5, 2.5, 0.5]);
+    expect((call("sort", 1, true) as { values: torch.Tensor }).values.tolist()).toEqual([
+      [5, 2, 1],
+      [4, 3, 0],
+    ]);
+  });
+});

@@ -11,6 +11,7 @@ import { mapUnary } from "./elementwise";
 import { permutedValues, sum } from "./reduction";
 import { expectTensor, sign, zerosFrom } from "./math-unary";
 import { dimArg, equalsMask, fillWhere, productOfOthers } from "./math-along";
+import { flagArg } from "../arguments";
 
 type Dims = number | readonly number[] | null | undefined;
 type LaneFn = (values: TypedArray, start: number, length: number) => number;
@@ -115,6 +116,7 @@ interface Spread {
 function spreadOf(name: string, x: Tensor, dim: Dims | boolean, unbiased: boolean, keepdim: boolean): Spread {
   expectTensor(x, name);
   if (typeof dim === "boolean") [dim, unbiased] = [null, dim];
+  flagArg(unbiased, name, "unbiased");
   if (!isFloating(x.dtype)) throw new Error("std and var only support floating point and complex dtypes");
   const dims = normalizeDims(dim, x.ndim);
   const correction = unbiased ? 1 : 0;

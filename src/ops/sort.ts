@@ -16,6 +16,7 @@ import { record } from "../autograd/node";
 import { Tensor } from "../tensor-core";
 import { requireTensor } from "./compare";
 import { permutedValues, placeAlong } from "./reduction";
+import { flagArg } from "../arguments";
 
 type Less = (a: number, b: number) => boolean;
 
@@ -277,6 +278,7 @@ function recordSelection(name: string, x: Tensor, d: number, s: Selection): Sele
 /** The values along `dim` in order, with their positions (SortBackward0); ties as PyTorch leaves them. */
 export function sort(x: Tensor, dim = -1, descendingOrder = false): Selection {
   requireTensor(x, "sort", "input", 1);
+  flagArg(descendingOrder, "sort", "descending");
   const d = normalizeDim(dim, x.ndim);
   const n = x.ndim > 0 ? x.nd.shape[d] : 1;
   const s = selectRows(x, d, n, descendingOrder ? descending : ascending, (p) => stdSort(p, 0, n));
@@ -295,6 +297,8 @@ export function argsort(x: Tensor, dim = -1, descendingOrder = false): Tensor {
  */
 export function topk(x: Tensor, k: number, dim = -1, largest = true, sorted = true): Selection {
   requireTensor(x, "topk", "input", 1);
+  flagArg(largest, "topk", "largest");
+  flagArg(sorted, "topk", "sorted");
   const d = normalizeDim(dim, x.ndim);
   if (x.dtype === "bool") throw new Error(`"topk_cpu" not implemented for '${scalarTypeName(x.dtype)}'`);
   const n = x.ndim > 0 ? x.nd.shape[d] : 1;
