@@ -25,6 +25,11 @@ export function operandArg(v: unknown, fn: string, arg = "other", position = 2):
   if (!(v instanceof Tensor) && typeof v !== "number" && typeof v !== "boolean") throw notTensor(fn, arg, position, v);
 }
 
+/** `v` must be a number: an options object in its place (`F.elu(x, {alpha: 2})`) would compute NaN. */
+export function numberArg(v: unknown, fn: string, arg: string, position: number): asserts v is number {
+  if (typeof v !== "number") throw new TypeError(`${fn}(): argument '${arg}' (position ${position}) must be Number, not ${typeName(v)}`);
+}
+
 /** `v` must be a boolean: an options object in a flag's place (`x.std(0, {unbiased: false})`) would read as true. */
 export function flagArg(v: unknown, fn: string, arg: string): asserts v is boolean {
   if (typeof v !== "boolean") throw new TypeError(`${fn}(): argument '${arg}' must be bool, not ${typeName(v)}`);

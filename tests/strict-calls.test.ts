@@ -518,3 +518,46 @@ describe("PyTorch's keyword arguments written as an object where a dim or a flag
     ]);
   });
 });
+
+describe("an options object where a number belongs is a TypeError, not NaN", () => {
+  const v = torch.tensor([-1, 2]);
+  const F = torch.nn.functional as unknown as Record<string, AnyFn>;
+  test.each([
+    [
+      "F.leakyRelu(x, {negativeSlope: 0.2})",
+      () => F.leakyRelu(v, { negativeSlope: 0.2 }),
+      "leaky_relu(): argument 'negative_slope' (position 2) must be Number, not object",
+    ],
+    ["F.elu(x, {alpha: 2})", () => F.elu(v, { alpha: 2 }), "elu(): argument 'alpha' (position 2) must be Number, not object"],
+    ["F.softplus(x, {beta: 2})", () => F.softplus(v, { beta: 2 }), "softplus(): argument 'beta' (position 2) must be Number, not object"],
+    ["F.softplus(x, 2, '20')", () => F.softplus(v, 2, "20"), "softplus(): argument 'threshold' (position 3) must be Number, not string"],
+    [
+      "F.oneHot(t, {numClasses: 3})",
+      () => F.oneHot(torch.tensor([0, 1], { dtype: "int64" }), { numClasses: 3 }),
+      "one_hot(): argument 'num_classes' (position 2) must be int, not object",
+    ],
+    [
+      "new nn.Softmax('1')",
+      () => new (nn.Softmax as unknown as new (d: unknown) => unknown)("1"),
+      "Softmax(): argument 'dim' must be int, not string",
+    ],
+    [
+      "new nn.LogSoftmax({dims: 1})",
+      () => new nn.LogSoftmax({ dims: 1 } as never),
+      "LogSoftmax(): unexpected option 'dims' (did you mean 'dim'?)",
+    ],
+  ])("%s", (_, run, message) => {
+    expect(run).toThrow(TypeError);
+    expect(run).toThrow(message);
+  });
+
+  test("nn.Softmax and nn.LogSoftmax take their dim as a number or as {dim}", () => {
+    // PyTorch 1.13: nn.Softmax(dim=0)(tensor([-1., 2.])) = [0.0474, 0.9526]; nn.LogSoftmax(dim=0) = [-3.0486, -0.0486].
+    const want = [0.04742587357759476, 0.9525741338729858];
+    expect(new nn.Softmax({ dim: 0 }).forward(v).tolist()).toEqual(want);
+    expect(new nn.Softmax(0).forward(v).tolist()).toEqual(want);
+    const logWant = new nn.LogSoftmax(0).forward(v).tolist() as number[];
+    expect(new nn.LogSoftmax({ dim: 0 }).forward(v).tolist()).toEqual(logWant);
+    expect(logWant[0]).toBeCloseTo(-3.0486, 4);
+  });
+});

@@ -3,7 +3,7 @@ import { Module } from "./module";
 import type { Tensor } from "../tensor";
 import * as F from "./functional";
 import { pyFloat } from "./repr";
-import { checkOptions, isOptionsObject } from "../options";
+import { checkOptions, isOptionsObject, typeName } from "../options";
 
 /**
  * PyTorch's legacy choice when no dim is given (nn.Softmax() with dim=None): dim 0 for 0-, 1- and
@@ -13,9 +13,23 @@ function implicitDim(x: Tensor): number {
   return x.ndim === 0 || x.ndim === 1 || x.ndim === 3 ? 0 : 1;
 }
 
+/** A softmax module's dim: a number, an options object `{dim}`, or nothing (PyTorch's implicit choice). */
+function moduleDim(call: string, dim: number | { dim?: number } | undefined | null): number | undefined {
+  if (isOptionsObject(dim)) {
+    checkOptions(call, dim, ["dim"]);
+    dim = dim.dim;
+  }
+  if (dim === undefined || dim === null) return undefined;
+  if (typeof dim !== "number") throw new TypeError(`${call}(): argument 'dim' must be int, not ${typeName(dim)}`);
+  return dim;
+}
+
 export class Softmax extends Module {
-  constructor(readonly dim?: number) {
+  readonly dim?: number;
+  /** `new Softmax(1)`, or `new Softmax({dim: 1})` as PyTorch's keyword. */
+  constructor(dim?: number | { dim?: number }) {
     super();
+    this.dim = moduleDim("Softmax", dim);
   }
   forward(x: Tensor): Tensor {
     return F.softmax(x, this.dim ?? implicitDim(x));
@@ -26,8 +40,11 @@ export class Softmax extends Module {
 }
 
 export class LogSoftmax extends Module {
-  constructor(readonly dim?: number) {
+  readonly dim?: number;
+  /** `new LogSoftmax(1)`, or `new LogSoftmax({dim: 1})` as PyTorch's keyword. */
+  constructor(dim?: number | { dim?: number }) {
     super();
+    this.dim = moduleDim("LogSoftmax", dim);
   }
   forward(x: Tensor): Tensor {
     return F.logSoftmax(x, this.dim ?? implicitDim(x));

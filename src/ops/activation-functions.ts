@@ -14,6 +14,7 @@ import { record } from "../autograd/node";
 import { isGradEnabled } from "../autograd/grad-mode";
 import { Tensor } from "../tensor-core";
 import { checkOptions } from "../options";
+import { numberArg, typeName } from "../arguments";
 import { mapUnary } from "./elementwise";
 import { erfValue, expectTensor, zerosFrom } from "./math-unary";
 
@@ -46,6 +47,8 @@ function indicator(x: Tensor, test: (v: number) => boolean): Tensor {
 /** log(1 + exp(beta x)) / beta, and x itself where beta x > threshold (so large inputs stay exact). */
 export function softplus(x: Tensor, beta = 1, threshold = 20): Tensor {
   const r = floatInput(x, "softplus", "softplus_cpu");
+  numberArg(beta, "softplus", "beta", 2);
+  numberArg(threshold, "softplus", "threshold", 3);
   const [b, t] = [r(beta), r(threshold)];
   const out = each(x, (v) => {
     const xb = r(v * b);
@@ -164,6 +167,7 @@ function geluSecondDerivative(x: Tensor, approximate: "none" | "tanh"): Tensor {
 /** x where x > 0, negativeSlope * x elsewhere (NaN and 0 take the slope's side, as in PyTorch). */
 export function leakyRelu(x: Tensor, negativeSlope = 0.01): Tensor {
   const r = floatInput(x, "leaky_relu", "leaky_relu_cpu");
+  numberArg(negativeSlope, "leaky_relu", "negative_slope", 2);
   const slope = r(negativeSlope);
   const out = each(x, (v) => (v > 0 ? v : r(v * slope)));
   return record("LeakyReluBackward0", out, [x], (g) => [leakyReluBackward(g, x, negativeSlope)], { saved: [x] });
@@ -182,6 +186,7 @@ function leakyReluBackward(g: Tensor, x: Tensor, negativeSlope: number): Tensor 
 /** x where x > 0, alpha * (exp(x) - 1) elsewhere (exp then minus one, as PyTorch's kernel computes it). */
 export function elu(x: Tensor, alpha = 1): Tensor {
   const r = floatInput(x, "elu", "elu_cpu");
+  numberArg(alpha, "elu", "alpha", 2);
   const a = r(alpha);
   const out = each(x, (v) => (v <= 0 ? r(r(r(Math.exp(v)) - 1) * a) : v));
   return record("EluBackward0", out, [x], (g) => [eluBackward(g, x, alpha)], { saved: [x] });
@@ -267,6 +272,9 @@ function logSigmoidBackward(g: Tensor, x: Tensor, buffer: Tensor): Tensor {
  */
 export function oneHot(t: Tensor, numClasses = -1): Tensor {
   expectTensor(t, "one_hot");
+  if (typeof numClasses !== "number") {
+    throw new TypeError(`one_hot(): argument 'num_classes' (position 2) must be int, not ${typeName(numClasses)}`);
+  }
   if (t.dtype !== "int64") throw new Error("one_hot is only applicable to index tensor.");
   const indices = t.toArray();
   if (indices.length === 0) {
