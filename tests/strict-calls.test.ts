@@ -561,3 +561,10 @@ describe("an options object where a number belongs is a TypeError, not NaN", () 
     expect(logWant[0]).toBeCloseTo(-3.0486, 4);
   });
 });
+
+test("to() with a dtype torchlet does not have names it, as the factories do", () => {
+  const message = 'Unknown dtype "float16": expected one of float32, float64, int64, bool';
+  expect(() => torch.ones([2]).to("float16" as never)).toThrow(message);
+  expect(() => torch.ones([2]).to({ dtype: "float16" } as never)).toThrow(message);
+  expect(() => torch.zeros([2], { dtype: "float16" as never })).toThrow(message);
+});

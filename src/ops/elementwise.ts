@@ -9,6 +9,7 @@ import {
   type DType,
   type TypedArray,
   allocate,
+  checkDtype,
   clearNegativeZeros,
   floatOf,
   isFloating,
@@ -425,7 +426,9 @@ export function clamp(x: Tensor, min?: number | null | ClampOptions, max?: numbe
 
 /** A copy converted to `dtype` (the same tensor when it already has it); differentiable between floats. */
 export function toDtype(x: Tensor, dtype: DType): Tensor {
+  tensorArg(x, "to");
   if (x.dtype === dtype) return x;
+  checkDtype(dtype);
   const out = compute(x.shape, dtype, ops.assign as NdKernel, x);
   if (dtype === "bool" || (dtype === "int64" && isFloating(x.dtype))) {
     const data = out.nd.data;
