@@ -58,19 +58,21 @@ function shapeOf(shape: Shape): number[] {
   return dims;
 }
 
+function beyondInt64(value: number): Error {
+  return new Error(
+    `int64 value ${BigInt(value)} cannot be stored exactly: torchlet holds int64 integers exactly up to 2^53 = ${INT64_EXACT} in magnitude`,
+  );
+}
+
 /** Stores `value` into `out[i]` for `dtype`, rejecting what the dtype cannot hold. */
 function store(out: TypedArray, i: number, value: number | boolean, dtype: DType): void {
   const v = Number(value);
   if (dtype === "int64") {
     if (!Number.isFinite(v)) throw new Error(`value cannot be converted to type int64 without overflow: ${v}`);
-    // A fraction truncates, as PyTorch's does; past 2^53 - 1 a number no longer tells one integer
-    // from its neighbours (2^53 + 1 reads as 2^53), so it is refused rather than stored rounded.
+    // A fraction truncates, as PyTorch's does; past 2^53 a double no longer tells one integer from
+    // its neighbours, so such a value is refused rather than stored rounded.
     const whole = Math.trunc(v) + 0;
-    if (!Number.isSafeInteger(whole)) {
-      throw new Error(
-        `int64 value ${BigInt(whole)} cannot be stored exactly: torchlet holds int64 integers exactly up to 2^53 - 1 = ${INT64_EXACT} in magnitude`,
-      );
-    }
+    if (Math.abs(whole) > INT64_EXACT) throw beyondInt64(whole);
     out[i] = whole;
     return;
   } else if (dtype === "bool") {
@@ -208,6 +210,10 @@ export function arange(...args: Array<number | TensorOptions | undefined>): Tens
   const allInt = [start, end, stride].every(Number.isInteger);
   const dtype = resolveDtype(options, allInt ? "int64" : "float32");
   const n = Math.max(0, Math.ceil((end - start) / stride));
+  // Past 2^53, start + i * step would round onto a neighbour (2^53 + 1 becomes 2^53) unseen.
+  if (dtype === "int64" && n > 0 && Math.abs(start + (n - 1) * stride) >= INT64_EXACT) {
+    throw beyondInt64(Math.max(Math.abs(start), Math.abs(end)) * Math.sign(end));
+  }
   const out = allocate(dtype, n);
   for (let i = 0; i < n; i++) store(out, i, start + i * stride, dtype);
   return finish(Tensor.fromArray(out, [n], dtype), options);

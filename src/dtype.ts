@@ -28,8 +28,12 @@ export function allocate(dtype: DType, length: number): TypedArray {
  */
 export type IndexArray = TypedArray | Int32Array;
 
-/** The largest integer int64 storage holds exactly, 2^53 - 1; creation refuses anything larger. */
-export const INT64_EXACT = Number.MAX_SAFE_INTEGER;
+/**
+ * The largest magnitude int64 storage holds exactly, 2^53: every integer up to it is a double.
+ * Creation refuses anything larger (2^53 + 1 written in JavaScript is already 2^53 before torchlet
+ * sees it; that rounding is the language's).
+ */
+export const INT64_EXACT = 2 ** 53;
 
 /** What PyTorch's x86 build gives for a float that no int64 holds (NaN, infinities, |v| >= 2^63): INT64_MIN. */
 const INT64_MIN = -9223372036854775808;

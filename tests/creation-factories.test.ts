@@ -79,7 +79,7 @@ describe("logspace", () => {
     expect(torch.logspace(1, 2, 1).tolist()).toEqual([10]);
     expect(torch.logspace(0, 10, 3, { dtype: "int64" }).tolist()).toEqual([1, 100000, 10000000000]);
     expect(() => torch.logspace(0, 16, 3, { dtype: "int64" })).toThrow(
-      "int64 value 10000000000000000 cannot be stored exactly: torchlet holds int64 integers exactly up to 2^53 - 1 = 9007199254740991 in magnitude",
+      "int64 value 10000000000000000 cannot be stored exactly: torchlet holds int64 integers exactly up to 2^53 = 9007199254740992 in magnitude",
     );
     expect(() => torch.logspace(0, 1, -2)).toThrow("number of steps must be non-negative");
   });

@@ -159,12 +159,17 @@ describe("creation", () => {
     expect(hasNegativeZero(long([-0.5, -0]))).toBe(false);
   });
 
-  test("a value past 2^53 - 1 is refused, not stored rounded", () => {
+  test("2^53 itself is held; a value past 2^53 is refused, not stored rounded", () => {
+    // PyTorch 1.13: torch.tensor([2**53, -2**53]) prints tensor([ 9007199254740992, -9007199254740992]).
+    expect(long([TWO_53, -TWO_53]).toString()).toBe("tensor([ 9007199254740992, -9007199254740992])");
+    expect(long([TWO_53]).item()).toBe(TWO_53);
     const message =
-      "int64 value 9007199254740992 cannot be stored exactly: torchlet holds int64 integers exactly up to 2^53 - 1 = 9007199254740991 in magnitude";
-    expect(() => long([TWO_53])).toThrow(message);
+      "int64 value 9007199254740994 cannot be stored exactly: torchlet holds int64 integers exactly up to 2^53 = 9007199254740992 in magnitude";
+    expect(() => long([TWO_53 + 2])).toThrow(message);
     expect(() => torch.full([1], -(2 ** 60), { dtype: "int64" })).toThrow("int64 value -1152921504606846976 cannot be stored exactly");
+    // 2^53 - 2 + 3 would round onto 2^53 unseen: the range is refused, not filled with a repeated value.
     expect(() => torch.arange(TWO_53 - 2, TWO_53 + 2)).toThrow(message);
+    expect(torch.arange(TWO_53 - 3, TWO_53 - 1).tolist()).toEqual([TWO_53 - 3, TWO_53 - 2]);
     expect(() => long([Infinity])).toThrow("value cannot be converted to type int64 without overflow: Infinity");
     expect(() => long([NaN])).toThrow("value cannot be converted to type int64 without overflow: NaN");
   });
