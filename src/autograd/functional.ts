@@ -247,10 +247,13 @@ function checkScalarOutput(isTuple: boolean, outputs: readonly Tensor[], fnName:
  * gradient, instead of being read as a vector.
  */
 function vectorAndOptions(
+  call: string,
   v: Inputs | null | undefined | FunctionalOptions,
   options: FunctionalOptions,
 ): [Inputs | null | undefined, FunctionalOptions] {
-  return isOptionsObject(v) && !(v instanceof Tensor) ? [undefined, v] : [v, options];
+  if (isOptionsObject(v) && !(v instanceof Tensor)) [v, options] = [undefined, v];
+  checkOptions(call, options, FUNCTIONAL_KEYS);
+  return [v, options];
 }
 
 /** `[fn(inputs), v^T J]`: the vector-Jacobian product, shaped like the inputs. `v` may be omitted for one single-element output. */
@@ -260,8 +263,7 @@ export function vjp<I extends Inputs>(
   v?: Inputs | null | FunctionalOptions,
   options: FunctionalOptions = {},
 ): [Tensor | Tensor[], Shaped<I>] {
-  [v, options] = vectorAndOptions(v, options);
-  checkOptions("vjp", options, FUNCTIONAL_KEYS);
+  [v, options] = vectorAndOptions("vjp", v, options);
   const { createGraph = false, strict = false } = options;
   const prepared = enableGrad(() => {
     const [isInputsTuple, given] = asTuple(inputs, "inputs", "vjp");
@@ -285,8 +287,7 @@ export function jvp(
   v?: Inputs | null | FunctionalOptions,
   options: FunctionalOptions = {},
 ): [Tensor | Tensor[], Tensor | Tensor[]] {
-  [v, options] = vectorAndOptions(v, options);
-  checkOptions("jvp", options, FUNCTIONAL_KEYS);
+  [v, options] = vectorAndOptions("jvp", v, options);
   const { createGraph = false, strict = false } = options;
   const { outputs, isOutputsTuple, gradInputs, gradOutputs, vs } = enableGrad(() => {
     const [isInputsTuple, given] = asTuple(inputs, "inputs", "jvp");
@@ -445,8 +446,7 @@ export function vhp<I extends Inputs>(
   v?: Inputs | null | FunctionalOptions,
   options: FunctionalOptions = {},
 ): [Tensor, Shaped<I>] {
-  [v, options] = vectorAndOptions(v, options);
-  checkOptions("vhp", options, FUNCTIONAL_KEYS);
+  [v, options] = vectorAndOptions("vhp", v, options);
   const { createGraph = false, strict = false } = options;
   const { ins, isInputsTuple, outputs, jac, vs } = scalarGradients(fn, inputs, v, "vhp", options);
   const result = recordingIf(createGraph, () =>
@@ -465,8 +465,7 @@ export function hvp<I extends Inputs>(
   v?: Inputs | null | FunctionalOptions,
   options: FunctionalOptions = {},
 ): [Tensor, Shaped<I>] {
-  [v, options] = vectorAndOptions(v, options);
-  checkOptions("hvp", options, FUNCTIONAL_KEYS);
+  [v, options] = vectorAndOptions("hvp", v, options);
   const { createGraph = false, strict = false } = options;
   const { ins, isInputsTuple, outputs, jac, vs } = scalarGradients(fn, inputs, v, "hvp", options);
   const { gradJac, doubleBack } = enableGrad(() => {
