@@ -7,6 +7,7 @@
  */
 import * as torch from "torchlet";
 import { type JsonTensor, expectClose, loadCases, toTensor } from "./helpers/golden";
+import { messageOf } from "./helpers/replay";
 
 type Tensor = torch.Tensor;
 const { autograd } = torch;
@@ -90,15 +91,6 @@ function expectStructure(actual: unknown, expected: Structure, label: string): v
   expect(actual).toBeInstanceOf(torch.Tensor);
   expectClose(actual as Tensor, expected, label);
   expect([label, (actual as Tensor).requiresGrad]).toEqual([label, expected.requiresGrad]);
-}
-
-function messageOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    return (e as Error).message;
-  }
-  return "(no error)";
 }
 
 const cases = loadCases<FunctionalCase>("autograd_functional.json");

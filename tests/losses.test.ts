@@ -3,6 +3,7 @@ import * as dtypeModule from "../src/dtype";
 import { loadCases, toTensor } from "./helpers/golden";
 import { replay } from "./helpers/nn-replay";
 import { Rng } from "./helpers/random-cases";
+import { leaf64 } from "./helpers/twice";
 
 const { nn, autograd } = torch;
 const F = nn.functional;
@@ -62,16 +63,6 @@ describe("golden seed examples (the notes)", () => {
   });
 });
 
-/** Random float64 leaf of `shape` with values in [lo, hi). */
-function leaf(rng: Rng, shape: number[], lo: number, hi: number): torch.Tensor {
-  const n = shape.reduce((a, b) => a * b, 1);
-  return torch
-    .tensor(rng.values(n, lo, hi), { dtype: "float64" })
-    .reshape(shape)
-    .detach()
-    .requiresGrad_(true);
-}
-
 /** Random class indices for `shape`, some set to `ignoreIndex`, at least one kept. */
 function classTargets(rng: Rng, shape: number[], c: number, ignoreIndex: number | undefined): torch.Tensor {
   const n = shape.reduce((a, b) => a * b, 1);
@@ -107,7 +98,7 @@ describe("gradcheck (finite differences in float64) over random shapes and optio
     const weight = rng.next() < 0.5 ? torch.tensor(rng.values(c, 0.5, 1.5)) : undefined;
     const opts = { reduction: rng.pick(reductions), ignoreIndex, weight };
     const t = classTargets(rng, target, c, ignoreIndex === 1 ? undefined : ignoreIndex);
-    expect(autograd.gradcheck((x) => F.nllLoss(x, t, opts), [leaf(rng, input, -2, 0)])).toBe(true);
+    expect(autograd.gradcheck((x) => F.nllLoss(x, t, opts), [leaf64(rng, input, -2, 0)])).toBe(true);
   });
 
   test.each(Array.from({ length: 20 }, (_, i) => i))("crossEntropy with class indices #%d", () => {
@@ -116,7 +107,7 @@ describe("gradcheck (finite differences in float64) over random shapes and optio
     const weight = rng.next() < 0.5 ? torch.tensor(rng.values(c, 0.5, 1.5)) : undefined;
     const opts = { reduction: rng.pick(reductions), ignoreIndex, weight, labelSmoothing: rng.pick([0, 0.1, 0.3, 1]) };
     const t = classTargets(rng, target, c, ignoreIndex);
-    expect(autograd.gradcheck((x) => F.crossEntropy(x, t, opts), [leaf(rng, input, -3, 3)])).toBe(true);
+    expect(autograd.gradcheck((x) => F.crossEntropy(x, t, opts), [leaf64(rng, input, -3, 3)])).toBe(true);
   });
 
   test.each(Array.from({ length: 12 }, (_, i) => i))("crossEntropy with class probabilities (input and target) #%d", () => {
@@ -124,7 +115,7 @@ describe("gradcheck (finite differences in float64) over random shapes and optio
     const weight = rng.next() < 0.5 ? torch.tensor(rng.values(c, 0.5, 1.5)) : undefined;
     const opts = { reduction: rng.pick(reductions), weight, labelSmoothing: rng.pick([0, 0.2]) };
     const fn = (x: torch.Tensor, p: torch.Tensor) => F.crossEntropy(x, p, opts);
-    expect(autograd.gradcheck(fn, [leaf(rng, input, -3, 3), leaf(rng, input, 0, 1)])).toBe(true);
+    expect(autograd.gradcheck(fn, [leaf64(rng, input, -3, 3), leaf64(rng, input, 0, 1)])).toBe(true);
   });
 
   test.each(Array.from({ length: 12 }, (_, i) => i))("binaryCrossEntropy (input and target) #%d", () => {
@@ -135,7 +126,7 @@ describe("gradcheck (finite differences in float64) over random shapes and optio
     const weight = weightShape ? torch.rand(weightShape).add(0.5) : undefined;
     const opts = { reduction: rng.pick(reductions), weight };
     const fn = (x: torch.Tensor, y: torch.Tensor) => F.binaryCrossEntropy(x, y, opts);
-    expect(autograd.gradcheck(fn, [leaf(rng, shape, 0.1, 0.9), leaf(rng, shape, 0, 1)])).toBe(true);
+    expect(autograd.gradcheck(fn, [leaf64(rng, shape, 0.1, 0.9), leaf64(rng, shape, 0, 1)])).toBe(true);
   });
 
   test.each(Array.from({ length: 12 }, (_, i) => i))("binaryCrossEntropyWithLogits (input and target) #%d", () => {
@@ -145,7 +136,7 @@ describe("gradcheck (finite differences in float64) over random shapes and optio
     const posWeight = rng.next() < 0.6 ? torch.rand(rng.pick([tail, [1]])).mul(3) : undefined;
     const opts = { reduction: rng.pick(reductions), weight, posWeight };
     const fn = (x: torch.Tensor, y: torch.Tensor) => F.binaryCrossEntropyWithLogits(x, y, opts);
-    expect(autograd.gradcheck(fn, [leaf(rng, shape, -4, 4), leaf(rng, shape, 0, 1)])).toBe(true);
+    expect(autograd.gradcheck(fn, [leaf64(rng, shape, -4, 4), leaf64(rng, shape, 0, 1)])).toBe(true);
   });
 });
 

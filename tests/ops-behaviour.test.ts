@@ -5,21 +5,13 @@
  */
 import * as torch from "torchlet";
 import { visitedRows } from "./helpers/grad-rows";
+import { messageOf } from "./helpers/replay";
 
 type Tensor = torch.Tensor;
 
 function int64(values: number[], shape?: number[]): Tensor {
   const t = torch.tensor(values, { dtype: "int64" });
   return shape ? t.reshape(shape) : t;
-}
-
-function messageOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    return (e as Error).message;
-  }
-  return "(no error)";
 }
 
 // ---- core --------------------------------------------------------------------------------
