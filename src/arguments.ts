@@ -40,6 +40,12 @@ export function intTypeName(v: unknown): string {
   return typeof v === "number" ? "float" : typeName(v);
 }
 
+/** `v` must be an integer: `select(): argument 'dim' (position 2) must be int, not float`. */
+export function intArg(v: unknown, fn: string, arg: string, position: number): number {
+  if (typeof v === "number" && Number.isInteger(v)) return v;
+  throw new TypeError(`${fn}(): argument '${arg}' (position ${position}) must be int, not ${intTypeName(v)}`);
+}
+
 /**
  * A tensor option that a user naturally types as a list (a class `weight`, `posWeight`): an array
  * of numbers becomes the 1-D tensor PyTorch would be given; a tensor, null or undefined passes.
