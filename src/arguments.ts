@@ -26,8 +26,10 @@ export function operandArg(v: unknown, fn: string, arg = "other", position = 2):
 }
 
 /** `v` must be a number: an options object in its place (`F.elu(x, {alpha: 2})`) would compute NaN. */
-export function numberArg(v: unknown, fn: string, arg: string, position: number): asserts v is number {
-  if (typeof v !== "number") throw new TypeError(`${fn}(): argument '${arg}' (position ${position}) must be Number, not ${typeName(v)}`);
+export function numberArg(v: unknown, fn: string, arg: string, position?: number): asserts v is number {
+  if (typeof v === "number") return;
+  const at = position === undefined ? "" : ` (position ${position})`;
+  throw new TypeError(`${fn}(): argument '${arg}'${at} must be Number, not ${typeName(v)}`);
 }
 
 /** `v` must be a boolean: an options object in a flag's place (`x.std(0, {unbiased: false})`) would read as true. */
