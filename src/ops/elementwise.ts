@@ -422,13 +422,11 @@ export function toDtype(x: Tensor, dtype: DType): Tensor {
   tensorArg(x, "to");
   if (x.dtype === dtype) return x;
   checkDtype(dtype);
-  const out = compute(x.shape, dtype, ops.assign as NdKernel, x);
-  if (dtype === "bool" || (dtype === "int64" && isFloating(x.dtype))) {
-    const data = out.nd.data;
-    const src = x.toArray();
-    const convert = dtype === "bool" ? (v: number) => (v !== 0 ? 1 : 0) : toInt64;
-    for (let i = 0; i < data.length; i++) data[i] = convert(src[i]);
-  }
+  // A plain copy, except where the value itself changes: to bool (nonzero), float to int64 (truncated).
+  const out =
+    dtype === "bool" || (dtype === "int64" && isFloating(x.dtype))
+      ? mapUnary(x, dtype, dtype === "bool" ? (v) => (v !== 0 ? 1 : 0) : toInt64)
+      : compute(x.shape, dtype, ops.assign as NdKernel, x);
   if (!isFloating(dtype)) return out;
   return record("ToCopyBackward0", out, [x], (g) => [g.toDtype(x.dtype)], { savesTensors: false });
 }
