@@ -26,8 +26,10 @@ export function operandArg(v: unknown, fn: string, arg = "other", position = 2):
 }
 
 /** `v` must be a number: an options object in its place (`F.elu(x, {alpha: 2})`) would compute NaN. */
-export function numberArg(v: unknown, fn: string, arg: string, position: number): asserts v is number {
-  if (typeof v !== "number") throw new TypeError(`${fn}(): argument '${arg}' (position ${position}) must be Number, not ${typeName(v)}`);
+export function numberArg(v: unknown, fn: string, arg: string, position?: number): asserts v is number {
+  if (typeof v === "number") return;
+  const at = position === undefined ? "" : ` (position ${position})`;
+  throw new TypeError(`${fn}(): argument '${arg}'${at} must be Number, not ${typeName(v)}`);
 }
 
 /** `v` must be a boolean: an options object in a flag's place (`x.std(0, {unbiased: false})`) would read as true. */
@@ -38,6 +40,12 @@ export function flagArg(v: unknown, fn: string, arg: string): asserts v is boole
 /** The name of a value given where an int belongs: a fractional number is a float, as PyTorch says. */
 export function intTypeName(v: unknown): string {
   return typeof v === "number" ? "float" : typeName(v);
+}
+
+/** `v` must be an integer: `select(): argument 'dim' (position 2) must be int, not float`. */
+export function intArg(v: unknown, fn: string, arg: string, position: number): number {
+  if (typeof v === "number" && Number.isInteger(v)) return v;
+  throw new TypeError(`${fn}(): argument '${arg}' (position ${position}) must be int, not ${intTypeName(v)}`);
 }
 
 /**

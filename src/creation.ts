@@ -4,7 +4,7 @@ import { numelOf, sizesArg } from "./shape";
 import { defaultGenerator, manualSeed as reseed } from "./random";
 import { Tensor, type NestedArray } from "./tensor";
 import { checkOptions, isOptionsObject, optionKeys } from "./options";
-import { intTypeName, invalidCombination, tensorArg, typeName } from "./arguments";
+import { intArg, invalidCombination, tensorArg, typeName } from "./arguments";
 
 export interface TensorOptions {
   dtype?: DType;
@@ -399,7 +399,7 @@ function logspaceValues(start: number, end: number, steps: number, base: number,
 function spaced(name: string, steps: number, options: TensorOptions, values: (dtype: DType) => Float64Array): Tensor {
   factoryOptions(name, options);
   const dtype = resolveDtype(options);
-  if (!Number.isInteger(steps)) throw new TypeError(`${name}(): argument 'steps' (position 3) must be int, not ${intTypeName(steps)}`);
+  intArg(steps, name, "steps", 3);
   if (steps < 0) throw new Error("number of steps must be non-negative");
   if (dtype === "bool") throw new Error(`"${name}_cpu" not implemented for 'Bool'`);
   const out = allocate(dtype, steps);

@@ -286,7 +286,7 @@ export function planSafetensors(tensors: Record<string, RawTensor>, metadata?: R
 
 /**
  * One tensor's bytes as the file holds them (little-endian; I64 from an Int32Array widened, from a
- * Float64Array converted through BigInt), in
+ * Float64Array split into its two 32-bit words), in
  * pieces of at most about `chunkBytes`. Data already in the file's layout is handed out as
  * views, not copied, so a table of several GiB is never duplicated.
  */
@@ -314,8 +314,13 @@ function* tensorBytes(t: RawTensor, chunkBytes: number): Generator<Uint8Array> {
         const v = (data as Int32Array)[k];
         view.setInt32(at, v, true);
         view.setInt32(at + 4, v < 0 ? -1 : 0, true);
-      } else if (fromDouble) view.setBigInt64(at, BigInt((data as Float64Array)[k]), true);
-      else if (dtype === "F32") view.setFloat32(at, (data as Float32Array)[k], true);
+      } else if (fromDouble) {
+        // An integer of at most 2^53 as two 32-bit words: no BigInt allocated per value.
+        const v = (data as Float64Array)[k];
+        const high = Math.floor(v / 2 ** 32);
+        view.setUint32(at, v - high * 2 ** 32, true);
+        view.setInt32(at + 4, high, true);
+      } else if (dtype === "F32") view.setFloat32(at, (data as Float32Array)[k], true);
       else if (dtype === "F64") view.setFloat64(at, (data as Float64Array)[k], true);
       else if (dtype === "I32") view.setInt32(at, (data as Int32Array)[k], true);
       else view.setBigInt64(at, (data as BigInt64Array)[k], true);

@@ -14,7 +14,7 @@ import { record } from "../autograd/node";
 import { isGradEnabled } from "../autograd/grad-mode";
 import { Tensor } from "../tensor-core";
 import { checkOptions } from "../options";
-import { numberArg, typeName } from "../arguments";
+import { intArg, numberArg } from "../arguments";
 import { mapUnary } from "./elementwise";
 import { erfValue, expectTensor, zerosFrom } from "./math-unary";
 
@@ -272,9 +272,7 @@ function logSigmoidBackward(g: Tensor, x: Tensor, buffer: Tensor): Tensor {
  */
 export function oneHot(t: Tensor, numClasses = -1): Tensor {
   expectTensor(t, "one_hot");
-  if (typeof numClasses !== "number") {
-    throw new TypeError(`one_hot(): argument 'num_classes' (position 2) must be int, not ${typeName(numClasses)}`);
-  }
+  intArg(numClasses, "one_hot", "num_classes", 2);
   if (t.dtype !== "int64") throw new Error("one_hot is only applicable to index tensor.");
   const indices = t.toArray();
   if (indices.length === 0) {

@@ -24,7 +24,7 @@ import { ndview } from "../ndview";
 import { Tensor } from "../tensor-core";
 import type { Operand } from "../tensor";
 import { sum } from "./reduction";
-import { invalidCombination, operandArg, tensorArg, typeName } from "../arguments";
+import { invalidCombination, numberArg, operandArg, tensorArg } from "../arguments";
 import { checkOptions, isOptionsObject, optionKeys } from "../options";
 
 type NdKernel = (out: NdArray<TypedArray>, ...args: Array<NdArray<TypedArray> | number>) => void;
@@ -119,7 +119,6 @@ export function scalarTensor(value: number, dtype: DType): Tensor {
   return Tensor.fromArray(data, [], dtype);
 }
 
-/** Broadcast shape and promoted dtype of `a op b`, b a tensor or a plain number; their types checked first. */
 const BOOL_SUBTRACTION =
   "Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying to invert a mask, use the `~` or `logical_not()` operator instead.";
 
@@ -393,14 +392,8 @@ export function clamp(x: Tensor, min?: number | null | ClampOptions, max?: numbe
     if (max !== undefined) throw invalidCombination("clamp", [min, max], "(min?: number, max?: number) or ({min?, max?})");
     ({ min, max } = min);
   }
-  for (const [bound, value] of [
-    ["min", min],
-    ["max", max],
-  ] as const) {
-    if (value !== undefined && value !== null && typeof value !== "number") {
-      throw new TypeError(`clamp(): argument '${bound}' must be Number, not ${typeName(value)}`);
-    }
-  }
+  if (min !== undefined && min !== null) numberArg(min, "clamp", "min");
+  if (max !== undefined && max !== null) numberArg(max, "clamp", "max");
   if ((min ?? null) === null && (max ?? null) === null) throw new Error("torch.clamp: At least one of 'min' or 'max' must not be None");
   const dtype = [min, max].some((b) => b !== null && b !== undefined && !Number.isInteger(b)) ? floatOf(x.dtype) : x.dtype;
   // PyTorch casts the bounds to the computation's dtype first: in float32, 0.3 is 0.30000001192...
@@ -429,13 +422,11 @@ export function toDtype(x: Tensor, dtype: DType): Tensor {
   tensorArg(x, "to");
   if (x.dtype === dtype) return x;
   checkDtype(dtype);
-  const out = compute(x.shape, dtype, ops.assign as NdKernel, x);
-  if (dtype === "bool" || (dtype === "int64" && isFloating(x.dtype))) {
-    const data = out.nd.data;
-    const src = x.toArray();
-    const convert = dtype === "bool" ? (v: number) => (v !== 0 ? 1 : 0) : toInt64;
-    for (let i = 0; i < data.length; i++) data[i] = convert(src[i]);
-  }
+  // A plain copy, except where the value itself changes: to bool (nonzero), float to int64 (truncated).
+  const out =
+    dtype === "bool" || (dtype === "int64" && isFloating(x.dtype))
+      ? mapUnary(x, dtype, dtype === "bool" ? (v) => (v !== 0 ? 1 : 0) : toInt64)
+      : compute(x.shape, dtype, ops.assign as NdKernel, x);
   if (!isFloating(dtype)) return out;
   return record("ToCopyBackward0", out, [x], (g) => [g.toDtype(x.dtype)], { savesTensors: false });
 }

@@ -24,7 +24,7 @@ import { expand, unsqueeze } from "./shape";
 import { advancedIndex, advancedIndexPut, broadcastValues } from "./index-advanced";
 import { type Strided, zerosWith } from "./index-strided";
 import { type IndexItem, type Item, type SliceItem, parseItem } from "./index-items";
-import { intTypeName, tensorArg, typeName } from "../arguments";
+import { intArg, tensorArg, typeName } from "../arguments";
 
 export type { IndexItem } from "./index-items";
 export { parseItem } from "./index-items";
@@ -72,12 +72,6 @@ function embed(g: Tensor, shape: number[], r: Region): Tensor {
   const out = zerosWith(g, shape, regionOf(shape, contiguousStrides(shape), 0, r));
   const name = r.length === null ? "SelectBackwardBackward0" : "SliceBackwardBackward0";
   return record(name, out, [g], (gg) => [regionView(gg, r)], { savesTensors: false });
-}
-
-/** An integer argument, refused as PyTorch's argument parser refuses a non-integer. */
-function intArg(value: unknown, fn: string, name: string, position: number): number {
-  if (typeof value === "number" && Number.isInteger(value)) return value;
-  throw new TypeError(`${fn}(): argument '${name}' (position ${position}) must be int, not ${intTypeName(value)}`);
 }
 
 /** `x.select(dim, index)`: the view at `index` along `dim`, which is dropped (SelectBackward0). */

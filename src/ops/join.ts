@@ -11,7 +11,7 @@ import { broadcastShapes, contiguousStrides, normalizeDim, numelOf, sameShape, s
 import { record } from "../autograd/node";
 import { Tensor } from "../tensor-core";
 import { type Value, gradFor, requireTensor, resultType, valuesAs } from "./compare";
-import { intTypeName, typeName } from "../arguments";
+import { intArg, intTypeName, operandArg, tensorArg, typeName } from "../arguments";
 
 // ---- helpers ----------------------------------------------------------------------------------
 
@@ -35,13 +35,6 @@ function tensorList(tensors: unknown, fn: string): Tensor[] {
     if (!(t instanceof Tensor)) throw new TypeError(`expected Tensor as element ${i} in argument 0, but got ${typeName(t)}`);
   });
   return tensors as Tensor[];
-}
-
-function checkInteger(v: unknown, fn: string, arg: string, position: number): number {
-  if (typeof v !== "number" || !Number.isInteger(v)) {
-    throw new TypeError(`${fn}(): argument '${arg}' (position ${position}) must be int, not ${intTypeName(v)}`);
-  }
-  return v;
 }
 
 /** A new contiguous tensor of `shape` holding, in row-major order, the values `nd` reads (no graph). */
@@ -91,7 +84,7 @@ function checkCatShapes(tensors: readonly Tensor[], first: Tensor, dim: number):
 /** The tensors joined along an existing `dim`, their dtypes promoted (CatBackward0). */
 export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
   const list = tensorList(tensors, "cat");
-  checkInteger(dim, "cat", "dim", 2);
+  intArg(dim, "cat", "dim", 2);
   if (list.length === 0) throw new Error("torch.cat(): expected a non-empty list of Tensors");
   list.forEach((t, i) => {
     if (t.ndim === 0) throw new Error(`zero-dimensional tensor (at position ${i}) cannot be concatenated`);
@@ -137,7 +130,7 @@ function unsqueezedView(t: Tensor, dim: number): NdArray<TypedArray> {
 /** The tensors, all of one shape, joined along a new `dim` (StackBackward0). */
 export function stack(tensors: readonly Tensor[], dim = 0): Tensor {
   const list = tensorList(tensors, "stack");
-  checkInteger(dim, "stack", "dim", 2);
+  intArg(dim, "stack", "dim", 2);
   if (list.length === 0) throw new Error("stack expects a non-empty TensorList");
   const first = list[0];
   const d = normalizeDim(dim, first.ndim + 1);
@@ -242,7 +235,7 @@ export function split(x: Tensor, sizeOrSizes: number | readonly number[], dim = 
 /** `chunks` views of `x` along `dim`, of equal size but the last (fewer when they run out). */
 export function chunk(x: Tensor, chunks: number, dim = 0): Tensor[] {
   requireTensor(x, "chunk", "input", 1);
-  checkInteger(chunks, "chunk", "chunks", 1);
+  intArg(chunks, "chunk", "chunks", 1);
   if (x.ndim === 0) throw new Error("chunk expects at least a 1-dimensional tensor");
   if (chunks <= 0) throw new Error(`chunk expects \`chunks\` to be greater than 0, got: ${chunks}`);
   const d = normalizeDim(dim, x.ndim);
@@ -329,20 +322,12 @@ function repeatBackward(g: Tensor, repeats: readonly number[], padded: readonly 
  * promoted together (WhereBackward0: each side's gradient is `g` where it was chosen).
  */
 export function where(condition: Tensor, x: Value, y: Value): Tensor {
-  if (!(condition instanceof Tensor)) {
-    throw new TypeError(`where(): argument 'condition' (position 1) must be Tensor, not ${typeName(condition)}`);
-  }
+  tensorArg(condition, "where", "condition", 1);
   if (condition.dtype !== "bool") {
     throw new Error(`where expected condition to be a boolean tensor, but got a tensor with dtype ${scalarTypeName(condition.dtype)}`);
   }
-  for (const [v, name, position] of [
-    [x, "input", 2],
-    [y, "other", 3],
-  ] as const) {
-    if (!(v instanceof Tensor) && typeof v !== "number" && typeof v !== "boolean") {
-      throw new TypeError(`where(): argument '${name}' (position ${position}) must be Tensor, not ${typeName(v)}`);
-    }
-  }
+  operandArg(x, "where", "input", 2);
+  operandArg(y, "where", "other", 3);
   const shape = [x, y].reduce<number[]>((s, v) => (v instanceof Tensor ? broadcastShapes(s, v.nd.shape) : s), condition.shape);
   const dtype = resultType([x, y]);
   const chosen = valuesAs(condition, shape);

@@ -14,7 +14,7 @@ import { mapUnary } from "./elementwise";
 import { cat, flip } from "./join";
 import { narrow } from "./index";
 import { expectTensor } from "./math-unary";
-import { typeName } from "../arguments";
+import { intArg } from "../arguments";
 
 /** `shape` read along `dim`: `outer` blocks of `size` positions, consecutive positions `inner` values apart. */
 interface Along {
@@ -30,10 +30,7 @@ function alongOf(shape: readonly number[], dim: number): Along {
 
 /** Checks `dim` as PyTorch does for an op that needs one (an integer, in range) and normalizes it. */
 export function dimArg(x: Tensor, dim: unknown, fn: string): number {
-  if (typeof dim !== "number") {
-    throw new TypeError(`${fn}(): argument 'dim' (position 1) must be int, not ${typeName(dim)}`);
-  }
-  return normalizeDim(dim, x.ndim);
+  return normalizeDim(intArg(dim, fn, "dim", 1), x.ndim);
 }
 
 /** `t` with `value` where `mask` (a bool tensor broadcastable to `t`) is set; the gradient passes elsewhere. */
