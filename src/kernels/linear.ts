@@ -18,7 +18,7 @@
  * past 16 rows; it is summed here in float64 and rounded once, as torchlet's `sum` does, so that
  * the recorded backward (createGraph, `g.sum(0)`) gives the same bits.
  */
-import type { TypedArray } from "../dtype";
+import { type TypedArray, roundIf } from "../dtype";
 import { gemm, type Mat } from "./matmul";
 
 /**
@@ -27,14 +27,6 @@ import { gemm, type Mat } from "./matmul";
  */
 function matrix(data: TypedArray, rows: number, cols: number, transposed = false): Mat {
   return transposed ? { data, off: 0, rs: 1, cs: rows } : { data, off: 0, rs: cols, cs: 1 };
-}
-
-/** `x @ w` rounded as the result's type rounds a product: Math.fround for float32 results. */
-type Round = (v: number) => number;
-const exact: Round = (v) => v;
-
-function roundingOf(out: TypedArray): Round {
-  return out instanceof Float32Array ? Math.fround : exact;
 }
 
 /** A reusable row of running sums in `out`'s type (a store into it rounds each sum as `out` would). */
@@ -68,12 +60,14 @@ export function linearForward(
 }
 
 function sparseForward({ rowStart, cols, vals }: Csr, ws: TypedArray, n: number, inF: number, outF: number, out: TypedArray): void {
-  const round = roundingOf(out);
+  // Each product and sum rounded as out's type rounds it (roundIf: inlined, where Math.fround
+  // called through a variable stays a call per element).
+  const f32 = out instanceof Float32Array;
   for (let r = 0; r < n; r++) {
     for (let o = 0; o < outF; o++) {
       const wBase = o * inF;
       let acc = 0;
-      for (let k = rowStart[r], end = rowStart[r + 1]; k < end; k++) acc = round(acc + round(vals[k] * ws[wBase + cols[k]]));
+      for (let k = rowStart[r], end = rowStart[r + 1]; k < end; k++) acc = roundIf(f32, acc + roundIf(f32, vals[k] * ws[wBase + cols[k]]));
       out[r * outF + o] = acc;
     }
   }
@@ -92,14 +86,14 @@ export function linearWeightGrad(gs: TypedArray, xs: TypedArray, n: number, inF:
     return;
   }
   const { rowStart, cols, vals } = sparse;
-  const round = roundingOf(out);
+  const f32 = out instanceof Float32Array;
   const acc = sumsLike(out, inF);
   for (let o = 0; o < outF; o++) {
     acc.fill(0, 0, inF);
     for (let r = 0; r < n; r++) {
       const gv = gs[r * outF + o];
       if (gv === 0) continue;
-      for (let k = rowStart[r], end = rowStart[r + 1]; k < end; k++) acc[cols[k]] += round(gv * vals[k]);
+      for (let k = rowStart[r], end = rowStart[r + 1]; k < end; k++) acc[cols[k]] += roundIf(f32, gv * vals[k]);
     }
     for (let i = 0; i < inF; i++) out[o * inF + i] = acc[i];
   }
@@ -116,17 +110,12 @@ export function linearBiasGrad(gs: TypedArray, n: number, outF: number, out: Typ
     for (let o = 0; o < outF; o++) acc[o] += gs[base + o];
   }
   if (!total) {
-    storeRow(acc, outF, out, 0);
+    out.set(acc); // each double rounded once to out's type
     return;
   }
   let sum = 0;
   for (let o = 0; o < outF; o++) sum += acc[o];
   out[0] = sum;
-}
-
-/** out[at + i] = acc[i] for i < length, each double rounded once to out's type. */
-function storeRow(acc: Float64Array, length: number, out: TypedArray, at: number): void {
-  for (let i = 0; i < length; i++) out[at + i] = acc[i];
 }
 
 interface Csr {
