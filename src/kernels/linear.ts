@@ -53,7 +53,7 @@ export function linearForward(
 ): void {
   // Mostly-zero inputs (bag-of-words counts) visit only their non-zeros. Skipping 0 * w is exact
   // unless w is infinite or NaN, so a weight with such values takes the dense product, as BLAS would.
-  const sparse = outF > 1 && mostlyZero(xs) && allFinite(ws) ? csrOf(xs, n, inF) : null;
+  const sparse = outF > 1 ? sparseOf(xs, n, inF, ws) : null;
   if (sparse) sparseForward(sparse, ws, n, inF, outF, out);
   else gemm(n, outF, inF, matrix(xs, n, inF), matrix(ws, inF, outF, true), out, 0, outF, 1);
   if (bias) for (let r = 0; r < n; r++) for (let o = 0, p = r * outF; o < outF; o++, p++) out[p] += bias[o];
@@ -80,7 +80,7 @@ export function linearInputGrad(gs: TypedArray, ws: TypedArray, n: number, inF: 
 
 /** out (outF, inF) = gs^T (outF, n) @ xs (n, inF): the weight's gradient, visiting only the non-zeros of a mostly-zero x (exact while g is finite). */
 export function linearWeightGrad(gs: TypedArray, xs: TypedArray, n: number, inF: number, outF: number, out: TypedArray): void {
-  const sparse = outF > 1 && mostlyZero(xs) && allFinite(gs) ? csrOf(xs, n, inF) : null;
+  const sparse = outF > 1 ? sparseOf(xs, n, inF, gs) : null;
   if (sparse === null) {
     gemm(outF, inF, n, matrix(gs, outF, n, true), matrix(xs, n, inF), out, 0, inF, 1);
     return;
@@ -124,10 +124,18 @@ interface Csr {
   vals: Float64Array;
 }
 
-/** The non-zeros of a row-major (n, width) matrix, row by row. */
-function csrOf(xs: TypedArray, n: number, width: number): Csr {
+/**
+ * The non-zeros of a mostly-zero row-major (n, width) matrix x, or null when x is not mostly zero
+ * or `other`, the operand its zeros would multiply, holds an infinity or NaN (0 * w is then not 0).
+ */
+function sparseOf(xs: TypedArray, n: number, width: number, other: TypedArray): Csr | null {
+  const nnz = fewNonZeros(xs);
+  return nnz >= 0 && allFinite(other) ? csrOf(xs, n, width, nnz) : null;
+}
+
+/** The non-zeros of a row-major (n, width) matrix that has `nnz` of them, row by row. */
+function csrOf(xs: TypedArray, n: number, width: number, nnz: number): Csr {
   const rowStart = new Int32Array(n + 1);
-  const nnz = nonZeroCount(xs);
   const cols = new Int32Array(nnz);
   const vals = new Float64Array(nnz);
   let at = 0;
@@ -146,17 +154,14 @@ function csrOf(xs: TypedArray, n: number, width: number): Csr {
   return { rowStart, cols, vals };
 }
 
-/** Whether fewer than a quarter of `xs` are non-zero: the scan stops as soon as the answer is no (a dense x is told after a quarter of it). */
-function mostlyZero(xs: TypedArray): boolean {
+/**
+ * How many of `xs` are non-zero when fewer than a quarter are, else -1: the scan stops as soon as
+ * the answer is no (a dense x is told after a quarter of it), and its count sizes the CSR arrays.
+ */
+function fewNonZeros(xs: TypedArray): number {
   const limit = xs.length / 4;
   let nnz = 0;
-  for (let k = 0; k < xs.length; k++) if (xs[k] !== 0 && ++nnz >= limit) return false;
-  return true;
-}
-
-function nonZeroCount(xs: TypedArray): number {
-  let nnz = 0;
-  for (let k = 0; k < xs.length; k++) if (xs[k] !== 0) nnz++;
+  for (let k = 0; k < xs.length; k++) if (xs[k] !== 0 && ++nnz >= limit) return -1;
   return nnz;
 }
 
