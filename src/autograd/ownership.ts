@@ -18,7 +18,7 @@ import type { Tensor } from "../tensor-core";
 let current = 0;
 let runs = 0;
 
-/** Runs one backward pass with its own, initially empty, set of owned gradients. */
+/** Runs one backward pass under a run number of its own: no tensor is owned by it yet. */
 export function withOwnership<T>(run: () => T): T {
   const outer = current;
   current = ++runs;

@@ -18,7 +18,7 @@
  * past 16 rows; it is summed here in float64 and rounded once, as torchlet's `sum` does, so that
  * the recorded backward (createGraph, `g.sum(0)`) gives the same bits.
  */
-import type { TypedArray } from "../dtype";
+import { type TypedArray, roundIf } from "../dtype";
 import { gemm, type Mat } from "./matmul";
 
 /**
@@ -27,14 +27,6 @@ import { gemm, type Mat } from "./matmul";
  */
 function matrix(data: TypedArray, rows: number, cols: number, transposed = false): Mat {
   return transposed ? { data, off: 0, rs: 1, cs: rows } : { data, off: 0, rs: cols, cs: 1 };
-}
-
-/** `x @ w` rounded as the result's type rounds a product: Math.fround for float32 results. */
-type Round = (v: number) => number;
-const exact: Round = (v) => v;
-
-function roundingOf(out: TypedArray): Round {
-  return out instanceof Float32Array ? Math.fround : exact;
 }
 
 /** A reusable row of running sums in `out`'s type (a store into it rounds each sum as `out` would). */
@@ -61,19 +53,21 @@ export function linearForward(
 ): void {
   // Mostly-zero inputs (bag-of-words counts) visit only their non-zeros. Skipping 0 * w is exact
   // unless w is infinite or NaN, so a weight with such values takes the dense product, as BLAS would.
-  const sparse = outF > 1 && mostlyZero(xs) && allFinite(ws) ? csrOf(xs, n, inF) : null;
+  const sparse = outF > 1 ? sparseOf(xs, n, inF, ws) : null;
   if (sparse) sparseForward(sparse, ws, n, inF, outF, out);
   else gemm(n, outF, inF, matrix(xs, n, inF), matrix(ws, inF, outF, true), out, 0, outF, 1);
   if (bias) for (let r = 0; r < n; r++) for (let o = 0, p = r * outF; o < outF; o++, p++) out[p] += bias[o];
 }
 
 function sparseForward({ rowStart, cols, vals }: Csr, ws: TypedArray, n: number, inF: number, outF: number, out: TypedArray): void {
-  const round = roundingOf(out);
+  // Each product and sum rounded as out's type rounds it (roundIf: inlined, where Math.fround
+  // called through a variable stays a call per element).
+  const f32 = out instanceof Float32Array;
   for (let r = 0; r < n; r++) {
     for (let o = 0; o < outF; o++) {
       const wBase = o * inF;
       let acc = 0;
-      for (let k = rowStart[r], end = rowStart[r + 1]; k < end; k++) acc = round(acc + round(vals[k] * ws[wBase + cols[k]]));
+      for (let k = rowStart[r], end = rowStart[r + 1]; k < end; k++) acc = roundIf(f32, acc + roundIf(f32, vals[k] * ws[wBase + cols[k]]));
       out[r * outF + o] = acc;
     }
   }
@@ -86,20 +80,20 @@ export function linearInputGrad(gs: TypedArray, ws: TypedArray, n: number, inF: 
 
 /** out (outF, inF) = gs^T (outF, n) @ xs (n, inF): the weight's gradient, visiting only the non-zeros of a mostly-zero x (exact while g is finite). */
 export function linearWeightGrad(gs: TypedArray, xs: TypedArray, n: number, inF: number, outF: number, out: TypedArray): void {
-  const sparse = outF > 1 && mostlyZero(xs) && allFinite(gs) ? csrOf(xs, n, inF) : null;
+  const sparse = outF > 1 ? sparseOf(xs, n, inF, gs) : null;
   if (sparse === null) {
     gemm(outF, inF, n, matrix(gs, outF, n, true), matrix(xs, n, inF), out, 0, inF, 1);
     return;
   }
   const { rowStart, cols, vals } = sparse;
-  const round = roundingOf(out);
+  const f32 = out instanceof Float32Array;
   const acc = sumsLike(out, inF);
   for (let o = 0; o < outF; o++) {
     acc.fill(0, 0, inF);
     for (let r = 0; r < n; r++) {
       const gv = gs[r * outF + o];
       if (gv === 0) continue;
-      for (let k = rowStart[r], end = rowStart[r + 1]; k < end; k++) acc[cols[k]] += round(gv * vals[k]);
+      for (let k = rowStart[r], end = rowStart[r + 1]; k < end; k++) acc[cols[k]] += roundIf(f32, gv * vals[k]);
     }
     for (let i = 0; i < inF; i++) out[o * inF + i] = acc[i];
   }
@@ -116,17 +110,12 @@ export function linearBiasGrad(gs: TypedArray, n: number, outF: number, out: Typ
     for (let o = 0; o < outF; o++) acc[o] += gs[base + o];
   }
   if (!total) {
-    storeRow(acc, outF, out, 0);
+    out.set(acc); // each double rounded once to out's type
     return;
   }
   let sum = 0;
   for (let o = 0; o < outF; o++) sum += acc[o];
   out[0] = sum;
-}
-
-/** out[at + i] = acc[i] for i < length, each double rounded once to out's type. */
-function storeRow(acc: Float64Array, length: number, out: TypedArray, at: number): void {
-  for (let i = 0; i < length; i++) out[at + i] = acc[i];
 }
 
 interface Csr {
@@ -135,10 +124,18 @@ interface Csr {
   vals: Float64Array;
 }
 
-/** The non-zeros of a row-major (n, width) matrix, row by row. */
-function csrOf(xs: TypedArray, n: number, width: number): Csr {
+/**
+ * The non-zeros of a mostly-zero row-major (n, width) matrix x, or null when x is not mostly zero
+ * or `other`, the operand its zeros would multiply, holds an infinity or NaN (0 * w is then not 0).
+ */
+function sparseOf(xs: TypedArray, n: number, width: number, other: TypedArray): Csr | null {
+  const nnz = fewNonZeros(xs);
+  return nnz >= 0 && allFinite(other) ? csrOf(xs, n, width, nnz) : null;
+}
+
+/** The non-zeros of a row-major (n, width) matrix that has `nnz` of them, row by row. */
+function csrOf(xs: TypedArray, n: number, width: number, nnz: number): Csr {
   const rowStart = new Int32Array(n + 1);
-  const nnz = nonZeroCount(xs);
   const cols = new Int32Array(nnz);
   const vals = new Float64Array(nnz);
   let at = 0;
@@ -157,17 +154,14 @@ function csrOf(xs: TypedArray, n: number, width: number): Csr {
   return { rowStart, cols, vals };
 }
 
-/** Whether fewer than a quarter of `xs` are non-zero: the scan stops as soon as the answer is no (a dense x is told after a quarter of it). */
-function mostlyZero(xs: TypedArray): boolean {
+/**
+ * How many of `xs` are non-zero when fewer than a quarter are, else -1: the scan stops as soon as
+ * the answer is no (a dense x is told after a quarter of it), and its count sizes the CSR arrays.
+ */
+function fewNonZeros(xs: TypedArray): number {
   const limit = xs.length / 4;
   let nnz = 0;
-  for (let k = 0; k < xs.length; k++) if (xs[k] !== 0 && ++nnz >= limit) return false;
-  return true;
-}
-
-function nonZeroCount(xs: TypedArray): number {
-  let nnz = 0;
-  for (let k = 0; k < xs.length; k++) if (xs[k] !== 0) nnz++;
+  for (let k = 0; k < xs.length; k++) if (xs[k] !== 0 && ++nnz >= limit) return -1;
   return nnz;
 }
 

@@ -480,7 +480,7 @@ function gemv(M: number, K: number, A: Mat, x: TypedArray, xOff: number, xs: num
  * sums are copied into `out` as they are (a Float64Array `out` for float32 operands holds the
  * float32 sums exactly). Returns false, computing nothing, when the module is not available, the
  * operands are of other types, or they do not fit in its memory. `gemm` calls it for products of
- * some size; kernels/linear.ts for its dense paths.
+ * some size (kernels/linear.ts's dense products among them).
  */
 export function gemmOnWasm(
   M: number,
