@@ -219,6 +219,14 @@ describe("training on several threads", () => {
     setThreadPool(null); // as in a browser: every replica on this thread
     try {
       expect(weights(text.trainTextClassifier(train, { ...trainOptions, threads: 2 }))).toEqual(onWorkers);
+      // A page without cross-origin isolation has no SharedArrayBuffer either.
+      const sab = globalThis.SharedArrayBuffer;
+      (globalThis as { SharedArrayBuffer?: unknown }).SharedArrayBuffer = undefined;
+      try {
+        expect(weights(text.trainTextClassifier(train, { ...trainOptions, threads: 2 }))).toEqual(onWorkers);
+      } finally {
+        globalThis.SharedArrayBuffer = sab;
+      }
     } finally {
       setThreadPool(inner);
     }
