@@ -31,9 +31,9 @@ function watchPool(): { kinds: string[]; restore: () => void } {
   const wrap = (w: PoolWorker): PoolWorker => {
     if (!wrappers.has(w)) {
       wrappers.set(w, {
-        post: (task, transfer) => {
+        post: (task) => {
           kinds.push(task.kind);
-          w.post(task, transfer);
+          w.post(task);
         },
         join: () => w.join(),
         finish: () => w.finish(),
