@@ -295,11 +295,9 @@ function readResult(results: ArrayBuffer | SharedArrayBuffer, unit: number, like
 
 let sessions = 0;
 
-/** A copy of `values` that worker threads can read, where the runtime has shared memory. */
-export function sharedInt32(values: ArrayLike<number>): Int32Array {
-  const out = new Int32Array(sharedBuffer(4 * values.length));
-  out.set(values);
-  return out;
+/** `length` zeros that worker threads can read, where the runtime has shared memory. */
+export function sharedInt32(length: number): Int32Array {
+  return new Int32Array(sharedBuffer(4 * length));
 }
 
 export interface ThreadedTrainingSetup {
