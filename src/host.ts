@@ -42,8 +42,8 @@ export interface ThreadPool {
 }
 
 export interface PoolWorker {
-  /** Hands `task` to the worker (`transfer`: buffers moved rather than copied). */
-  post(task: WorkerTask, transfer?: ArrayBuffer[]): void;
+  /** Hands `task` to the worker (its arrays are cloned; those over shared memory share it). */
+  post(task: WorkerTask): void;
   /**
    * Blocks until the worker has answered the task posted last, and returns its answer. A task
    * may also be left to end by itself: the worker is idle again once it has.

@@ -31,9 +31,9 @@ function watchPool(): { kinds: string[]; restore: () => void } {
   const wrap = (w: PoolWorker): PoolWorker => {
     if (!wrappers.has(w)) {
       wrappers.set(w, {
-        post: (task, transfer) => {
+        post: (task) => {
           kinds.push(task.kind);
-          w.post(task, transfer);
+          w.post(task);
         },
         join: () => w.join(),
         finish: () => w.finish(),
@@ -219,6 +219,14 @@ describe("training on several threads", () => {
     setThreadPool(null); // as in a browser: every replica on this thread
     try {
       expect(weights(text.trainTextClassifier(train, { ...trainOptions, threads: 2 }))).toEqual(onWorkers);
+      // A page without cross-origin isolation has no SharedArrayBuffer either.
+      const sab = globalThis.SharedArrayBuffer;
+      (globalThis as { SharedArrayBuffer?: unknown }).SharedArrayBuffer = undefined;
+      try {
+        expect(weights(text.trainTextClassifier(train, { ...trainOptions, threads: 2 }))).toEqual(onWorkers);
+      } finally {
+        globalThis.SharedArrayBuffer = sab;
+      }
     } finally {
       setThreadPool(inner);
     }

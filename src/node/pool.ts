@@ -99,8 +99,8 @@ class NodeWorker implements PoolWorker {
     return !this.busy && this.failure === null && Atomics.load(this.control, WORKER_READY) === 1;
   }
 
-  post(task: WorkerTask, transfer: ArrayBuffer[] = []): void {
-    this.port.postMessage(task, transfer);
+  post(task: WorkerTask): void {
+    this.port.postMessage(task);
     this.busy = true;
     this.doneBefore = Atomics.load(this.control, TASKS_DONE);
     Atomics.add(this.control, TASKS_POSTED, 1);

@@ -37,12 +37,10 @@ export function setThreadedProductThreshold(multiplyAdds: number): number {
 
 type FloatArray = Float32Array | Float64Array;
 
-/** A matrix in shared memory, as a worker reads it: its type, its buffer and its strides. */
+/** A matrix copied row-major into shared memory, as a worker reads it: its type and its buffer. */
 interface SharedMat {
   wide: boolean;
   buffer: SharedArrayBuffer;
-  rs: number;
-  cs: number;
 }
 
 interface RowsTask extends UnitTask {
@@ -102,7 +100,7 @@ export function threadedGemm(
     },
     workers,
   );
-  const c = view(out as FloatArray, task.c, M * N);
+  const c = floatView(task.cWide, task.c, M * N);
   onWorker.forEach((ran, unit) => {
     if (ran === 0) return;
     const [r0, rows] = block(unit, blockRows, M);
@@ -119,9 +117,9 @@ function block(unit: number, blockRows: number, M: number): [number, number] {
 registerTask("gemm-rows", (task) => {
   const { unit, M, N, K, blockRows, a, b, c, cWide } = task as RowsTask;
   const [r0, rows] = block(unit, blockRows, M);
-  const out = cWide ? new Float64Array(c, 0, M * N) : new Float32Array(c, 0, M * N);
-  const A = matOf(a, M * K);
-  gemm(rows, N, K, { ...A, off: r0 * A.rs }, matOf(b, K * N), out, r0 * N, N, 1);
+  const A: Mat = { data: floatView(a.wide, a.buffer, M * K), off: r0 * K, rs: K, cs: 1 };
+  const B: Mat = { data: floatView(b.wide, b.buffer, K * N), off: 0, rs: N, cs: 1 };
+  gemm(rows, N, K, A, B, floatView(cWide, c, M * N), r0 * N, N, 1);
   return null;
 });
 
@@ -141,11 +139,12 @@ function sharedArray(role: string, like: FloatArray, length: number): FloatArray
     buffer = new SharedArrayBuffer(Math.max(bytes, 64));
     scratch.set(role, buffer);
   }
-  return view(like, buffer, length);
+  return floatView(like instanceof Float64Array, buffer, length);
 }
 
-function view(like: FloatArray, buffer: SharedArrayBuffer, length: number): FloatArray {
-  return like instanceof Float64Array ? new Float64Array(buffer, 0, length) : new Float32Array(buffer, 0, length);
+/** The first `length` float64 (`wide`) or float32 elements of `buffer`. */
+function floatView(wide: boolean, buffer: SharedArrayBuffer, length: number): FloatArray {
+  return wide ? new Float64Array(buffer, 0, length) : new Float32Array(buffer, 0, length);
 }
 
 /** The (rows x cols) matrix `m` of `data`, copied row-major into the `role` buffer. */
@@ -156,12 +155,7 @@ function share(role: string, data: FloatArray, m: Mat, rows: number, cols: numbe
     if (m.cs === 1) dst.set(data.subarray(src, src + cols), i * cols);
     else for (let j = 0, p = src; j < cols; j++, p += m.cs) dst[i * cols + j] = data[p];
   }
-  return { wide: data instanceof Float64Array, buffer: dst.buffer as SharedArrayBuffer, rs: cols, cs: 1 };
-}
-
-function matOf(m: SharedMat, length: number): Mat {
-  const data = m.wide ? new Float64Array(m.buffer, 0, length) : new Float32Array(m.buffer, 0, length);
-  return { data, off: 0, rs: m.rs, cs: m.cs };
+  return { wide: data instanceof Float64Array, buffer: dst.buffer as SharedArrayBuffer };
 }
 
 /** out[at + i * ors + j * ocs] = src[i * cols + j]. */

@@ -51,6 +51,14 @@ registerTask("units", (task) => {
   return error === null ? null : String(error instanceof Error ? (error.stack ?? error.message) : error);
 });
 
+/**
+ * Memory that worker threads can share, or a plain buffer where the runtime has no shared memory
+ * (a page without cross-origin isolation): there is no pool there, so every unit runs here.
+ */
+export function sharedBuffer(bytes: number): ArrayBuffer | SharedArrayBuffer {
+  return typeof SharedArrayBuffer === "function" ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes);
+}
+
 let ranOnWorkers = 0;
 
 /** @internal For tests: how many units workers have run in this thread's shares so far. */
@@ -64,7 +72,7 @@ export function unitsRunOnWorkers(): number {
  * are then wherever the handler put them, in shared memory).
  */
 export function shareUnits(count: number, job: WorkerTask, local: (unit: number) => void, workers: readonly PoolWorker[]): Uint8Array {
-  const control = new Int32Array(new SharedArrayBuffer(4 * (RAN + count)));
+  const control = new Int32Array(sharedBuffer(4 * (RAN + count)));
   for (const worker of workers) worker.post({ kind: "units", wasm: job.wasm, job, control: control.buffer, count } as UnitsTask);
   const error = takeUnits(control, count, local, false);
   for (let done = Atomics.load(control, DONE); done < count; done = Atomics.load(control, DONE)) Atomics.wait(control, DONE, done);

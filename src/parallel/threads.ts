@@ -30,7 +30,7 @@ export function checkThreads(n: unknown, name: string): number {
  * Worker i of the pool when it can take a task now (started, idle), else null; asks the pool to
  * start `threads - 1` workers the first time, without waiting for them.
  */
-export function workerAt(i: number, threads: number): PoolWorker | null {
+function workerAt(i: number, threads: number): PoolWorker | null {
   const pool = threadPool();
   if (pool === null || i >= threads - 1) return null;
   pool.grow(threads - 1);

@@ -594,10 +594,9 @@ export function trainTextClassifier(train: readonly Example[], options: TrainOpt
   const optimizer = new SGD(net.parameters(), { lr });
   const scheduler = new LinearLR(optimizer, { startFactor: 1, endFactor: 0, totalIters: epochs * loader.length });
   const wordsIn = (rows: Int32Array) => rows.reduce((n, r) => n + tokens[r].length, 0);
-  const threads = trainingThreads(requestedThreads, loader.length, numFeatures(vocab.size, ngramOptions) * dim);
+  const threads = trainingThreads(requestedThreads, loader.length, net.embedding.numEmbeddings * dim);
   const main = new ClassifierReplica(net, docs, targets, criterion, optimizer);
-  const threaded =
-    threads > 1 ? threadedTraining(net, threads, { features: net.embedding.numEmbeddings, outputs, config, docs, train }) : null;
+  const threaded = threads > 1 ? threadedTraining(net, threads, { outputs, config, docs, train }) : null;
 
   try {
     for (let epoch = 1; epoch <= epochs; epoch++) {
@@ -731,7 +730,6 @@ class ClassifierReplica implements Replica {
 
 /** What every replica of a run shares (in shared memory where that matters), for `replicaOf`. */
 interface ClassifierModel {
-  features: number;
   outputs: number;
   config: ClassifierConfig;
   /** Every document's features, one after the other: document i is docs[starts[i] .. starts[i + 1]). */
@@ -743,18 +741,17 @@ interface ClassifierModel {
 function threadedTraining(
   net: TextClassifierNet,
   threads: number,
-  run: { features: number; outputs: number; config: ClassifierConfig; docs: Int32Array[]; train: readonly Example[] },
+  run: { outputs: number; config: ClassifierConfig; docs: Int32Array[]; train: readonly Example[] },
 ): ThreadedTraining {
-  const starts = new Int32Array(run.docs.length + 1);
+  const starts = sharedInt32(run.docs.length + 1);
   run.docs.forEach((d, i) => (starts[i + 1] = starts[i] + d.length));
-  const flat = new Int32Array(starts[run.docs.length]);
-  run.docs.forEach((d, i) => flat.set(d, starts[i]));
+  const docs = sharedInt32(starts[run.docs.length]);
+  run.docs.forEach((d, i) => docs.set(d, starts[i]));
   const model: ClassifierModel = {
-    features: run.features,
     outputs: run.outputs,
     config: run.config,
-    docs: sharedInt32(flat),
-    starts: sharedInt32(starts),
+    docs,
+    starts,
     labels: run.train.map((e) => e.labels),
   };
   return new ThreadedTraining({

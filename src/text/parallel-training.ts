@@ -30,7 +30,7 @@
 import type { PoolWorker } from "../host";
 import { registerTask } from "../parallel/tasks";
 import { idleWorkers } from "../parallel/threads";
-import { type UnitTask, shareUnits } from "../parallel/share";
+import { type UnitTask, shareUnits, sharedBuffer } from "../parallel/share";
 import { wasmAvailable } from "../kernels/wasm";
 
 /**
@@ -222,8 +222,8 @@ const hosted = new Map<number, Hosted>();
 interface PhaseJob extends UnitTask {
   session: number;
   phases: PhaseTask[];
-  /** Per replica: the loss sum, the count right, then the dense weights (float64). */
-  results: SharedArrayBuffer;
+  /** For "train-phase", per replica: the loss sum, the count right, then the dense weights (float64). */
+  results?: ArrayBuffer | SharedArrayBuffer;
 }
 
 registerTask("train-init", (task) => {
@@ -233,7 +233,7 @@ registerTask("train-init", (task) => {
 });
 registerTask("train-phase", (task) => {
   const { session, unit, phases, results } = task as PhaseJob;
-  writeResult(results, unit, replicaOf(hosted.get(session)!, unit).runPhase(phases[unit]));
+  writeResult(results!, unit, replicaOf(hosted.get(session)!, unit).runPhase(phases[unit]));
   return null;
 });
 
@@ -266,7 +266,7 @@ function resultWidth(dense: readonly Float32Array[]): number {
   return 2 + dense.reduce((n, d) => n + d.length, 0);
 }
 
-function writeResult(results: SharedArrayBuffer, unit: number, r: PhaseResult): void {
+function writeResult(results: ArrayBuffer | SharedArrayBuffer, unit: number, r: PhaseResult): void {
   const width = resultWidth(r.dense);
   const out = new Float64Array(results, unit * width * 8, width);
   out[0] = r.lossSum;
@@ -279,7 +279,7 @@ function writeResult(results: SharedArrayBuffer, unit: number, r: PhaseResult): 
 }
 
 /** A result a worker wrote, read back in the shape of `like`'s dense weights. */
-function readResult(results: SharedArrayBuffer, unit: number, like: readonly Float32Array[]): PhaseResult {
+function readResult(results: ArrayBuffer | SharedArrayBuffer, unit: number, like: readonly Float32Array[]): PhaseResult {
   const width = resultWidth(like);
   const values = new Float64Array(results, unit * width * 8, width);
   let at = 2;
@@ -295,15 +295,9 @@ function readResult(results: SharedArrayBuffer, unit: number, like: readonly Flo
 
 let sessions = 0;
 
-function shared(bytes: number): ArrayBuffer | SharedArrayBuffer {
-  return typeof SharedArrayBuffer === "function" ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes);
-}
-
-/** A copy of `values` that worker threads can read, where the runtime has shared memory. */
-export function sharedInt32(values: ArrayLike<number>): Int32Array {
-  const out = new Int32Array(shared(4 * values.length));
-  out.set(values);
-  return out;
+/** `length` zeros that worker threads can read, where the runtime has shared memory. */
+export function sharedInt32(length: number): Int32Array {
+  return new Int32Array(sharedBuffer(4 * length));
 }
 
 export interface ThreadedTrainingSetup {
@@ -335,12 +329,12 @@ export class ThreadedTraining {
   constructor(private readonly setup: ThreadedTrainingSetup) {
     const { table, dim, threads } = setup;
     const rows = table.length / dim;
-    const all = new Float32Array(shared(4 * table.length * (1 + threads)));
+    const all = new Float32Array(sharedBuffer(4 * table.length * (1 + threads)));
     all.set(table);
-    const used = Array.from({ length: threads }, () => new Uint32Array(shared(4 * ((rows + 31) >>> 5))));
-    const slot = new Int32Array(shared(4 * rows)).fill(-1);
-    const list = new Int32Array(shared(4 * rows));
-    const counts = new Int32Array(shared(4 * (Math.ceil(used[0].length / WORDS_PER_UNIT) + 1)));
+    const used = Array.from({ length: threads }, () => new Uint32Array(sharedBuffer(4 * ((rows + 31) >>> 5))));
+    const slot = new Int32Array(sharedBuffer(4 * rows)).fill(-1);
+    const list = new Int32Array(sharedBuffer(4 * rows));
+    const counts = new Int32Array(sharedBuffer(4 * (Math.ceil(used[0].length / WORDS_PER_UNIT) + 1)));
     const common = { session: this.session, table: all, rows, slot, used, counts, list, dim, model: setup.model };
     this.specs = used.map((_, index) => ({ ...common, index }));
     // Built now, every one, so that what they draw from the library's generator (a Linear
@@ -441,22 +435,15 @@ export class ThreadedTraining {
   }
 
   /** Runs `kind` for every replica's phase, each on whichever thread takes it first. */
-  private share(kind: string, phases: PhaseTask[], local: (t: number) => void, results?: SharedArrayBuffer): Uint8Array {
-    const job: PhaseJob = {
-      kind,
-      wasm: wasmAvailable(),
-      unit: -1,
-      session: this.session,
-      phases,
-      results: results ?? new SharedArrayBuffer(8),
-    };
+  private share(kind: string, phases: PhaseTask[], local: (t: number) => void, results?: ArrayBuffer | SharedArrayBuffer): Uint8Array {
+    const job: PhaseJob = { kind, wasm: wasmAvailable(), unit: -1, session: this.session, phases, results };
     return shareUnits(phases.length, job, local, this.helpers());
   }
 
   /** Trains every replica's phase; the results of those a worker ran come through shared memory. */
   private runPhase(phases: PhaseTask[]): PhaseResult[] {
     const results: PhaseResult[] = [];
-    const shared = new SharedArrayBuffer(8 * phases.length * resultWidth(this.dense));
+    const shared = sharedBuffer(8 * phases.length * resultWidth(this.dense));
     const onWorker = this.share("train-phase", phases, (t) => (results[t] = this.local[t].runPhase(phases[t])), shared);
     onWorker.forEach((ran, t) => {
       if (ran === 1) results[t] = readResult(shared, t, this.dense);
